@@ -96,7 +96,7 @@ $(B)/bin/gx_bench: $(GX_BENCH_OBJS) $(B)/obj/bench/gx_bench_shim.o $(B)/libgx.a
 	$(CXX_FOR_CC) $(LDFLAGS) $^ $(LDLIBS) -lbenchmark -o $@
 
 # libFuzzer targets: always clang, always ASan+UBSan, own object tree.
-FZ := build/fuzz
+FZ ?= build/fuzz
 FUZZ_CFLAGS := -std=c17 -O1 -g $(WARN) -D_GNU_SOURCE -I. -pthread $(PKG_CFLAGS) \
   -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FZ)/obj/%.o,$(GX_LIB_SRCS))
