@@ -3,3 +3,5 @@
 GX_LIB_SRCS += apps/gx_cli.c
 GX_APPS += galaxyctl
 GX_APP_SRCS_galaxyctl := $(wildcard apps/galaxyctl/*.c)
+GX_APPS += star
+GX_APP_SRCS_star := $(wildcard apps/star/*.c)

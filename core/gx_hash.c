@@ -16,6 +16,7 @@ static const char *const gx_domain_tags[GX_DOM_COUNT] = {
   [GX_DOM_BH_SIG] = "gx.bhsig.v1",
   [GX_DOM_CONSENSUS] = "gx.consensus.v1",
   [GX_DOM_LINK] = "gx.link.v1",
+  [GX_DOM_DERIVE] = "gx.derive.v1",
 };
 
 const char *gx_domain_tag(gx_domain_t dom) {

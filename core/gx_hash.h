@@ -37,6 +37,7 @@ typedef enum {
   GX_DOM_BH_SIG,          /* message a validator signs to certify a black hole */
   GX_DOM_CONSENSUS,       /* consensus use (coin names, proposal ids)          */
   GX_DOM_LINK,            /* validator link keys                               */
+  GX_DOM_DERIVE,          /* deterministic key derivation (test/load accounts) */
   GX_DOM_COUNT
 } gx_domain_t;
 

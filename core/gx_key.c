@@ -25,6 +25,16 @@ void gx_key_from_seed(gx_keypair_t *kp, const uint8_t seed[32]) {
   crypto_sign_seed_keypair(kp->pk.b, kp->sk, seed);
 }
 
+void gx_key_derive(gx_keypair_t *kp, const char *label, uint64_t seed, uint64_t index) {
+  uint8_t tail[16];
+  gx_hash_t s;
+  gx_st64(tail, seed);
+  gx_st64(tail + 8, index);
+  gx_hash2(&s, GX_DOM_DERIVE, label, strlen(label), tail, sizeof tail);
+  gx_key_from_seed(kp, s.b);
+  sodium_memzero(&s, sizeof s);
+}
+
 void gx_key_wipe(gx_keypair_t *kp) { sodium_memzero(kp, sizeof *kp); }
 
 #define GX_KEY_HEADER "galaxy-key v1\n"

@@ -41,6 +41,11 @@ const char *gx_key_strerror(gx_key_err_t err);
 void gx_key_generate(gx_keypair_t *kp);
 void gx_key_from_seed(gx_keypair_t *kp, const uint8_t seed[32]);
 void gx_key_wipe(gx_keypair_t *kp);
+/* Deterministic key number `index` of a named family and a seed: the ed25519
+ * seed is H(DERIVE, label || seed || index). For load generation and local test
+ * networks only (`star load` accounts, funded by `galaxyctl genesis`): anyone
+ * who knows (label, seed) knows the secret. */
+void gx_key_derive(gx_keypair_t *kp, const char *label, uint64_t seed, uint64_t index);
 gx_key_err_t gx_key_save(const char *path, const gx_keypair_t *kp);
 gx_key_err_t gx_key_load(const char *path, gx_keypair_t *kp);
 

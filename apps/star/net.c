@@ -1,0 +1,63 @@
+#include "apps/star/net.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int star_net_parse(const char *hostport, struct sockaddr_storage *addr, socklen_t *len, char *err,
+                   size_t errlen) {
+  char host[256];
+  const char *port;
+  if (hostport[0] == '[') {
+    const char *close = strchr(hostport, ']');
+    if (!close || close[1] != ':') { snprintf(err, errlen, "expected [IPV6]:PORT"); return -1; }
+    snprintf(host, sizeof host, "%.*s", (int)(close - hostport - 1), hostport + 1);
+    port = close + 2;
+  } else {
+    const char *colon = strrchr(hostport, ':');
+    if (!colon || colon == hostport) { snprintf(err, errlen, "expected HOST:PORT"); return -1; }
+    snprintf(host, sizeof host, "%.*s", (int)(colon - hostport), hostport);
+    port = colon + 1;
+  }
+  char *end;
+  long p = strtol(port, &end, 10);
+  if (!*port || *end || p < 1 || p > 65535) { snprintf(err, errlen, "bad port '%s'", port); return -1; }
+  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM}, *res;
+  int rc = getaddrinfo(host, port, &hints, &res);
+  if (rc) { snprintf(err, errlen, "cannot resolve '%s': %s", host, gai_strerror(rc)); return -1; }
+  memcpy(addr, res->ai_addr, res->ai_addrlen);
+  *len = res->ai_addrlen;
+  freeaddrinfo(res);
+  return 0;
+}
+
+int star_net_open(star_net_t *n, const char *hostport, char *err, size_t errlen) {
+  n->fd = -1;
+  if (star_net_parse(hostport, &n->addr, &n->addrlen, err, errlen)) return -1;
+  n->fd = socket(n->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (n->fd < 0 || connect(n->fd, (struct sockaddr *)&n->addr, n->addrlen) < 0) {
+    snprintf(err, errlen, "socket: %s", strerror(errno));
+    if (n->fd >= 0) close(n->fd);
+    n->fd = -1;
+    return -1;
+  }
+  int sz = 4 << 20;
+  setsockopt(n->fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+  return 0;
+}
+
+int star_net_send(star_net_t *n, const void *buf, size_t len, char *err, size_t errlen) {
+  if (send(n->fd, buf, len, 0) != (ssize_t)len) {
+    snprintf(err, errlen, "%s", strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+void star_net_close(star_net_t *n) {
+  if (n->fd >= 0) close(n->fd);
+  n->fd = -1;
+}

@@ -1,0 +1,23 @@
+/* star net: one connected UDP socket to a galaxy, resolved from HOST:PORT
+ * ("127.0.0.1:9000", "[::1]:9000", "localhost:9000").
+ * Threads: one owner. Errors: -1 with a one-line reason in err. */
+#ifndef STAR_NET_H
+#define STAR_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+typedef struct {
+  int fd;
+  struct sockaddr_storage addr;
+  socklen_t addrlen;
+} star_net_t;
+
+int star_net_parse(const char *hostport, struct sockaddr_storage *addr, socklen_t *len, char *err,
+                   size_t errlen);
+int star_net_open(star_net_t *n, const char *hostport, char *err, size_t errlen);
+int star_net_send(star_net_t *n, const void *buf, size_t len, char *err, size_t errlen);
+void star_net_close(star_net_t *n);
+
+#endif
