@@ -51,6 +51,15 @@ LDLIBS := $(DPDK_LIBS) $(PKG_LIBS) -lm
 GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 CFLAGS += -DGX_BUILD_REV=\"$(GIT_REV)\"
 
+# V=1 shows every command.
+ifeq ($(V),1)
+Q :=
+gx_say = true
+else
+Q := @
+gx_say = printf '  %-6s %s\n'
+endif
+
 GX_LIB_SRCS :=
 GX_APPS :=
 GX_UNIT_TESTS :=
@@ -67,33 +76,33 @@ GX_BENCH_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(GX_BENCHES))
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(if $(filter $(GX_DPDK_DIRS),$(patsubst %/,%,$(dir $<))),$(DPDK_CFLAGS) -Wno-pedantic,) -MMD -MP -c $< -o $@
+	$(Q)$(gx_say) CC $<; $(CC) $(CFLAGS) $(if $(filter $(GX_DPDK_DIRS),$(patsubst %/,%,$(dir $<))),$(DPDK_CFLAGS) -Wno-pedantic,) -MMD -MP -c $< -o $@
 
 $(B)/libgx.a: $(GX_LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 define gx_app_rule
 $(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(GX_APP_SRCS_$(1))) $(B)/libgx.a
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -o $$@
+	$$(Q)$$(gx_say) LINK $$@; $$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -o $$@
 endef
 $(foreach a,$(GX_APPS),$(eval $(call gx_app_rule,$(a))))
 
 define gx_test_rule
 $(B)/test/$(basename $(notdir $(1))): $(patsubst %.c,$(B)/obj/%.o,$(1)) $(B)/libgx.a
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -lcmocka -o $$@
+	$$(Q)$$(gx_say) LINK $$@; $$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -lcmocka -o $$@
 endef
 $(foreach t,$(GX_UNIT_TESTS),$(eval $(call gx_test_rule,$(t))))
 
 # Benchmarks: C suites registered through the thin C++ shim over Google Benchmark.
 $(B)/obj/bench/gx_bench_shim.o: bench/gx_bench_shim.cc bench/gx_bench.h
 	@mkdir -p $(dir $@)
-	$(CXX_FOR_CC) -std=c++17 $(OPT) -g -Wall -Wextra -Werror -I. $(SAN_FLAGS) -c $< -o $@
+	$(Q)$(gx_say) CXX $<; $(CXX_FOR_CC) -std=c++17 $(OPT) -g -Wall -Wextra -Werror -I. $(SAN_FLAGS) -c $< -o $@
 $(B)/bin/gx_bench: $(GX_BENCH_OBJS) $(B)/obj/bench/gx_bench_shim.o $(B)/libgx.a
 	@mkdir -p $(dir $@)
-	$(CXX_FOR_CC) $(LDFLAGS) $^ $(LDLIBS) -lbenchmark -o $@
+	$(Q)$(gx_say) LINK $@; $(CXX_FOR_CC) $(LDFLAGS) $^ $(LDLIBS) -lbenchmark -o $@
 
 # libFuzzer targets: always clang, always ASan+UBSan, own object tree.
 FZ ?= build/fuzz
@@ -102,14 +111,14 @@ FUZZ_CFLAGS := -std=c17 -O1 -g $(WARN) -D_GNU_SOURCE -I. -pthread $(PKG_CFLAGS) 
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FZ)/obj/%.o,$(GX_LIB_SRCS))
 $(FZ)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) $(if $(filter $(GX_DPDK_DIRS),$(patsubst %/,%,$(dir $<))),$(DPDK_CFLAGS) -Wno-pedantic,) -MMD -MP -c $< -o $@
+	$(Q)$(gx_say) FUZZCC $<; clang $(FUZZ_CFLAGS) $(if $(filter $(GX_DPDK_DIRS),$(patsubst %/,%,$(dir $<))),$(DPDK_CFLAGS) -Wno-pedantic,) -MMD -MP -c $< -o $@
 $(FZ)/libgx.a: $(FUZZ_LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 define gx_fuzz_rule
 $(FZ)/bin/$(basename $(notdir $(1))): $(patsubst %.c,$(FZ)/obj/%.o,$(1)) $(FZ)/libgx.a
 	@mkdir -p $$(dir $$@)
-	clang -fsanitize=fuzzer,address,undefined -pthread $$^ $$(LDLIBS) -o $$@
+	$$(Q)$$(gx_say) LINK $$@; clang -fsanitize=fuzzer,address,undefined -pthread $$^ $$(LDLIBS) -o $$@
 endef
 $(foreach f,$(GX_FUZZERS),$(eval $(call gx_fuzz_rule,$(f))))
 GX_FUZZ_BINS := $(patsubst %.c,$(FZ)/bin/%,$(notdir $(GX_FUZZERS)))

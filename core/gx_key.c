@@ -71,14 +71,14 @@ static gx_key_err_t gx_key_field(const char *text, const char *name, uint8_t out
   return GX_KEY_ERR_FORMAT;
 }
 
-gx_key_err_t gx_key_load(const char *path, gx_keypair_t *kp) {
+gx_key_err_t gx_key_parse(const char *buf, size_t len, gx_keypair_t *kp) {
   char text[512];
-  long n = gx_file_read(path, text, sizeof text - 1);
-  if (n < 0) return errno == EFBIG ? GX_KEY_ERR_FORMAT : GX_KEY_ERR_IO;
-  text[n] = 0;
+  if (len >= sizeof text) return GX_KEY_ERR_FORMAT;
+  memcpy(text, buf, len);
+  text[len] = 0;
   gx_key_err_t err = GX_KEY_ERR_FORMAT;
   uint8_t pk[32], seed[32];
-  if ((size_t)n != strlen(text)) goto out; /* embedded NUL */
+  if (len != strlen(text)) goto out; /* embedded NUL */
   if (strncmp(text, GX_KEY_HEADER, strlen(GX_KEY_HEADER)) != 0) goto out;
   if ((err = gx_key_field(text, "public", pk)) || (err = gx_key_field(text, "secret", seed))) goto out;
   gx_key_from_seed(kp, seed);
@@ -87,6 +87,15 @@ gx_key_err_t gx_key_load(const char *path, gx_keypair_t *kp) {
 out:
   sodium_memzero(text, sizeof text);
   sodium_memzero(seed, sizeof seed);
+  return err;
+}
+
+gx_key_err_t gx_key_load(const char *path, gx_keypair_t *kp) {
+  char text[512];
+  long n = gx_file_read(path, text, sizeof text - 1);
+  if (n < 0) return errno == EFBIG ? GX_KEY_ERR_FORMAT : GX_KEY_ERR_IO;
+  gx_key_err_t err = gx_key_parse(text, (size_t)n, kp);
+  sodium_memzero(text, sizeof text);
   return err;
 }
 

@@ -48,6 +48,8 @@ void gx_key_wipe(gx_keypair_t *kp);
 void gx_key_derive(gx_keypair_t *kp, const char *label, uint64_t seed, uint64_t index);
 gx_key_err_t gx_key_save(const char *path, const gx_keypair_t *kp);
 gx_key_err_t gx_key_load(const char *path, gx_keypair_t *kp);
+/* The key file's text from a buffer (what gx_key_load does after reading). */
+gx_key_err_t gx_key_parse(const char *buf, size_t len, gx_keypair_t *kp);
 
 #define GX_ADDR_LEN 74
 typedef enum {

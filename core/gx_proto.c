@@ -242,6 +242,13 @@ gx_proto_err_t gx_bh_header_decode(gx_bh_header_t *h, const uint8_t *buf, size_t
   return e ? e : gx_bh_header_load(h, buf);
 }
 
+int gx_bh_header_eq(const gx_bh_header_t *a, const gx_bh_header_t *b) {
+  uint8_t ea[GX_BH_HDR_SZ], eb[GX_BH_HDR_SZ];
+  gx_bh_header_encode(a, ea);
+  gx_bh_header_encode(b, eb);
+  return memcmp(ea, eb, sizeof ea) == 0;
+}
+
 void gx_bh_id(gx_hash_t *id, const gx_bh_header_t *h) {
   uint8_t enc[GX_BH_HDR_SZ];
   gx_bh_header_encode(h, enc);

@@ -154,6 +154,8 @@ typedef struct {
 
 void gx_bh_header_encode(const gx_bh_header_t *h, uint8_t out[GX_BH_HDR_SZ]);
 gx_proto_err_t gx_bh_header_decode(gx_bh_header_t *h, const uint8_t *buf, size_t len);
+/* Field-by-field equality (structs have padding: never memcmp them). */
+int gx_bh_header_eq(const gx_bh_header_t *a, const gx_bh_header_t *b);
 /* Black hole id: H(BLACKHOLE, the 118 header bytes). */
 void gx_bh_id(gx_hash_t *id, const gx_bh_header_t *h);
 size_t gx_bh_size(uint32_t tx_count);
