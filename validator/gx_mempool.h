@@ -1,0 +1,91 @@
+/* gx_mempool: the bounded pool of verified transfers waiting for consensus.
+ *
+ * Order: transfers are held per initiator account, indexed by the initiator's
+ * sequence number. Each account has next_seq, its lowest uncommitted sequence
+ * (1 for an account the pool has not heard of; gx_mempool_on_committed moves
+ * it). The pool holds only sequences in the window
+ * [next_seq, next_seq + max_future): older ones are stale, farther ones are
+ * refused (a client cannot park unbounded future transfers).
+ *
+ * Hand-out: gx_mempool_take() copies out "ready" transfers: for each account,
+ * the consecutive run starting at the first sequence not yet handed out;
+ * accounts are served in the order they became ready (FIFO), so the order is
+ * deterministic for a given sequence of calls. Taken transfers stay in the
+ * pool (they cannot be evicted) until gx_mempool_on_committed() removes them,
+ * or gx_mempool_untake_all() makes them available again (proposal failed).
+ *
+ * Eviction when full (capacity transfers): a new transfer at distance
+ * d = seq - next_seq evicts the held, not-taken transfer with the largest
+ * distance D, provided D > d; among several at distance D the most recently
+ * inserted goes. Otherwise the new transfer is refused (GX_MEMPOOL_ERR_FULL).
+ * Accounts: at most max_accounts are tracked; an account holding no transfer
+ * is kept (it remembers next_seq) until its slot is needed, least recently
+ * emptied first. When every tracked account holds transfers, a transfer from a
+ * new account is refused (GX_MEMPOOL_ERR_ACCOUNTS).
+ *
+ * Sans-I/O and deterministic: no clocks, no threads, no randomness. All memory
+ * is allocated by gx_mempool_new (lazily touched); nothing allocates after.
+ * Threads: one owner thread calls everything; gx_mempool_size() and
+ * gx_mempool_accounts() may be read from others (relaxed snapshot).
+ * Errors: gx_mempool_err_t and gx_mempool_strerror(). */
+#ifndef GX_MEMPOOL_H
+#define GX_MEMPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/gx_proto.h"
+
+typedef struct {
+  uint64_t capacity;     /* transfers held at most; default 1,000,000 */
+  uint32_t max_future;   /* window of sequences per account; default 64, max 1024 */
+  uint64_t max_accounts; /* accounts tracked at most; default 262,144 */
+} gx_mempool_cfg_t;
+
+typedef enum {
+  GX_MEMPOOL_OK = 0,
+  GX_MEMPOOL_ERR_DUPLICATE, /* this transfer (same id) is already held        */
+  GX_MEMPOOL_ERR_CONFLICT,  /* another transfer holds this (account, seq)     */
+  GX_MEMPOOL_ERR_STALE,     /* seq below the account's next uncommitted seq   */
+  GX_MEMPOOL_ERR_TOO_FAR,   /* seq at or beyond next_seq + max_future         */
+  GX_MEMPOOL_ERR_FULL,      /* pool full and nothing farther ahead to evict   */
+  GX_MEMPOOL_ERR_ACCOUNTS,  /* account table full of accounts with transfers  */
+  GX_MEMPOOL_ERR_DECODE,    /* the bytes are not a valid transfer encoding    */
+  GX_MEMPOOL_ERR_CONFIG,    /* gx_mempool_new: a limit out of range           */
+  GX_MEMPOOL_ERR_NOMEM,     /* gx_mempool_new: memory                         */
+  GX_MEMPOOL_ERR__COUNT
+} gx_mempool_err_t;
+
+const char *gx_mempool_strerror(gx_mempool_err_t err);
+/* Stable snake_case label for metrics ("too_far"). */
+const char *gx_mempool_err_label(gx_mempool_err_t err);
+
+typedef struct gx_mempool gx_mempool_t;
+
+void gx_mempool_cfg_defaults(gx_mempool_cfg_t *cfg);
+/* Bytes gx_mempool_new reserves for cfg (virtual; touched as it fills). */
+size_t gx_mempool_footprint(const gx_mempool_cfg_t *cfg);
+gx_mempool_t *gx_mempool_new(const gx_mempool_cfg_t *cfg, gx_mempool_err_t *err);
+void gx_mempool_delete(gx_mempool_t *mp);
+
+/* Adds one verified transfer (290 encoded bytes, id = gx_xfer_id of them).
+ * *evicted (may be NULL) is set to 1 when another transfer was evicted. */
+gx_mempool_err_t gx_mempool_insert(gx_mempool_t *mp, const uint8_t enc[GX_XFER_SZ],
+                                   const gx_hash_t *id, int *evicted);
+/* Copies up to max ready transfers into out (max * GX_XFER_SZ bytes) and their
+ * ids into ids (may be NULL); returns how many. */
+size_t gx_mempool_take(gx_mempool_t *mp, uint8_t *out, gx_hash_t *ids, size_t max);
+/* The account committed everything up to and including seq: its transfers
+ * with seq <= that are removed (included or obsolete) and next_seq = seq + 1. */
+void gx_mempool_on_committed(gx_mempool_t *mp, const gx_pubkey_t *account, uint64_t seq);
+/* Every taken, uncommitted transfer becomes ready again. O(tracked accounts). */
+void gx_mempool_untake_all(gx_mempool_t *mp);
+
+/* 1 when a transfer with this id is held (looked up via its account/seq). */
+int gx_mempool_contains(gx_mempool_t *mp, const uint8_t enc[GX_XFER_SZ], const gx_hash_t *id);
+uint64_t gx_mempool_size(const gx_mempool_t *mp);
+uint64_t gx_mempool_accounts(const gx_mempool_t *mp);  /* accounts holding transfers */
+uint64_t gx_mempool_ready(const gx_mempool_t *mp);     /* accounts with a ready head */
+uint64_t gx_mempool_next_seq(gx_mempool_t *mp, const gx_pubkey_t *account); /* 1 if unknown */
+
+#endif
