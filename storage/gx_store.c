@@ -584,14 +584,19 @@ static gx_store_err_t gx_store_write_group(gx_store_t *st, size_t from, size_t t
         continue;
       }
       size_t at = (size_t)(tag >> 32), len = (size_t)(tag & 0xffffffffu);
-      if (cqe->res < 0) {
+      if (cqe->res < 0 && (!st->direct || cqe->res != -EINVAL)) {
         if (!first_err) first_err = -cqe->res;
-      } else if ((size_t)cqe->res < len && !first_err) {
-        /* short write (file size limit, disk nearly full): finish it by hand */
-        size_t done = (size_t)cqe->res;
-        if (gx_store_pwrite_all(st->seg_fd, st->buf + at + done, len - done,
-                                st->buf_base + at + done) != 0)
+      } else if ((cqe->res < 0 || (size_t)cqe->res < len) && !first_err) {
+        /* Short write (file size limit, disk nearly full), or O_DIRECT's EINVAL
+         * when the kernel clipped the length at RLIMIT_FSIZE: finish it by
+         * hand, which either completes or reports the real cause. */
+        size_t done = cqe->res < 0 ? 0 : (size_t)cqe->res;
+        /* O_DIRECT cannot write the unaligned rest: use a buffered descriptor */
+        int fd = st->direct ? open(p, O_WRONLY | O_CLOEXEC) : st->seg_fd;
+        if (fd < 0 || gx_store_pwrite_all(fd, st->buf + at + done, len - done,
+                                          st->buf_base + at + done) != 0)
           first_err = errno;
+        if (fd >= 0 && fd != st->seg_fd) close(fd);
         fixups++;
       }
     }
@@ -1091,11 +1096,16 @@ gx_store_err_t gx_store_open(const gx_store_cfg_t *cfg, gx_store_t **out, gx_sto
   } else {
     char logdir[PATH_MAX];
     snprintf(logdir, sizeof logdir, "%s/log", st->dir);
-    if ((mkdir(st->dir, 0755) != 0 && errno != EEXIST) ||
-        (mkdir(logdir, 0755) != 0 && errno != EEXIST)) {
+    if (mkdir(st->dir, 0755) != 0 && errno != EEXIST) {
       int e = errno;
       rc = gx_store_seterr(err, gx_store_errno_code(e), e, st->dir, 0,
                            "cannot create data directory %s: %s", st->dir, strerror(e));
+      goto fail;
+    }
+    if (mkdir(logdir, 0755) != 0 && errno != EEXIST) {
+      int e = errno;
+      rc = gx_store_seterr(err, gx_store_errno_code(e), e, st->dir, 0,
+                           "data directory %s is not writable: %s", st->dir, strerror(e));
       goto fail;
     }
     if (stat(st->dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
