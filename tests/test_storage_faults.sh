@@ -143,6 +143,7 @@ last=$(ls "$work/tr"/log/*.seg | tail -n 1)
 truncate -s 5000 "$last"
 out=$("$TOOL" open "$work/tr" 2>&1); rc=$?
 check "segment truncated below the index: refuses, names the file" 'clean_rc $rc && [ $rc -ne 0 ] && [[ $out == *"$last"* ]]'
+chmod 0755 "$work"   # the unprivileged user must reach $ro
 ro=$work/ro; mkdir -p "$ro"; chmod 0555 "$ro"
 if [ "$(id -u)" -eq 0 ]; then
   run_as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
