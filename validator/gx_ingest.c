@@ -1,0 +1,787 @@
+#include "validator/gx_ingest.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <rte_errno.h>
+#include <rte_ring.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/gx_log.h"
+#include "core/gx_util.h"
+
+/* A transfer travelling between stages (one element of the item pool). */
+typedef struct {
+  uint8_t enc[GX_XFER_SZ];
+  uint8_t hops;
+  uint8_t pad;
+  gx_hash_t id;
+} gx_tx_item_t;
+
+/* A gossip datagram waiting for the queue-0 RX thread to send it. */
+typedef struct {
+  gx_addr_t dst;
+  uint16_t len;
+  uint8_t data[GX_UDP_PAYLOAD_MAX];
+} gx_tx_buf_t;
+
+/* A fixed pool: one array allocated at start-up plus an rte_ring (MP/MC) of
+ * free element pointers -- what rte_mempool's default ring handler does, minus
+ * rte_mempool.h, whose inline rte_memcpy needs SSSE3 that this build's flags
+ * do not enable. */
+typedef struct {
+  struct rte_ring *free;
+  uint8_t *mem;
+  size_t elt;
+} gx_pool_t;
+
+static int gx_pool_init(gx_pool_t *p, const char *name, uint32_t count, size_t elt) {
+  uint32_t slots = 2;
+  while (slots <= count) slots <<= 1; /* ring capacity is slots - 1 */
+  p->elt = (elt + 63) & ~(size_t)63;
+  p->mem = calloc(count, p->elt);
+  p->free = rte_ring_create(name, slots, SOCKET_ID_ANY, 0);
+  if (!p->mem || !p->free) return -1;
+  for (uint32_t i = 0; i < count; i++) {
+    void *o = p->mem + (size_t)i * p->elt;
+    rte_ring_enqueue(p->free, o);
+  }
+  return 0;
+}
+static void gx_pool_fini(gx_pool_t *p) {
+  rte_ring_free(p->free);
+  free(p->mem);
+  p->free = NULL;
+  p->mem = NULL;
+}
+static inline void *gx_pool_get(gx_pool_t *p) {
+  void *o = NULL;
+  return rte_ring_dequeue(p->free, &o) == 0 ? o : NULL;
+}
+static inline void gx_pool_put(gx_pool_t *p, void *o) { rte_ring_enqueue(p->free, o); }
+static inline void gx_pool_put_bulk(gx_pool_t *p, void *const *o, unsigned n) {
+  rte_ring_enqueue_bulk(p->free, o, n, NULL);
+}
+
+#define GX_TX_BUFS 4096
+#define GX_MP_BURST 64
+#define GX_MAX_THREADS (GX_INGEST_MAX_RX + GX_INGEST_MAX_VERIFY + 3)
+
+struct gx_ingest;
+typedef struct {
+  struct gx_ingest *ing;
+  int idx;
+} gx_stage_arg_t;
+
+struct gx_ingest {
+  gx_ingest_cfg_t cfg;
+  char name[24];
+  gx_dp_queue_t *rxq[GX_INGEST_MAX_RX];
+  int n_rx;
+  struct rte_ring *verify_ring, *mempool_ring, *gossip_ring, *tx_ring;
+  gx_pool_t items, txbufs;
+  gx_dedup_t *dedup;
+  gx_mempool_t *mp;
+  gx_gossip_t gossip;
+  atomic_int stop;
+  int running;
+  pthread_t threads[GX_MAX_THREADS];
+  int n_threads;
+  gx_stage_arg_t args[GX_MAX_THREADS];
+  /* mempool calls from other threads */
+  pthread_mutex_t call_lock;
+  atomic_int call_state; /* 0 idle, 1 pending, 2 done */
+  gx_ingest_mempool_fn call_fn;
+  void *call_arg;
+  /* metrics */
+  gx_ingest_rx_stats_t rx_stats[GX_INGEST_MAX_RX];
+  gx_ingest_verify_stats_t verify_stats[GX_INGEST_MAX_VERIFY];
+  gx_ingest_stats_t st;
+  gx_metrics_hist_t verify_hist;
+};
+
+/* ---- helpers ---- */
+static uint64_t gx_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void gx_sleep_us(long us) {
+  struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+  nanosleep(&ts, NULL);
+}
+
+/* Idle back-off of a polling stage: spin briefly, then sleep (a stage that
+ * finds its ring empty for long gives its core away; wakes within 1 ms). */
+static void gx_idle(unsigned *spins) {
+  unsigned s = ++*spins;
+  if (s < 32) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  } else {
+    gx_sleep_us(s < 2048 ? 50 : 1000);
+  }
+}
+
+static int gx_stopping(const gx_ingest_t *ing) {
+  return atomic_load_explicit(&ing->stop, memory_order_relaxed);
+}
+
+/* Enqueues all n objects, waiting while the ring is full (internal links
+ * apply backpressure). Returns how many went in (< n only when stopping). */
+static unsigned gx_push_all(gx_ingest_t *ing, struct rte_ring *r, void **objs, unsigned n,
+                            _Atomic uint64_t *waits) {
+  unsigned done = 0;
+  while (done < n) {
+    done += rte_ring_enqueue_burst(r, objs + done, n - done, NULL);
+    if (done < n) {
+      if (gx_stopping(ing)) break;
+      gx_metrics_add(waits, 1);
+      gx_sleep_us(20);
+    }
+  }
+  return done;
+}
+
+void gx_ingest_cfg_defaults(gx_ingest_cfg_t *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->n_verify = 1;
+  for (int i = 0; i < GX_INGEST_MAX_RX; i++) cfg->rx_cores[i] = -1;
+  for (int i = 0; i < GX_INGEST_MAX_VERIFY; i++) cfg->verify_cores[i] = -1;
+  cfg->mempool_core = cfg->gossip_core = cfg->housekeeping_core = -1;
+  cfg->verify_batch = 64;
+  cfg->verify_ring = 65536;
+  cfg->link_ring = 16384;
+  cfg->items = 131072;
+  cfg->dedup_entries = 4194304;
+  gx_mempool_cfg_defaults(&cfg->mempool);
+  gx_gossip_cfg_defaults(&cfg->gossip);
+  cfg->name = "gx";
+}
+
+/* ---- parse + dedup ---- */
+const char *gx_ingest_parse_label(int reason) {
+  if (reason == GX_INGEST_PARSE_OVERSIZE) return "oversize";
+  return gx_proto_err_label((gx_proto_err_t)reason);
+}
+
+int gx_ingest_parse(gx_dedup_t *dedup, const uint8_t *buf, size_t len, gx_ingest_parsed_t *out) {
+  out->n_new = out->n_dup = 0;
+  out->hops = 0;
+  if (len > GX_UDP_PAYLOAD_MAX) return GX_INGEST_PARSE_OVERSIZE;
+  const uint8_t *xfers[GX_BATCH_MAX];
+  size_t count = 0;
+  uint8_t hops = 0;
+  gx_proto_err_t e = gx_batch_decode(buf, len, xfers, NULL, &count, &hops);
+  if (e != GX_PROTO_OK) return e;
+  out->hops = hops;
+  for (size_t i = 0; i < count; i++) {
+    gx_hash_t id;
+    gx_xfer_id(&id, xfers[i]);
+    if (gx_dedup_insert(dedup, &id)) {
+      out->n_dup++;
+    } else {
+      out->new_xfers[out->n_new] = xfers[i];
+      out->new_ids[out->n_new] = id;
+      out->n_new++;
+    }
+  }
+  return GX_PROTO_OK;
+}
+
+/* ---- RX stage ---- */
+static void gx_rx_send_gossip(gx_ingest_t *ing, gx_dp_queue_t *q, gx_ingest_rx_stats_t *st) {
+  void *bufs[GX_DP_BURST];
+  unsigned n = rte_ring_dequeue_burst(ing->tx_ring, bufs, GX_DP_BURST, NULL);
+  if (!n) return;
+  gx_addr_t dst[GX_DP_BURST];
+  const uint8_t *payloads[GX_DP_BURST];
+  uint16_t lens[GX_DP_BURST];
+  for (unsigned i = 0; i < n; i++) {
+    gx_tx_buf_t *b = bufs[i];
+    dst[i] = b->dst;
+    payloads[i] = b->data;
+    lens[i] = b->len;
+  }
+  int sent = gx_dp_tx_burst(q, dst, payloads, lens, (int)n);
+  if (sent < 0) sent = 0;
+  gx_metrics_add(&st->tx_dgrams, (uint64_t)sent);
+  gx_metrics_add(&st->tx_drops, n - (unsigned)sent);
+  gx_pool_put_bulk(&ing->txbufs, bufs, n);
+}
+
+static void *gx_rx_main(void *arg) {
+  gx_stage_arg_t *a = arg;
+  gx_ingest_t *ing = a->ing;
+  gx_dp_queue_t *q = ing->rxq[a->idx];
+  gx_ingest_rx_stats_t *st = &ing->rx_stats[a->idx];
+  gx_dgram_t dg[GX_DP_BURST];
+  void *items[GX_DP_BURST * GX_BATCH_MAX];
+  unsigned spins = 0;
+  while (!gx_stopping(ing)) {
+    if (a->idx == 0) gx_rx_send_gossip(ing, q, st);
+    int n = gx_dp_rx_burst(q, dg, GX_DP_BURST);
+    if (n <= 0) {
+      if (n < 0) gx_metrics_add(&st->rx_errors, 1);
+      gx_idle(&spins);
+      continue;
+    }
+    spins = 0;
+    unsigned ni = 0;
+    uint64_t bytes = 0, xfers = 0, dups = 0, pool_empty = 0;
+    for (int i = 0; i < n; i++) {
+      bytes += dg[i].len;
+      gx_ingest_parsed_t p;
+      int e = gx_ingest_parse(ing->dedup, dg[i].payload, dg[i].len, &p);
+      if (e != GX_PROTO_OK) {
+        gx_metrics_add(&st->parse_err[e], 1);
+        continue;
+      }
+      xfers += p.n_new + p.n_dup;
+      dups += p.n_dup;
+      for (size_t k = 0; k < p.n_new; k++) {
+        gx_tx_item_t *it = gx_pool_get(&ing->items);
+        if (!it) {
+          pool_empty++;
+          gx_dedup_remove(ing->dedup, &p.new_ids[k]); /* a later copy may pass */
+          continue;
+        }
+        memcpy(it->enc, p.new_xfers[k], GX_XFER_SZ);
+        it->id = p.new_ids[k];
+        it->hops = p.hops;
+        items[ni++] = it;
+      }
+    }
+    gx_dp_rx_release(q, dg, n);
+    gx_metrics_add(&st->dgrams, (uint64_t)n);
+    gx_metrics_add(&st->bytes, bytes);
+    gx_metrics_add(&st->transfers, xfers);
+    gx_metrics_add(&st->duplicates, dups);
+    gx_metrics_add(&st->drop_pool_empty, pool_empty);
+    if (!ni) continue;
+    unsigned k = rte_ring_enqueue_burst(ing->verify_ring, items, ni, NULL);
+    if (k < ni) { /* ingress under overload: drop and count, forget the ids */
+      for (unsigned j = k; j < ni; j++) gx_dedup_remove(ing->dedup, &((gx_tx_item_t *)items[j])->id);
+      gx_pool_put_bulk(&ing->items, items + k, ni - k);
+      gx_metrics_add(&st->drop_queue_full, ni - k);
+    }
+  }
+  return NULL;
+}
+
+/* ---- verify workers ---- */
+static void *gx_verify_main(void *arg) {
+  gx_stage_arg_t *a = arg;
+  gx_ingest_t *ing = a->ing;
+  gx_ingest_verify_stats_t *st = &ing->verify_stats[a->idx];
+  void *in[GX_INGEST_MAX_BATCH], *ok[GX_INGEST_MAX_BATCH];
+  unsigned spins = 0;
+  while (!gx_stopping(ing)) {
+    unsigned n = rte_ring_dequeue_burst(ing->verify_ring, in, ing->cfg.verify_batch, NULL);
+    if (!n) {
+      gx_idle(&spins);
+      continue;
+    }
+    spins = 0;
+    uint64_t t0 = gx_now_ns();
+    unsigned m = 0;
+    uint64_t bad_init = 0, bad_cp = 0;
+    for (unsigned i = 0; i < n; i++) {
+      gx_tx_item_t *it = in[i];
+      gx_xfer_verify_t r = gx_xfer_verify_enc(it->enc);
+      if (r == GX_XFER_VERIFY_OK) {
+        ok[m++] = it;
+      } else {
+        if (r == GX_XFER_VERIFY_BAD_INIT_SIG) bad_init++;
+        else bad_cp++;
+        gx_pool_put(&ing->items, it);
+      }
+    }
+    gx_metrics_hist_observe(&ing->verify_hist, gx_now_ns() - t0);
+    gx_metrics_add(&st->batches, 1);
+    gx_metrics_add(&st->ok, m);
+    gx_metrics_add(&st->bad_init, bad_init);
+    gx_metrics_add(&st->bad_cp, bad_cp);
+    unsigned done = gx_push_all(ing, ing->mempool_ring, ok, m, &st->waits);
+    if (done < m) gx_pool_put_bulk(&ing->items, ok + done, m - done); /* stopping */
+  }
+  return NULL;
+}
+
+/* ---- mempool stage ---- */
+static void gx_mempool_serve_call(gx_ingest_t *ing) {
+  if (atomic_load_explicit(&ing->call_state, memory_order_acquire) != 1) return;
+  ing->call_fn(ing->mp, ing->call_arg);
+  atomic_store_explicit(&ing->call_state, 2, memory_order_release);
+}
+
+static void *gx_mempool_main(void *arg) {
+  gx_ingest_t *ing = ((gx_stage_arg_t *)arg)->ing;
+  gx_ingest_stats_t *st = &ing->st;
+  void *in[GX_MP_BURST], *fwd[GX_MP_BURST];
+  unsigned spins = 0;
+  int gossiping = ing->cfg.gossip.n_peers > 0;
+  while (!gx_stopping(ing)) {
+    gx_mempool_serve_call(ing);
+    unsigned n = rte_ring_dequeue_burst(ing->mempool_ring, in, GX_MP_BURST, NULL);
+    if (!n) {
+      gx_idle(&spins);
+      continue;
+    }
+    spins = 0;
+    unsigned m = 0;
+    for (unsigned i = 0; i < n; i++) {
+      gx_tx_item_t *it = in[i];
+      int evicted = 0;
+      gx_mempool_err_t r = gx_mempool_insert(ing->mp, it->enc, &it->id, &evicted);
+      if (r == GX_MEMPOOL_OK) {
+        gx_metrics_add(&st->inserted, 1);
+        gx_metrics_add(&st->evicted, (uint64_t)evicted);
+        if (gossiping) {
+          fwd[m++] = it;
+          continue;
+        }
+      } else {
+        gx_metrics_add(&st->rejected[r], 1);
+      }
+      gx_pool_put(&ing->items, it);
+    }
+    unsigned done = gx_push_all(ing, ing->gossip_ring, fwd, m, &st->waits);
+    if (done < m) gx_pool_put_bulk(&ing->items, fwd + done, m - done);
+  }
+  gx_mempool_serve_call(ing); /* a caller that got in before stop */
+  return NULL;
+}
+
+/* ---- gossip stage ---- */
+static void gx_gossip_emit(void *ctx, const gx_addr_t *dst, const uint8_t *dgram, size_t len) {
+  gx_ingest_t *ing = ctx;
+  gx_tx_buf_t *b;
+  while (!(b = gx_pool_get(&ing->txbufs))) {
+    if (gx_stopping(ing)) return;
+    gx_metrics_add(&ing->st.gossip_waits, 1);
+    gx_sleep_us(20);
+  }
+  b->dst = *dst;
+  b->len = (uint16_t)len;
+  memcpy(b->data, dgram, len);
+  void *obj = b;
+  if (gx_push_all(ing, ing->tx_ring, &obj, 1, &ing->st.gossip_waits) != 1)
+    gx_pool_put(&ing->txbufs, b);
+}
+
+static void *gx_gossip_main(void *arg) {
+  gx_ingest_t *ing = ((gx_stage_arg_t *)arg)->ing;
+  gx_ingest_stats_t *st = &ing->st;
+  gx_gossip_t *g = &ing->gossip;
+  void *in[GX_MP_BURST];
+  unsigned spins = 0;
+  while (!gx_stopping(ing)) {
+    unsigned n = rte_ring_dequeue_burst(ing->gossip_ring, in, GX_MP_BURST, NULL);
+    for (unsigned i = 0; i < n; i++) {
+      gx_tx_item_t *it = in[i];
+      gx_gossip_add(g, it->enc, it->hops);
+    }
+    if (n) gx_pool_put_bulk(&ing->items, in, n);
+    if (n < GX_MP_BURST) gx_gossip_flush(g); /* input ran dry: send partial batches */
+    atomic_store_explicit(&st->gossip_forwarded, g->forwarded, memory_order_relaxed);
+    atomic_store_explicit(&st->gossip_copies, g->copies, memory_order_relaxed);
+    atomic_store_explicit(&st->gossip_dgrams, g->datagrams, memory_order_relaxed);
+    atomic_store_explicit(&st->gossip_hops_exceeded, g->hops_exceeded, memory_order_relaxed);
+    if (!n) gx_idle(&spins);
+    else spins = 0;
+  }
+  return NULL;
+}
+
+/* ---- housekeeping ---- */
+static uint64_t gx_ingress_drops(const gx_ingest_t *ing) {
+  uint64_t d = 0;
+  for (int i = 0; i < ing->n_rx; i++)
+    d += ing->rx_stats[i].drop_queue_full + ing->rx_stats[i].drop_pool_empty;
+  return d;
+}
+
+static void *gx_housekeeping_main(void *arg) {
+  gx_ingest_t *ing = ((gx_stage_arg_t *)arg)->ing;
+  uint64_t last_drops = gx_ingress_drops(ing), next = gx_now_ns() + 1000000000ull;
+  while (!gx_stopping(ing)) {
+    gx_sleep_us(20000);
+    uint64_t now = gx_now_ns();
+    if (now < next) continue;
+    next = now + 1000000000ull;
+    gx_metrics_add(&ing->st.housekeeping_ticks, 1);
+    uint64_t d = gx_ingress_drops(ing);
+    if (d != last_drops)
+      GX_WARN("ingest", "overload: %llu transfers dropped at ingress in the last second "
+                        "(verify queue %u/%u full or item pool empty)",
+              (unsigned long long)(d - last_drops), rte_ring_count(ing->verify_ring),
+              rte_ring_get_capacity(ing->verify_ring));
+    last_drops = d;
+  }
+  return NULL;
+}
+
+/* ---- lifecycle ---- */
+static int gx_pow2(uint32_t v) { return v >= 2 && (v & (v - 1)) == 0; }
+
+gx_ingest_t *gx_ingest_new(const gx_ingest_cfg_t *cfg, gx_dp_queue_t *const *rxq, int n_rxq,
+                           char *err, size_t errlen) {
+  if (n_rxq < 1 || n_rxq > GX_INGEST_MAX_RX) {
+    snprintf(err, errlen, "RX queues %d out of range 1..%d", n_rxq, GX_INGEST_MAX_RX);
+    return NULL;
+  }
+  if (cfg->n_verify < 1 || cfg->n_verify > GX_INGEST_MAX_VERIFY) {
+    snprintf(err, errlen, "verify workers %d out of range 1..%d", cfg->n_verify, GX_INGEST_MAX_VERIFY);
+    return NULL;
+  }
+  if (cfg->verify_batch < 1 || cfg->verify_batch > GX_INGEST_MAX_BATCH) {
+    snprintf(err, errlen, "verify batch %u out of range 1..%d", cfg->verify_batch, GX_INGEST_MAX_BATCH);
+    return NULL;
+  }
+  if (!gx_pow2(cfg->verify_ring) || !gx_pow2(cfg->link_ring)) {
+    snprintf(err, errlen, "ring sizes must be powers of two (verify_ring %u, link_ring %u)",
+             cfg->verify_ring, cfg->link_ring);
+    return NULL;
+  }
+  if (cfg->items < 1024) {
+    snprintf(err, errlen, "item pool of %u too small (at least 1024)", cfg->items);
+    return NULL;
+  }
+  gx_ingest_t *ing = calloc(1, sizeof *ing);
+  if (!ing) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  ing->cfg = *cfg;
+  snprintf(ing->name, sizeof ing->name, "%s", cfg->name ? cfg->name : "gx");
+  ing->n_rx = n_rxq;
+  for (int i = 0; i < n_rxq; i++) ing->rxq[i] = rxq[i];
+  pthread_mutex_init(&ing->call_lock, NULL);
+  uint64_t bounds[] = {100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000,
+                       25000000, 50000000, 100000000, 250000000, 1000000000};
+  gx_metrics_hist_init(&ing->verify_hist, bounds, (int)GX_ARRAY_LEN(bounds), 1e-9);
+  char nm[64];
+#define GX_RING(field, size, flags, label)                                               \
+  do {                                                                                   \
+    snprintf(nm, sizeof nm, "%s_%s", ing->name, label);                                  \
+    ing->field = rte_ring_create(nm, size, SOCKET_ID_ANY, flags);                        \
+    if (!ing->field) {                                                                   \
+      snprintf(err, errlen, "rte_ring_create %s (%u slots): %s", nm, (unsigned)(size),   \
+               rte_strerror(rte_errno));                                                 \
+      gx_ingest_delete(ing);                                                             \
+      return NULL;                                                                       \
+    }                                                                                    \
+  } while (0)
+  GX_RING(verify_ring, cfg->verify_ring, n_rxq == 1 ? RING_F_SP_ENQ : 0, "verify");
+  GX_RING(mempool_ring, cfg->link_ring, RING_F_SC_DEQ, "mempool");
+  GX_RING(gossip_ring, cfg->link_ring, RING_F_SP_ENQ | RING_F_SC_DEQ, "gossip");
+  GX_RING(tx_ring, GX_TX_BUFS, RING_F_SP_ENQ | RING_F_SC_DEQ, "tx");
+#undef GX_RING
+  snprintf(nm, sizeof nm, "%s_items", ing->name);
+  int prc = gx_pool_init(&ing->items, nm, cfg->items, sizeof(gx_tx_item_t));
+  if (!prc) {
+    snprintf(nm, sizeof nm, "%s_txbufs", ing->name);
+    prc = gx_pool_init(&ing->txbufs, nm, GX_TX_BUFS - 1, sizeof(gx_tx_buf_t));
+  }
+  if (prc) {
+    snprintf(err, errlen, "pool %s: %s (raise EAL memory or lower [ingest] items)", nm,
+             rte_strerror(rte_errno));
+    gx_ingest_delete(ing);
+    return NULL;
+  }
+  ing->dedup = gx_dedup_new(cfg->dedup_entries);
+  if (!ing->dedup) {
+    snprintf(err, errlen, "out of memory for the dedup cache (%llu entries)",
+             (unsigned long long)cfg->dedup_entries);
+    gx_ingest_delete(ing);
+    return NULL;
+  }
+  gx_mempool_err_t me;
+  ing->mp = gx_mempool_new(&cfg->mempool, &me);
+  if (!ing->mp) {
+    snprintf(err, errlen, "mempool: %s", gx_mempool_strerror(me));
+    gx_ingest_delete(ing);
+    return NULL;
+  }
+  if (gx_gossip_init(&ing->gossip, &cfg->gossip, gx_gossip_emit, ing) != 0) {
+    snprintf(err, errlen, "gossip: fanout %u out of range 1..%d or too many peers",
+             cfg->gossip.fanout, GX_GOSSIP_MAX_FANOUT);
+    gx_ingest_delete(ing);
+    return NULL;
+  }
+  return ing;
+}
+
+static int gx_spawn(gx_ingest_t *ing, void *(*fn)(void *), int idx, int core, const char *name,
+                    char *err, size_t errlen) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  if (core >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(core, &set);
+    pthread_attr_setaffinity_np(&attr, sizeof set, &set);
+  }
+  int t = ing->n_threads;
+  ing->args[t] = (gx_stage_arg_t){ing, idx};
+  int rc = pthread_create(&ing->threads[t], &attr, fn, &ing->args[t]);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {
+    snprintf(err, errlen, "cannot start thread %s on core %d: %s", name, core, strerror(rc));
+    return -1;
+  }
+  pthread_setname_np(ing->threads[t], name);
+  ing->n_threads++;
+  return 0;
+}
+
+int gx_ingest_start(gx_ingest_t *ing, char *err, size_t errlen) {
+  if (ing->running) {
+    snprintf(err, errlen, "pipeline already running");
+    return -1;
+  }
+  atomic_store(&ing->stop, 0);
+  ing->running = 1;
+  char nm[16];
+  int rc = 0;
+  rc |= gx_spawn(ing, gx_mempool_main, 0, ing->cfg.mempool_core, "gx-mempool", err, errlen);
+  if (!rc) rc |= gx_spawn(ing, gx_gossip_main, 0, ing->cfg.gossip_core, "gx-gossip", err, errlen);
+  for (int i = 0; !rc && i < ing->cfg.n_verify; i++) {
+    snprintf(nm, sizeof nm, "gx-verify%d", i);
+    rc |= gx_spawn(ing, gx_verify_main, i, ing->cfg.verify_cores[i], nm, err, errlen);
+  }
+  for (int i = 0; !rc && i < ing->n_rx; i++) {
+    snprintf(nm, sizeof nm, "gx-rx%d", i);
+    rc |= gx_spawn(ing, gx_rx_main, i, ing->cfg.rx_cores[i], nm, err, errlen);
+  }
+  if (!rc)
+    rc |= gx_spawn(ing, gx_housekeeping_main, 0, ing->cfg.housekeeping_core, "gx-housekeep",
+                   err, errlen);
+  if (rc) {
+    gx_ingest_stop(ing);
+    return -1;
+  }
+  return 0;
+}
+
+void gx_ingest_stop(gx_ingest_t *ing) {
+  if (!ing->running) return;
+  pthread_mutex_lock(&ing->call_lock); /* no mempool call in flight from here */
+  atomic_store(&ing->stop, 1);
+  for (int i = 0; i < ing->n_threads; i++) pthread_join(ing->threads[i], NULL);
+  ing->n_threads = 0;
+  ing->running = 0;
+  pthread_mutex_unlock(&ing->call_lock);
+}
+
+static void gx_ring_drain(struct rte_ring *r, gx_pool_t *pool) {
+  void *objs[64];
+  unsigned n;
+  if (!r || !pool->free) return;
+  while ((n = rte_ring_dequeue_burst(r, objs, 64, NULL)) > 0) gx_pool_put_bulk(pool, objs, n);
+}
+
+void gx_ingest_delete(gx_ingest_t *ing) {
+  if (!ing) return;
+  gx_ingest_stop(ing);
+  gx_ring_drain(ing->verify_ring, &ing->items);
+  gx_ring_drain(ing->mempool_ring, &ing->items);
+  gx_ring_drain(ing->gossip_ring, &ing->items);
+  gx_ring_drain(ing->tx_ring, &ing->txbufs);
+  rte_ring_free(ing->verify_ring);
+  rte_ring_free(ing->mempool_ring);
+  rte_ring_free(ing->gossip_ring);
+  rte_ring_free(ing->tx_ring);
+  gx_pool_fini(&ing->items);
+  gx_pool_fini(&ing->txbufs);
+  gx_dedup_delete(ing->dedup);
+  gx_mempool_delete(ing->mp);
+  pthread_mutex_destroy(&ing->call_lock);
+  free(ing);
+}
+
+int gx_ingest_mempool_call(gx_ingest_t *ing, gx_ingest_mempool_fn fn, void *arg) {
+  pthread_mutex_lock(&ing->call_lock);
+  if (!ing->running) {
+    fn(ing->mp, arg);
+  } else {
+    ing->call_fn = fn;
+    ing->call_arg = arg;
+    atomic_store_explicit(&ing->call_state, 1, memory_order_release);
+    while (atomic_load_explicit(&ing->call_state, memory_order_acquire) != 2) gx_sleep_us(50);
+    atomic_store_explicit(&ing->call_state, 0, memory_order_relaxed);
+  }
+  pthread_mutex_unlock(&ing->call_lock);
+  return 0;
+}
+
+void gx_ingest_snapshot(const gx_ingest_t *ing, gx_ingest_snapshot_t *o) {
+  memset(o, 0, sizeof *o);
+  for (int i = 0; i < ing->n_rx; i++) {
+    const gx_ingest_rx_stats_t *s = &ing->rx_stats[i];
+    o->dgrams += s->dgrams;
+    o->bytes += s->bytes;
+    for (int r = 0; r < GX_INGEST_PARSE_REASONS; r++) o->parse_errors += s->parse_err[r];
+    o->transfers += s->transfers;
+    o->duplicates += s->duplicates;
+    o->ingress_drops += s->drop_queue_full + s->drop_pool_empty;
+    o->tx_dgrams += s->tx_dgrams;
+    o->tx_drops += s->tx_drops;
+  }
+  for (int i = 0; i < ing->cfg.n_verify; i++) {
+    o->verified_ok += ing->verify_stats[i].ok;
+    o->verify_failed += ing->verify_stats[i].bad_init + ing->verify_stats[i].bad_cp;
+  }
+  o->mempool_inserted = ing->st.inserted;
+  for (int r = 0; r < GX_MEMPOOL_ERR__COUNT; r++) o->mempool_rejected += ing->st.rejected[r];
+  o->mempool_size = gx_mempool_size(ing->mp);
+  o->gossip_forwarded = ing->st.gossip_forwarded;
+  o->gossip_dgrams = ing->st.gossip_dgrams;
+}
+
+/* ---- metrics ---- */
+static double gx_m_ring_count(void *r) { return (double)rte_ring_count(r); }
+static double gx_m_ring_cap(void *r) { return (double)rte_ring_get_capacity(r); }
+static double gx_m_pool_avail(void *p) { return (double)rte_ring_count(((gx_pool_t *)p)->free); }
+static double gx_m_mp_size(void *ing) { return (double)gx_mempool_size(((gx_ingest_t *)ing)->mp); }
+static double gx_m_mp_accts(void *ing) {
+  return (double)gx_mempool_accounts(((gx_ingest_t *)ing)->mp);
+}
+static double gx_m_mp_ready(void *ing) { return (double)gx_mempool_ready(((gx_ingest_t *)ing)->mp); }
+static double gx_m_mp_cap(void *ing) { return (double)((gx_ingest_t *)ing)->cfg.mempool.capacity; }
+static double gx_m_dedup_cap(void *ing) {
+  return (double)gx_dedup_entries(((gx_ingest_t *)ing)->dedup);
+}
+static double gx_m_workers(void *ing) { return (double)((gx_ingest_t *)ing)->cfg.n_verify; }
+
+gx_metrics_err_t gx_ingest_metrics_register(gx_ingest_t *ing, gx_metrics_t *m) {
+  gx_metrics_err_t rc = GX_METRICS_OK;
+  const size_t rs = sizeof(gx_ingest_rx_stats_t), vs = sizeof(gx_ingest_verify_stats_t);
+  gx_ingest_rx_stats_t *r0 = &ing->rx_stats[0];
+  gx_ingest_verify_stats_t *v0 = &ing->verify_stats[0];
+  size_t nr = (size_t)ing->n_rx, nv = (size_t)ing->cfg.n_verify;
+#define GX_TRY(call)                                                                     \
+  do {                                                                                   \
+    if ((rc = (call)) != GX_METRICS_OK) return rc;                                       \
+  } while (0)
+  GX_TRY(gx_metrics_counter_sum(m, "gx_rx_datagrams_total", NULL,
+                                "UDP datagrams taken off the dataplane by the RX stage.",
+                                &r0->dgrams, nr, rs));
+  GX_TRY(gx_metrics_counter_sum(m, "gx_rx_bytes_total", NULL,
+                                "UDP payload bytes taken off the dataplane by the RX stage.",
+                                &r0->bytes, nr, rs));
+  GX_TRY(gx_metrics_counter_sum(m, "gx_rx_errors_total", NULL,
+                                "Fatal-looking RX errors reported by the dataplane backend.",
+                                &r0->rx_errors, nr, rs));
+  for (int e = 1; e < GX_INGEST_PARSE_REASONS; e++) {
+    if (e == GX_PROTO_ERR_ENTRY || e == GX_PROTO_ERR_BUFSZ) continue; /* not from batches */
+    char lb[48];
+    snprintf(lb, sizeof lb, "reason=\"%s\"", gx_ingest_parse_label(e));
+    GX_TRY(gx_metrics_counter_sum(m, "gx_parse_errors_total", lb,
+                                  "Datagrams rejected by the parser, by reason.",
+                                  &r0->parse_err[e], nr, rs));
+  }
+  GX_TRY(gx_metrics_counter_sum(m, "gx_parse_transfers_total", NULL,
+                                "Transfers decoded from valid batch datagrams.",
+                                &r0->transfers, nr, rs));
+  GX_TRY(gx_metrics_counter_sum(m, "gx_dedup_duplicates_total", NULL,
+                                "Transfers dropped by dedup before verification (already seen).",
+                                &r0->duplicates, nr, rs));
+  GX_TRY(gx_metrics_counter_sum(m, "gx_ingress_drops_total", "reason=\"verify_queue_full\"",
+                                "New transfers dropped at ingress under overload, by reason.",
+                                &r0->drop_queue_full, nr, rs));
+  GX_TRY(gx_metrics_counter_sum(m, "gx_ingress_drops_total", "reason=\"item_pool_empty\"",
+                                "New transfers dropped at ingress under overload, by reason.",
+                                &r0->drop_pool_empty, nr, rs));
+  GX_TRY(gx_metrics_counter_sum(m, "gx_verify_ok_total", NULL,
+                                "Transfers whose two signatures verified.", &v0->ok, nv, vs));
+  GX_TRY(gx_metrics_counter_sum(m, "gx_verify_failed_total", "signature=\"initiator\"",
+                                "Transfers dropped by verification, by the first bad signature.",
+                                &v0->bad_init, nv, vs));
+  GX_TRY(gx_metrics_counter_sum(m, "gx_verify_failed_total", "signature=\"counterparty\"",
+                                "Transfers dropped by verification, by the first bad signature.",
+                                &v0->bad_cp, nv, vs));
+  GX_TRY(gx_metrics_counter_sum(m, "gx_verify_batches_total", NULL,
+                                "Verify batches processed by the workers.", &v0->batches, nv, vs));
+  GX_TRY(gx_metrics_histogram(m, "gx_verify_batch_duration_seconds", NULL,
+                              "Wall time to verify one batch of transfers.", &ing->verify_hist));
+  GX_TRY(gx_metrics_gauge_fn(m, "gx_verify_workers", NULL, "Verify worker threads.",
+                             gx_m_workers, ing));
+  static const char *const bp_help =
+      "Times a stage waited for room on a full internal link (backpressure), by link.";
+  GX_TRY(gx_metrics_counter_sum(m, "gx_backpressure_waits_total", "link=\"verify_to_mempool\"",
+                                bp_help, &v0->waits, nv, vs));
+  GX_TRY(gx_metrics_counter(m, "gx_backpressure_waits_total", "link=\"mempool_to_gossip\"",
+                            bp_help, &ing->st.waits));
+  GX_TRY(gx_metrics_counter(m, "gx_backpressure_waits_total", "link=\"gossip_to_tx\"", bp_help,
+                            &ing->st.gossip_waits));
+  GX_TRY(gx_metrics_counter(m, "gx_mempool_inserted_total", NULL,
+                            "Verified transfers added to the mempool.", &ing->st.inserted));
+  GX_TRY(gx_metrics_counter(m, "gx_mempool_evicted_total", NULL,
+                            "Transfers evicted from a full mempool (farthest sequence first).",
+                            &ing->st.evicted));
+  for (int e = 1; e < GX_MEMPOOL_ERR__COUNT; e++) {
+    if (e == GX_MEMPOOL_ERR_CONFIG || e == GX_MEMPOOL_ERR_NOMEM) continue;
+    char lb[48];
+    snprintf(lb, sizeof lb, "reason=\"%s\"", gx_mempool_err_label((gx_mempool_err_t)e));
+    GX_TRY(gx_metrics_counter(m, "gx_mempool_rejected_total", lb,
+                              "Verified transfers the mempool refused, by reason.",
+                              &ing->st.rejected[e]));
+  }
+  GX_TRY(gx_metrics_gauge_fn(m, "gx_mempool_transfers", NULL, "Transfers held in the mempool.",
+                             gx_m_mp_size, ing));
+  GX_TRY(gx_metrics_gauge_fn(m, "gx_mempool_accounts", NULL,
+                             "Accounts with at least one transfer in the mempool.", gx_m_mp_accts,
+                             ing));
+  GX_TRY(gx_metrics_gauge_fn(m, "gx_mempool_ready_accounts", NULL,
+                             "Accounts whose next transfer can be proposed now.", gx_m_mp_ready,
+                             ing));
+  GX_TRY(gx_metrics_gauge_fn(m, "gx_mempool_capacity", NULL,
+                             "Transfers the mempool can hold (configured).", gx_m_mp_cap, ing));
+  GX_TRY(gx_metrics_gauge_fn(m, "gx_dedup_capacity", NULL,
+                             "Transaction ids the dedup cache remembers.", gx_m_dedup_cap, ing));
+  GX_TRY(gx_metrics_counter(m, "gx_gossip_forwarded_total", NULL,
+                            "Newly verified transfers forwarded by gossip (once each).",
+                            &ing->st.gossip_forwarded));
+  GX_TRY(gx_metrics_counter(m, "gx_gossip_transfer_copies_total", NULL,
+                            "Transfer copies placed in gossip datagrams (forwarded x fanout).",
+                            &ing->st.gossip_copies));
+  GX_TRY(gx_metrics_counter(m, "gx_gossip_datagrams_total", NULL,
+                            "Gossip batch datagrams built.", &ing->st.gossip_dgrams));
+  GX_TRY(gx_metrics_counter(m, "gx_gossip_hops_exceeded_total", NULL,
+                            "Transfers not forwarded because they reached the hop limit.",
+                            &ing->st.gossip_hops_exceeded));
+  GX_TRY(gx_metrics_counter_sum(m, "gx_gossip_sent_datagrams_total", NULL,
+                                "Gossip datagrams accepted by the dataplane for sending.",
+                                &r0->tx_dgrams, 1, rs));
+  GX_TRY(gx_metrics_counter_sum(m, "gx_gossip_send_drops_total", NULL,
+                                "Gossip datagrams the dataplane refused to send.", &r0->tx_drops,
+                                1, rs));
+  GX_TRY(gx_metrics_counter(m, "gx_housekeeping_ticks_total", NULL,
+                            "Housekeeping stage ticks (one per second while running).",
+                            &ing->st.housekeeping_ticks));
+  struct { const char *q; struct rte_ring *r; } rings[] = {
+      {"verify", ing->verify_ring}, {"mempool", ing->mempool_ring},
+      {"gossip", ing->gossip_ring}, {"tx", ing->tx_ring}};
+  for (size_t i = 0; i < GX_ARRAY_LEN(rings); i++) {
+    char lb[32];
+    snprintf(lb, sizeof lb, "queue=\"%s\"", rings[i].q);
+    GX_TRY(gx_metrics_gauge_fn(m, "gx_queue_depth", lb,
+                               "Entries waiting on an internal ring between stages.",
+                               gx_m_ring_count, rings[i].r));
+    GX_TRY(gx_metrics_gauge_fn(m, "gx_queue_capacity", lb, "Slots of an internal ring.",
+                               gx_m_ring_cap, rings[i].r));
+  }
+  GX_TRY(gx_metrics_gauge_fn(m, "gx_item_pool_available", NULL,
+                             "Free transfer items in the pipeline's pool.", gx_m_pool_avail,
+                             &ing->items));
+#undef GX_TRY
+  return GX_METRICS_OK;
+}

@@ -1,0 +1,128 @@
+/* gx_ingest: galaxyd's ingest pipeline runtime. Stages run on threads pinned
+ * to configured cores and are joined by DPDK rte_rings; transfers travel as
+ * fixed-size items from one pool (an array plus an rte_ring of free items,
+ * sized at start-up). EAL must be up (gx_eal_init) before gx_ingest_new.
+ *
+ *   RX+parse+dedup (one thread per gx_dp queue, any backend)
+ *      |  verify ring (MP/MC)          <- ingress: full ring = drop, counted
+ *   verify workers (N threads, batches of verify_batch)
+ *      |  mempool ring (MP/SC)         <- backpressure: workers wait
+ *   mempool stage (owns gx_mempool_t; runs gx_ingest_mempool_call requests)
+ *      |  gossip ring (SP/SC)          <- backpressure
+ *   gossip stage (gx_gossip batching, fanout)
+ *      |  tx ring (SP/SC) of datagram buffers   <- backpressure
+ *   RX thread of queue 0 transmits them (a gx_dp queue is used by one thread)
+ *   housekeeping (1 s tick: drop warnings in the log, stage liveness)
+ *
+ * RX runs the parse and dedup itself (zero copy from the backend's buffer;
+ * no hand-off before the cheap checks): strict gx_batch_decode, tx id
+ * (gx_xfer_id), gx_dedup_insert; only new transfers are copied into an item.
+ * Only ingress drops under overload; every drop is counted by reason.
+ * Verify: both signatures with gx_xfer_verify_enc (libsodium, one by one:
+ * batches amortise ring operations, they do not change which signatures pass).
+ *
+ * Lifecycle: gx_ingest_cfg_defaults -> gx_ingest_new (rings, pools, dedup,
+ * mempool; nothing allocates later) -> gx_ingest_metrics_register ->
+ * gx_ingest_start (threads) -> ... -> gx_ingest_stop (every thread joins
+ * within ~100 ms) -> gx_ingest_delete.
+ * Threads: new/start/stop/delete from one control thread; stats and metrics
+ * from any thread; gx_ingest_mempool_call from any thread but the stages'.
+ * Errors: -1 / NULL with a one-line reason in err. */
+#ifndef GX_INGEST_H
+#define GX_INGEST_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/gx_metrics.h"
+#include "core/gx_proto.h"
+#include "dataplane/gx_dp.h"
+#include "validator/gx_dedup.h"
+#include "validator/gx_gossip.h"
+#include "validator/gx_mempool.h"
+
+#define GX_INGEST_MAX_RX 16
+#define GX_INGEST_MAX_VERIFY 64
+#define GX_INGEST_MAX_BATCH 256
+#define GX_INGEST_PARSE_OVERSIZE GX_PROTO_ERR__COUNT /* extra parse-error reason */
+#define GX_INGEST_PARSE_REASONS (GX_PROTO_ERR__COUNT + 1)
+
+typedef struct {
+  int n_verify;                        /* verify worker threads; default 1 */
+  int rx_cores[GX_INGEST_MAX_RX];      /* core per RX queue; -1 = not pinned */
+  int verify_cores[GX_INGEST_MAX_VERIFY];
+  int mempool_core, gossip_core, housekeeping_core;
+  uint32_t verify_batch;   /* transfers per verify batch; default 64 */
+  uint32_t verify_ring;    /* verify ring slots (power of two); default 65536 */
+  uint32_t link_ring;      /* mempool/gossip/tx ring slots; default 16384 */
+  uint32_t items;          /* transfer items in the pool; default 131072 */
+  uint64_t dedup_entries;  /* default 4,194,304 */
+  gx_mempool_cfg_t mempool;
+  gx_gossip_cfg_t gossip;
+  const char *name;        /* prefix of rte object names; default "gx" */
+} gx_ingest_cfg_t;
+
+/* Counters of one RX stage (written by its thread only). */
+typedef struct {
+  _Atomic uint64_t dgrams, bytes, rx_errors;
+  _Atomic uint64_t parse_err[GX_INGEST_PARSE_REASONS];
+  _Atomic uint64_t transfers;          /* decoded transfers          */
+  _Atomic uint64_t duplicates;         /* dropped by dedup           */
+  _Atomic uint64_t drop_queue_full;    /* verify ring full           */
+  _Atomic uint64_t drop_pool_empty;    /* no free item               */
+  _Atomic uint64_t tx_dgrams, tx_drops;/* gossip datagrams sent by queue 0 */
+} __attribute__((aligned(64))) gx_ingest_rx_stats_t;
+
+typedef struct {
+  _Atomic uint64_t ok, bad_init, bad_cp, batches, waits;
+} __attribute__((aligned(64))) gx_ingest_verify_stats_t;
+
+typedef struct {
+  _Atomic uint64_t inserted, evicted, rejected[GX_MEMPOOL_ERR__COUNT], waits;
+  _Atomic uint64_t gossip_forwarded, gossip_copies, gossip_dgrams, gossip_hops_exceeded,
+      gossip_waits;
+  _Atomic uint64_t housekeeping_ticks;
+} gx_ingest_stats_t;
+
+/* A plain snapshot for tests and logs (sums over threads). */
+typedef struct {
+  uint64_t dgrams, bytes, parse_errors, transfers, duplicates, ingress_drops;
+  uint64_t verified_ok, verify_failed, mempool_inserted, mempool_rejected, mempool_size;
+  uint64_t gossip_forwarded, gossip_dgrams, tx_dgrams, tx_drops;
+} gx_ingest_snapshot_t;
+
+typedef struct gx_ingest gx_ingest_t;
+
+void gx_ingest_cfg_defaults(gx_ingest_cfg_t *cfg);
+/* rxq: n_rxq queues of one backend (1..GX_INGEST_MAX_RX); queue 0 also sends
+ * gossip. The queues must outlive the pipeline. */
+gx_ingest_t *gx_ingest_new(const gx_ingest_cfg_t *cfg, gx_dp_queue_t *const *rxq, int n_rxq,
+                           char *err, size_t errlen);
+gx_metrics_err_t gx_ingest_metrics_register(gx_ingest_t *ing, gx_metrics_t *m);
+int gx_ingest_start(gx_ingest_t *ing, char *err, size_t errlen);
+void gx_ingest_stop(gx_ingest_t *ing);
+void gx_ingest_delete(gx_ingest_t *ing);
+void gx_ingest_snapshot(const gx_ingest_t *ing, gx_ingest_snapshot_t *out);
+
+/* Runs fn(mempool, arg) on the mempool stage's thread (or inline when the
+ * pipeline is not running) and returns once it ran: the way other stages
+ * (the consensus proposer, commits) reach the single-owner mempool. */
+typedef void (*gx_ingest_mempool_fn)(gx_mempool_t *mp, void *arg);
+int gx_ingest_mempool_call(gx_ingest_t *ing, gx_ingest_mempool_fn fn, void *arg);
+
+/* ---- the RX stage's per-datagram work, exposed for fuzzing and benches ---- */
+typedef struct {
+  size_t n_new;                        /* transfers not seen before      */
+  const uint8_t *new_xfers[GX_BATCH_MAX];
+  gx_hash_t new_ids[GX_BATCH_MAX];
+  size_t n_dup;
+  uint8_t hops;
+} gx_ingest_parsed_t;
+/* Decodes one datagram strictly and dedups its transfers: GX_PROTO_OK, or the
+ * rejection reason (GX_INGEST_PARSE_OVERSIZE above GX_UDP_PAYLOAD_MAX). */
+int gx_ingest_parse(gx_dedup_t *dedup, const uint8_t *buf, size_t len, gx_ingest_parsed_t *out);
+/* Label of a parse-error reason ("trailing", "oversize"). */
+const char *gx_ingest_parse_label(int reason);
+
+#endif
