@@ -24,6 +24,7 @@
 #include "dataplane/gx_dpdk_isa.h"
 GX_DPDK_ISA_BEGIN
 #include <rte_ethdev.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -178,13 +179,20 @@ static void test_malformed_frames_dropped_by_reason(void **state) {
   f[12] = 0x88; /* not IP */
   f[13] = 0xb5;
   inject(f, n);
+  n = udp_to_us(f, sizeof f, 4, msg, sizeof msg);
+  f[14 + 6] |= 0x20; /* MF: a fragment (header checksum fixed below) */
+  f[14 + 10] = f[14 + 11] = 0;
+  uint16_t c = rte_ipv4_cksum((const struct rte_ipv4_hdr *)(f + 14));
+  memcpy(f + 14 + 10, &c, 2);
+  inject(f, n);
   n = udp_to_us(f, sizeof f, 6, msg, sizeof msg);
   inject(f, n); /* and one good frame: the port keeps working */
   gx_dgram_t d[GX_DP_BURST];
   assert_int_equal(rx_all(q, d, GX_DP_BURST), 1);
   gx_dp_rx_release(q, d, 1);
   gx_dpdk_stats(dp, &s1);
-  assert_int_equal(s1.rx_frames - s0.rx_frames, 6);
+  assert_int_equal(s1.rx_frames - s0.rx_frames, 7);
+  assert_int_equal(s1.rx_drop[GX_PKT_DROP_IP_FRAGMENT] - s0.rx_drop[GX_PKT_DROP_IP_FRAGMENT], 1);
   assert_int_equal(s1.rx_dgrams - s0.rx_dgrams, 1);
   assert_int_equal(s1.rx_drop[GX_PKT_DROP_IP_CSUM] - s0.rx_drop[GX_PKT_DROP_IP_CSUM], 1);
   assert_int_equal(s1.rx_drop[GX_PKT_DROP_UDP_CSUM] - s0.rx_drop[GX_PKT_DROP_UDP_CSUM], 1);
