@@ -742,7 +742,10 @@ def cmd_compare(old_dir, new_dir):
             ov, nv, ocv, ncv = o["value"], n["value"], o.get("cv"), n.get("cv")
             better_up = not lower_is_better(n.get("metric", ""))
         change = (nv - ov) / ov if ov else 0.0
-        gain = change if better_up else -change
+        # judged on the log of new/old (a cv is the noise of a log): a halving and a
+        # doubling weigh the same, and a large drop is never capped at -100%
+        logc = math.log(nv / ov) if ov > 0 and nv > 0 else (-math.inf if nv <= 0 < ov else 0.0)
+        gain = logc if better_up else -logc
         if ocv is not None and ncv is not None:
             noise, src = math.sqrt(ocv ** 2 + ncv ** 2), ""
         elif ocv is not None or ncv is not None:
@@ -751,9 +754,9 @@ def cmd_compare(old_dir, new_dir):
             noise, src = run_level, "~"
         else:
             noise, src = ASSUMED_NOISE, "?"
-        limit = max(NOISE_SIGMAS * noise, MIN_CHANGE)
+        limit = max(NOISE_SIGMAS * noise, math.log1p(MIN_CHANGE))
         if o["suite"] == "baseline":
-            verdict = "baseline (machine drift, never flagged)" if abs(change) > limit else "baseline, same"
+            verdict = "baseline (machine drift, never flagged)" if abs(logc) > limit else "baseline, same"
         elif gain < -limit:
             verdict = "REGRESSION"
             regressions += 1
