@@ -5,5 +5,5 @@ GX_LIB_SRCS += $(filter-out %_test.c %_fuzz.c %_bench.c,$(wildcard validator/*.c
 GX_UNIT_TESTS += $(wildcard validator/*_test.c)
 GX_FUZZERS += $(wildcard validator/*_fuzz.c)
 GX_BENCHES += $(wildcard validator/*_bench.c)
-#GX_APPS += galaxyd
+GX_APPS += galaxyd
 GX_APP_SRCS_galaxyd := $(wildcard apps/galaxyd/*.c)
