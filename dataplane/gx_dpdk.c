@@ -627,7 +627,10 @@ gx_dpdk_t *gx_dpdk_open(const gx_dpdk_cfg_t *cfg, char *err, size_t errlen) {
   }
   struct rte_eth_conf conf;
   memset(&conf, 0, sizeof conf);
-  if (dp->nq > 1) {
+  /* net_af_packet spreads frames over its queues itself (kernel PACKET_FANOUT
+   * by flow hash): no RSS to configure there. */
+  int sw_spread = info.driver_name && !strcmp(info.driver_name, "net_af_packet");
+  if (dp->nq > 1 && !sw_spread) {
     uint64_t want = RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_NONFRAG_IPV6_UDP;
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
     conf.rx_adv_conf.rss_conf.rss_hf = want & info.flow_type_rss_offloads;
@@ -751,6 +754,9 @@ gx_dp_queue_t *gx_dpdk_queue(gx_dpdk_t *dp, int i) {
   return i >= 0 && i < dp->nq ? &dp->qs[i].q : NULL;
 }
 uint16_t gx_dpdk_port_id(const gx_dpdk_t *dp) { return dp->port; }
+const gx_dpdk_counters_t *gx_dpdk_counters(const gx_dpdk_t *dp, int i) {
+  return i >= 0 && i < dp->nq ? &dp->qs[i].c : NULL;
+}
 const gx_pkt_local_t *gx_dpdk_local(const gx_dpdk_t *dp) { return &dp->cfg.local; }
 unsigned gx_dpdk_tx_offloads(const gx_dpdk_t *dp) { return dp->tx_flags; }
 unsigned gx_dpdk_rx_offloads(const gx_dpdk_t *dp) { return dp->rx_flags; }

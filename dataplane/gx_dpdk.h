@@ -1,7 +1,9 @@
 /* gx_dpdk: the DPDK poll-mode backend of dataplane/gx_dp.h. One Ethernet port
  * (a PCI NIC bound to vfio-pci, or a virtual device: net_af_packet, net_tap,
  * net_ring, net_null), one RX queue and one TX queue per poll-mode lcore, RSS
- * over the UDP 5-tuple when there are several queues, bursts of GX_DP_BURST.
+ * over the UDP 5-tuple when there are several queues (net_af_packet: the
+ * kernel's PACKET_FANOUT flow hash; give it qpairs=N in the devargs), bursts
+ * of GX_DP_BURST.
  *
  * RX: frames are parsed in place by gx_pkt (Ethernet II, IPv4/IPv6, UDP); the
  * gx_dgram_t payload pointers point into the mbufs (zero copy) until
@@ -133,6 +135,8 @@ unsigned gx_dpdk_tx_offloads(const gx_dpdk_t *dp);
 unsigned gx_dpdk_rx_offloads(const gx_dpdk_t *dp);
 
 void gx_dpdk_stats(const gx_dpdk_t *dp, gx_dpdk_stats_t *out);
+/* Counters of queue i (NULL when out of range); read with relaxed loads. */
+const gx_dpdk_counters_t *gx_dpdk_counters(const gx_dpdk_t *dp, int i);
 /* Registers the counters (summed over queues) as gx_dpdk_* metrics:
  * gx_dpdk_rx_frames_total, gx_dpdk_rx_drops_total{reason=...},
  * gx_dpdk_tx_drops_total{reason=...}, ... 0 or a gx_metrics error. */

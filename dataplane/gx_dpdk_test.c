@@ -6,10 +6,11 @@
  * tests/test_dpdk_veth.sh (a sink on a real port, e.g. net_af_packet on a
  * veth):
  *   gx_dpdk_test sink --port DEVARGS [--ipv4 A] [--ipv6 A] --udp-port P
- *                [--seconds S] [--echo]
- * It prints "ready" once the port is up, then polls until SIGTERM/SIGINT or S
- * seconds, echoing each datagram back to its sender with --echo, and prints
- * its counters as "name value" lines at exit. */
+ *                [--queues N] [--seconds S] [--echo]
+ * It prints "ready" once the port is up, then polls every queue (round robin,
+ * one thread) until SIGTERM/SIGINT or S seconds, echoing each datagram back
+ * to its sender with --echo, and prints its counters as "name value" lines at
+ * exit (rx_dgrams_qN per queue). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -361,6 +362,7 @@ static int sink_main(int argc, char **argv) {
     else if (!strcmp(a, "--ipv4")) rc = gx_dpdk_cfg_set(&cfg, "ipv4", v, err, sizeof err);
     else if (!strcmp(a, "--ipv6")) rc = gx_dpdk_cfg_set(&cfg, "ipv6", v, err, sizeof err);
     else if (!strcmp(a, "--udp-port")) rc = gx_dpdk_cfg_set(&cfg, "udp_port", v, err, sizeof err);
+    else if (!strcmp(a, "--queues")) rc = gx_dpdk_cfg_set(&cfg, "rx_queues", v, err, sizeof err);
     else if (!strcmp(a, "--seconds")) seconds = atof(v);
     else {
       fprintf(stderr, "sink: unknown option %s\n", a);
@@ -387,11 +389,13 @@ static int sink_main(int argc, char **argv) {
   signal(SIGINT, on_signal);
   printf("ready\n");
   fflush(stdout);
-  gx_dp_queue_t *q = gx_dpdk_queue(sdp, 0);
+  int nq = gx_dpdk_n_queues(sdp), qi = 0;
   struct timespec t0, t;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   uint64_t bytes = 0, iter = 0;
   while (!sink_stop) {
+    gx_dp_queue_t *q = gx_dpdk_queue(sdp, qi);
+    qi = (qi + 1) % nq;
     gx_dgram_t d[GX_DP_BURST];
     int n = gx_dp_rx_burst(q, d, GX_DP_BURST);
     if (n > 0) {
@@ -420,6 +424,10 @@ static int sink_main(int argc, char **argv) {
   gx_dpdk_stats(sdp, &s);
   printf("rx_frames %llu\nrx_dgrams %llu\nrx_bytes %llu\n", (unsigned long long)s.rx_frames,
          (unsigned long long)s.rx_dgrams, (unsigned long long)bytes);
+  for (int i = 0; i < nq; i++)
+    printf("rx_dgrams_q%d %llu\n", i,
+           (unsigned long long)atomic_load_explicit(&gx_dpdk_counters(sdp, i)->rx_dgrams,
+                                                    memory_order_relaxed));
   for (int r = 1; r < GX_PKT_DROP__COUNT; r++)
     printf("drop_%s %llu\n", gx_pkt_drop_label((gx_pkt_drop_t)r),
            (unsigned long long)s.rx_drop[r]);

@@ -101,6 +101,14 @@ elif cmd == 'echo':  # family count: send count datagrams, count echoes
         try: got.add(s.recv(2048))
         except socket.timeout: pass
     print(len(got))
+elif cmd == 'flows':  # flows per_flow: many source ports (distinct 5-tuples) to 10.77.0.2:9000
+    flows, per = int(sys.argv[2]), int(sys.argv[3])
+    socks = []
+    for _ in range(flows):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('10.77.0.1', 0)); socks.append(s)
+    for i in range(per):
+        for s in socks: s.sendto(b'gx-flow-%d' % i, ('10.77.0.2', 9000))
+        time.sleep(0.002)
 elif cmd == 'listen':  # keep port 7777 open so echoes of raw frames cause no ICMP
     s4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s4.bind(('10.77.0.1', 7777))
     time.sleep(float(sys.argv[2]))
@@ -185,4 +193,23 @@ check "IP fragments not ingested (drop_ip_fragment $(stat drop_ip_fragment), abs
   [ "$(stat drop_ip_fragment)" -le 3 ]
 check "ARP replies sent ($(stat arp_replies))" [ "$(stat arp_replies)" -ge 1 ]
 check "neighbour advertisements sent ($(stat nd_replies))" [ "$(stat nd_replies)" -ge 1 ]
+
+# Two RX queues (af_packet qpairs=2: the kernel's fanout hash is the RSS):
+# 64 flows spread over both queues, nothing lost.
+ip netns exec "$ns" "$SINK" sink --port net_af_packet0,iface=vD,qpairs=2 --queues 2 \
+  --ipv4 10.77.0.2 --udp-port 9000 --seconds 60 >"$work/sink2.out" 2>"$work/sink2.err" &
+sink_pid=$!
+for _ in $(seq 100); do grep -q ready "$work/sink2.out" 2>/dev/null && break; sleep 0.1; done
+check "DPDK sink started with 2 queues" grep -q ready "$work/sink2.out" || sed 's/^/# /' "$work/sink2.err"
+nsx ip neigh flush dev vK
+PY flows 64 10
+sleep 0.5
+kill -TERM "$sink_pid"; wait "$sink_pid"; sink_pid=""
+sed 's/^/# /' "$work/sink2.out" | grep -E "rx_dgrams"
+work_q0=$(awk '$1 == "rx_dgrams_q0" { print $2 }' "$work/sink2.out")
+work_q1=$(awk '$1 == "rx_dgrams_q1" { print $2 }' "$work/sink2.out")
+check "2 queues: all 640 datagrams of 64 flows received ($(awk '$1 == "rx_dgrams" { print $2 }' "$work/sink2.out"))" \
+  [ "$(awk '$1 == "rx_dgrams" { print $2 }' "$work/sink2.out")" = 640 ]
+check "2 queues: flows spread over both queues (q0=$work_q0 q1=$work_q1)" \
+  [ "${work_q0:-0}" -gt 0 -a "${work_q1:-0}" -gt 0 ]
 exit 0
