@@ -1,11 +1,13 @@
 # Helpers for the galaxyd ingest/metrics integration tests (sourced, not run:
 # this file is not executable). Needs tests/lib.sh first.
 
-# gd_start NAME UDP_PORT METRICS_PORT [galaxyd args...]: starts galaxyd in the
-# background (log in $tmp/NAME.log), sets gd_pid, waits for /metrics.
+# gd_start NAME LISTEN METRICS_PORT [galaxyd args...]: starts galaxyd in the
+# background (log in $tmp/NAME.log), sets gd_pid, waits for /metrics. LISTEN
+# is a UDP port on 127.0.0.1 or a full address ("[::]:7100").
 gd_start() {
   local name=$1 udp=$2 http=$3; shift 3
-  "$BIN/galaxyd" --set node.listen="127.0.0.1:$udp" --set metrics.listen="127.0.0.1:$http" \
+  case "$udp" in *:*) ;; *) udp="127.0.0.1:$udp" ;; esac
+  "$BIN/galaxyd" --set node.listen="$udp" --set metrics.listen="127.0.0.1:$http" \
     "$@" >"$tmp/$name.log" 2>&1 &
   gd_pid=$!
   for _ in $(seq 1 100); do
