@@ -143,6 +143,22 @@ void gx_acs_delete(gx_acs_t *acs) {
 uint64_t gx_acs_next_epoch(const gx_acs_t *acs) { return acs->next_out; }
 const gx_acs_stats_t *gx_acs_stats(const gx_acs_t *acs) { return &acs->st; }
 
+void gx_acs_window(const gx_acs_t *acs, uint64_t *lo, uint64_t *hi) {
+  *lo = acs->lo;
+  *hi = acs->lo + acs->cfg.epoch_slots;
+}
+
+static void gx_acs_try_output(gx_acs_t *acs);
+
+gx_acs_err_t gx_acs_skip_to(gx_acs_t *acs, uint64_t epoch) {
+  if (epoch <= acs->next_out) return GX_ACS_ERR_EPOCH;
+  acs->next_out = epoch;
+  if (epoch > acs->cfg.epoch_keep && epoch - acs->cfg.epoch_keep > acs->lo)
+    acs->lo = epoch - acs->cfg.epoch_keep;
+  gx_acs_try_output(acs);
+  return GX_ACS_OK;
+}
+
 static gx_ba_ctx_t gx_acs_ba_ctx(gx_acs_t *acs, uint64_t epoch) {
   gx_ba_ctx_t c = {
     .n = acs->cfg.n, .f = acs->cfg.f, .self = acs->cfg.self,
@@ -267,13 +283,17 @@ gx_acs_err_t gx_acs_propose(gx_acs_t *acs, uint64_t epoch, const uint8_t *value,
 }
 
 gx_acs_err_t gx_acs_send_forged_val(gx_acs_t *acs, uint64_t epoch, const uint8_t *value,
-                                    uint32_t len, unsigned dest) {
+                                    uint32_t len, unsigned dest, int damage_stripe) {
   gx_acs_err_t why;
   if (dest >= acs->cfg.n || dest == acs->cfg.self) return GX_ACS_ERR_CONFIG;
   gx_acs_epoch_t *ep = gx_acs_slot(acs, epoch, &why);
   if (!ep) return GX_ACS_ERR_EPOCH;
   if (ep->proposed) return GX_ACS_ERR_PROPOSED;
   if (gx_rbc_encode(&acs->coder, ep->enc, value, len) != 0) return GX_ACS_ERR_SIZE;
+  if (damage_stripe >= 0 && (unsigned)damage_stripe < acs->cfg.n) {
+    ep->enc->stripes[(size_t)damage_stripe * acs->coder.stride] ^= 0x5a;
+    if (gx_rbc_recommit(&acs->coder, ep->enc) != 0) return GX_ACS_ERR_SIZE;
+  }
   ep->forged = 1;
   gx_rbc_send_val(&acs->coder, ep->enc, epoch, acs->cfg.self, dest, &acs->sink);
   return GX_ACS_OK;

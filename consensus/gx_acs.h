@@ -111,12 +111,20 @@ gx_acs_err_t gx_acs_on_message(gx_acs_t *acs, unsigned sender, const uint8_t *ms
 void gx_acs_tick(gx_acs_t *acs);
 
 uint64_t gx_acs_next_epoch(const gx_acs_t *acs); /* next epoch to output */
+/* Epochs currently held: [*lo, *lo + epoch_slots). */
+void gx_acs_window(const gx_acs_t *acs, uint64_t *lo, uint64_t *hi);
+/* Catch-up: the application obtained the batches of every epoch < epoch
+ * elsewhere (block sync from peers, checked by its own certificates) because
+ * the peers already freed them; the node forgets those epochs and continues
+ * at epoch. GX_ACS_ERR_EPOCH when epoch <= next epoch to output. */
+gx_acs_err_t gx_acs_skip_to(gx_acs_t *acs, uint64_t epoch);
 const gx_acs_stats_t *gx_acs_stats(const gx_acs_t *acs);
 
 /* For tests and the simulator's Byzantine broadcaster: encodes value with
  * this node's coder and sends VAL fragments for (epoch, our instance) to dest
- * only, bypassing our own RBC state. */
+ * only, bypassing our own RBC state. damage_stripe >= 0: flips a byte of that
+ * stripe and re-commits the Merkle root (an inconsistent codeword). */
 gx_acs_err_t gx_acs_send_forged_val(gx_acs_t *acs, uint64_t epoch, const uint8_t *value,
-                                    uint32_t len, unsigned dest);
+                                    uint32_t len, unsigned dest, int damage_stripe);
 
 #endif

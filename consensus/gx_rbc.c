@@ -112,7 +112,13 @@ int gx_rbc_encode(gx_rbc_coder_t *c, gx_rbc_enc_t *enc, const uint8_t *value, ui
   }
   if (c->n > c->k) ec_encode_data((int)sl, (int)c->k, (int)(c->n - c->k), c->enc_tbls, ptr, ptr + c->k);
   enc->stripe_len = sl;
-  gx_rbc_leaves_root(c, ptr, sl, &enc->root);
+  return gx_rbc_recommit(c, enc);
+}
+
+int gx_rbc_recommit(gx_rbc_coder_t *c, gx_rbc_enc_t *enc) {
+  uint8_t *ptr[GX_CONS_MAX_N];
+  for (unsigned j = 0; j < c->n; j++) ptr[j] = enc->stripes + (size_t)j * c->stride;
+  gx_rbc_leaves_root(c, ptr, enc->stripe_len, &enc->root);
   for (unsigned j = 0; j < c->n; j++) {
     int bl = gx_merkle_branch(enc->branch[j], c->leaves, c->n, j, c->scratch);
     if (bl < 0) return -1;

@@ -99,6 +99,10 @@ void gx_rbc_reset(gx_rbc_t *r, uint16_t proposer);
 
 /* Encodes value (len <= max_value) into enc (enc->stripes: n*stride bytes). */
 int gx_rbc_encode(gx_rbc_coder_t *c, gx_rbc_enc_t *enc, const uint8_t *value, uint32_t len);
+/* Recomputes enc's root and branches from enc->stripes as they are now (a test
+ * that damages a stripe first gets a consistent commitment to an inconsistent
+ * codeword, which every honest node must reject after decoding). */
+int gx_rbc_recommit(gx_rbc_coder_t *c, gx_rbc_enc_t *enc);
 /* Sends node dest its VAL fragments of enc. */
 void gx_rbc_send_val(const gx_rbc_coder_t *c, const gx_rbc_enc_t *enc, uint64_t epoch,
                      uint16_t instance, unsigned dest, const gx_cmsg_sink_t *sink);

@@ -92,6 +92,7 @@ typedef struct {
   /* agreement references */
   int have_ref[SIM_MAXE];
   gx_hash_t ref[SIM_MAXE];
+  uint64_t synced;                 /* epochs a laggard took by block sync */
   int8_t ref_dec[SIM_MAXE][SIM_MAXN];
   /* adversary's knowledge of threshold coins: (epoch, instance, round) -> -1/0/1 */
   int8_t coin_known[SIM_MAXE][SIM_MAXN][64];
@@ -292,8 +293,8 @@ static int sim_node_start(sim_t *s, unsigned i) {
   cfg.f = (uint16_t)s->f;
   cfg.self = (uint16_t)i;
   cfg.max_proposal = s->max_prop;
-  cfg.epoch_slots = (uint16_t)(s->epochs + 2);
-  cfg.epoch_keep = (uint16_t)s->epochs;
+  cfg.epoch_slots = 3; /* one finished epoch kept, the current one, one ahead */
+  cfg.epoch_keep = 1;
   cfg.coin_pub = &s->pub;
   cfg.coin_sec = &s->sec[i];
   cfg.unsafe_ba_skip_conf = s->skip_conf;
@@ -314,15 +315,22 @@ static void sim_propose(sim_t *s, unsigned i, uint64_t epoch) {
   if (!v) return;
   unsigned prev = s->cur;
   s->cur = i;
-  if (nd->behaviour == B_EQUIV) {
+  if (nd->behaviour == B_EQUIV && sim_below(&s->rng, 2)) {
+    /* one value, one root, but a damaged stripe: an inconsistent codeword */
+    uint32_t la = sim_value(s, v, epoch, i, 3);
+    int bad = (int)sim_below(&s->rng, s->n);
+    sim_trace(s, "node %u forges an inconsistent codeword (stripe %d) in epoch %" PRIu64, i, bad, epoch);
+    for (unsigned d = 0; d < s->n; d++)
+      if (d != i) gx_acs_send_forged_val(nd->acs, epoch, v, la, d, bad);
+  } else if (nd->behaviour == B_EQUIV) {
     uint32_t la = sim_value(s, v, epoch, i, 1);
     sim_record(s, epoch, i, v, la);
     for (unsigned d = 0; d < s->n; d++)
-      if (d != i && d % 2 == 0) gx_acs_send_forged_val(nd->acs, epoch, v, la, d);
+      if (d != i && d % 2 == 0) gx_acs_send_forged_val(nd->acs, epoch, v, la, d, -1);
     uint32_t lb = sim_value(s, v, epoch, i, 2);
     sim_record(s, epoch, i, v, lb);
     for (unsigned d = 0; d < s->n; d++)
-      if (d != i && d % 2 == 1) gx_acs_send_forged_val(nd->acs, epoch, v, lb, d);
+      if (d != i && d % 2 == 1) gx_acs_send_forged_val(nd->acs, epoch, v, lb, d, -1);
   } else {
     uint32_t len = sim_value(s, v, epoch, i, nd->incarnation * 7);
     sim_record(s, epoch, i, v, len);
@@ -407,6 +415,35 @@ static void sim_tick(sim_t *s, unsigned i) {
   gx_acs_tick(nd->acs);
 }
 
+/* Block sync: an honest node whose next epoch every honest peer has already
+ * freed takes that epoch's agreed batch from them (the application's job in
+ * a deployment; the simulator hands over the reference output) and skips. */
+static void sim_sync(sim_t *s) {
+  for (unsigned i = 0; i < s->n; i++) {
+    sim_node_t *nd = &s->node[i];
+    if (!sim_is_honest(s, i) || nd->delivered >= s->epochs || !s->have_ref[nd->delivered]) continue;
+    int freed = 0;
+    for (unsigned j = 0; j < s->n; j++) {
+      uint64_t lo, hi;
+      if (j == i || !sim_is_honest(s, j)) continue;
+      gx_acs_window(s->node[j].acs, &lo, &hi);
+      if (lo > nd->delivered) freed = 1;
+    }
+    if (!freed) continue;
+    uint64_t e = nd->delivered;
+    s->cur = i;
+    sim_trace(s, "t=%" PRIu64 " node %u BLOCK-SYNC epoch %" PRIu64 " (peers freed it)", s->now, i, e);
+    nd->digest[e] = s->ref[e];
+    nd->delivered = e + 1;
+    s->synced++;
+    if (gx_acs_skip_to(nd->acs, e + 1) != GX_ACS_OK) {
+      sim_failf(s, "node %u: skip_to(%" PRIu64 ") refused", i, e + 1);
+      return;
+    }
+    if (nd->delivered == e + 1) sim_propose(s, i, e + 1); /* unless skip_to output e+1 too */
+  }
+}
+
 static int sim_done(const sim_t *s) {
   for (unsigned i = 0; i < s->n; i++)
     if (sim_is_honest(s, i) && s->node[i].delivered < s->epochs) return 0;
@@ -418,7 +455,26 @@ static int sim_cut(const sim_t *s, const sim_msg_t *m) {
   return ((s->part_mask >> m->src) & 1) != ((s->part_mask >> m->dst) & 1);
 }
 
+/* What the honest nodes saw, over all runs (shows the adversaries bite). */
+static struct {
+  uint64_t rbc_bad, rbc_proof, rbc_conflict, decode, stale, future, share_bad, combines,
+      verifies, max_round;
+} sim_tot;
+
 static void sim_free(sim_t *s) {
+  for (unsigned i = 0; i < s->n; i++) {
+    if (!sim_is_honest(s, i) || !s->node[i].acs) continue;
+    const gx_acs_stats_t *st = gx_acs_stats(s->node[i].acs);
+    sim_tot.rbc_bad += st->rbc_bad;
+    sim_tot.rbc_proof += st->rbc[GX_RBC_DROP_PROOF];
+    sim_tot.rbc_conflict += st->rbc[GX_RBC_DROP_CONFLICT];
+    sim_tot.decode += st->drop[GX_ACS_DROP_DECODE];
+    sim_tot.stale += st->drop[GX_ACS_DROP_STALE];
+    sim_tot.future += st->drop[GX_ACS_DROP_FUTURE];
+    sim_tot.share_bad += st->ba[GX_BA_DROP_SHARE];
+    sim_tot.combines += st->coin_combines;
+    sim_tot.verifies += st->coin_verifies;
+  }
   for (size_t k = 0; k < s->qn; k++) free(s->q[k]);
   s->qn = 0;
   for (unsigned i = 0; i < s->n; i++) {
@@ -532,8 +588,10 @@ static int sim_run(sim_t *s, uint64_t seed, unsigned n, int byz_mode, uint64_t *
           if (s->q[k]->ready_at > s->now && s->q[k]->ready_at < next) next = s->q[k]->ready_at;
         if (next != UINT64_MAX && next < s->now + 50) s->now = next - 1;
         else if (s->qn == 0 || next == UINT64_MAX || next >= s->now + 50) {
-          if (s->qn == 0 || sim_chance(&s->rng, 20000))
+          if (s->qn == 0 || sim_chance(&s->rng, 20000)) {
+            sim_sync(s);
             for (unsigned i = 0; i < n; i++) sim_tick(s, i);
+          }
           if (s->qn && next != UINT64_MAX) s->now = next - 1;
           else if (s->qn) s->now += 100; /* only held messages: their hold expires */
         }
@@ -657,7 +715,7 @@ int main(int argc, char **argv) {
   sim_t *s = calloc(1, sizeof *s);
   sim_msg_t **q = calloc(SIM_QMAX, sizeof *q);
   if (!s || !q) return gx_cli_fail(GX_EXIT_FAIL, "out of memory");
-  uint64_t runs = 0, failed = 0, stalled_runs = 0, msgs = 0, bytes = 0, steps = 0;
+  uint64_t runs = 0, failed = 0, stalled_runs = 0, msgs = 0, bytes = 0, steps = 0, synced = 0;
   for (unsigned k = 0; k < nn; k++) {
     for (uint64_t seed = lo; seed <= hi; seed++) {
       s->q = q;
@@ -673,6 +731,7 @@ int main(int argc, char **argv) {
       bytes += s->bytes;
       steps += st[0];
       if (s->stalls) stalled_runs++;
+      synced += s->synced;
       if (rc && !(expect_stall && s->stalls)) {
         failed++;
         sim_print_failure(s, byz);
@@ -687,8 +746,14 @@ int main(int argc, char **argv) {
     }
   }
   printf("gx_sim: %" PRIu64 " runs, %" PRIu64 " failed, %" PRIu64 " with a stalled BA, %" PRIu64
-         " msgs, %" PRIu64 " bytes, %" PRIu64 " steps\n",
-         runs, failed, stalled_runs, msgs, bytes, steps);
+         " msgs, %" PRIu64 " bytes, %" PRIu64 " steps, %" PRIu64 " epochs block-synced\n",
+         runs, failed, stalled_runs, msgs, bytes, steps, synced);
+  printf("gx_sim: honest nodes saw: %" PRIu64 " bad-RBC verdicts, %" PRIu64 " bad stripe proofs, %" PRIu64
+         " conflicting fragments, %" PRIu64 " malformed, %" PRIu64 " stale-epoch, %" PRIu64
+         " future-epoch drops, %" PRIu64 " bad coin shares, %" PRIu64 " shares verified, %" PRIu64
+         " coins combined\n",
+         sim_tot.rbc_bad, sim_tot.rbc_proof, sim_tot.rbc_conflict, sim_tot.decode, sim_tot.stale,
+         sim_tot.future, sim_tot.share_bad, sim_tot.verifies, sim_tot.combines);
   free(q);
   free(s);
   if (expect_stall) return stalled_runs ? GX_EXIT_OK : GX_EXIT_FAIL;
