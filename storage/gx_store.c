@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/gx_util.h"
@@ -41,13 +42,19 @@ struct gx_store {
   int seg_fd;
   uint64_t seg_index, seg_count, log_bytes_before;
   uint64_t durable_off; /* durable logical end of the current segment */
-  uint8_t *buf;         /* staging buffer: file bytes [buf_base, buf_base + buf_len) */
-  size_t buf_cap, buf_len, group_start;
+  /* staging buffer: file bytes [buf_base, buf_base + buf_len) of the current
+   * segment; [apply_start, group_start) durable but not yet in LMDB,
+   * [group_start, buf_len) appended but not yet synced */
+  uint8_t *buf;
+  size_t buf_cap, buf_len, group_start, apply_start;
   uint64_t buf_base;
   uint64_t last_height;
-  _Atomic uint64_t durable_height;
+  uint32_t group_seq;   /* group number of the records being appended */
+  uint64_t last_apply_ns;
+  _Atomic uint64_t durable_height, applied_height;
   int failed;
   uint64_t recovered, truncated;
+  int torn_tail;
   gx_store_error_t err;
 };
 
@@ -134,6 +141,7 @@ void gx_store_cfg_defaults(gx_store_cfg_t *cfg) {
   cfg->write_buffer_bytes = 64u << 20;
   cfg->direct_io = -1;
   cfg->max_readers = 126;
+  cfg->apply_interval_ms = 10;
 }
 
 /* ---------- paths and file helpers ---------- */
@@ -292,6 +300,10 @@ typedef struct {
   int wrong_height, wrong_hash, io_error, too_big;
   uint64_t end;                 /* offset after the last good record */
   uint64_t next_height;
+  int have_group;               /* a good record was scanned: last_group is its group */
+  uint32_t last_group;
+  int bad_hdr_ok;               /* the bad record's own header is intact: bad_group */
+  uint32_t bad_group;
 } gx_store_scan_t;
 
 typedef int (*gx_store_scan_fn_t)(void *ctx, const gx_store_rec_t *rec, uint64_t off);
@@ -305,8 +317,10 @@ static void gx_store_scan(const gx_store_cfg_t *cfg, gx_store_reader_t *r, uint6
     size_t avail;
     const uint8_t *p = gx_store_reader_get(r, off, GX_STORE_REC_HDR_SZ, &avail);
     if (!p) { out->io_error = errno ? errno : EIO; out->status = GX_STORE_REC_SHORT; break; }
-    uint32_t rec_len;
-    gx_store_rec_status_t st = gx_store_rec_check_header(p, avail, &rec_len);
+    uint32_t rec_len, group;
+    gx_store_rec_status_t st = gx_store_rec_check_header(p, avail, &rec_len, &group);
+    out->bad_hdr_ok = st == GX_STORE_REC_OK;
+    out->bad_group = group;
     if (st == GX_STORE_REC_OK) {
       if (rec_len > r->cap) { out->too_big = 1; st = GX_STORE_REC_BAD_LEN; }
       else {
@@ -325,6 +339,9 @@ static void gx_store_scan(const gx_store_cfg_t *cfg, gx_store_reader_t *r, uint6
           }
         }
         if (st == GX_STORE_REC_OK) {
+          out->have_group = 1;
+          out->last_group = rec.group;
+          out->bad_hdr_ok = 0;
           if (fn && fn(ctx, &rec, off)) { out->end = off + rec.rec_len; out->next_height = want + 1; return; }
           off += rec.rec_len;
           want++;
@@ -335,6 +352,7 @@ static void gx_store_scan(const gx_store_cfg_t *cfg, gx_store_reader_t *r, uint6
     out->status = st;
     break;
   }
+  if (out->status == GX_STORE_REC_OK) out->bad_hdr_ok = 0;
   out->end = off;
   out->next_height = want;
 }
@@ -347,24 +365,29 @@ static const char *gx_store_scan_reason(const gx_store_scan_t *s) {
   return gx_store_rec_strerror(s->status);
 }
 
-/* True when a valid record header starts anywhere in [from, to) of the file. */
-static int gx_store_valid_header_in(gx_store_reader_t *r, uint64_t from, uint64_t to) {
-  if (to > r->size) to = r->size;
-  for (uint64_t off = from; off + GX_STORE_REC_HDR_SZ <= to;) {
+/* Valid record headers anywhere in [from, size) of the file: how many, the
+ * group of the first, and whether their groups differ. */
+static uint64_t gx_store_groups_after(gx_store_reader_t *r, uint64_t from, uint32_t *first_group,
+                                      int *mixed) {
+  uint64_t count = 0;
+  *mixed = 0;
+  *first_group = 0;
+  for (uint64_t off = from; off + GX_STORE_REC_HDR_SZ <= r->size;) {
     size_t avail;
     const uint8_t *p = gx_store_reader_get(r, off, r->cap, &avail);
-    if (!p) return 0;
-    size_t lim = avail < GX_STORE_REC_HDR_SZ ? 0 : avail - GX_STORE_REC_HDR_SZ + 1;
-    if (off + lim > to) lim = (size_t)(to - off);
+    if (!p || avail < GX_STORE_REC_HDR_SZ) break;
+    size_t lim = avail - GX_STORE_REC_HDR_SZ + 1;
     for (size_t i = 0; i < lim; i++) {
       if (p[i] != 'G' || gx_ld32(p + i) != GX_STORE_REC_MAGIC) continue;
-      uint32_t rl;
-      if (gx_store_rec_check_header(p + i, avail - i, &rl) == GX_STORE_REC_OK) return 1;
+      uint32_t rl, g;
+      if (gx_store_rec_check_header(p + i, avail - i, &rl, &g) != GX_STORE_REC_OK) continue;
+      if (count == 0) *first_group = g;
+      else if (g != *first_group) *mixed = 1;
+      count++;
     }
-    if (lim == 0) break;
     off += lim;
   }
-  return 0;
+  return count;
 }
 
 /* ---------- LMDB ---------- */
@@ -637,43 +660,74 @@ static gx_store_err_t gx_store_apply_buffer(gx_store_t *st, size_t from, size_t 
     return gx_store_lmdberr(&st->err, "cannot apply blocks to", rc, p);
   }
   if ((rc = mdb_txn_commit(txn))) return gx_store_lmdberr(&st->err, "cannot commit blocks to", rc, p);
+  atomic_store(&st->applied_height, rec.height);
   return GX_STORE_OK;
 }
 
-/* Keeps only the partial last block (O_DIRECT rewrites it next time). */
+static uint64_t gx_store_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Keeps only what is not yet applied, or else the partial last block
+ * (O_DIRECT rewrites it next time). */
 static void gx_store_compact(gx_store_t *st) {
-  size_t keep = st->buf_len % st->align;
-  size_t drop = st->buf_len - keep;
-  if (drop && keep) memmove(st->buf, st->buf + drop, keep);
-  st->buf_base += drop;
-  st->buf_len = keep;
-  st->group_start = keep;
+  size_t keep_from = st->apply_start < st->group_start ? st->apply_start : st->group_start;
+  keep_from -= keep_from % st->align;
+  if (keep_from == 0) return;
+  memmove(st->buf, st->buf + keep_from, st->buf_len - keep_from);
+  st->buf_base += keep_from;
+  st->buf_len -= keep_from;
+  st->group_start -= keep_from;
+  st->apply_start -= keep_from;
+}
+
+gx_store_err_t gx_store_apply(gx_store_t *st) {
+  if (!st || st->cfg.read_only) return GX_STORE_EINVAL;
+  if (st->failed) return GX_STORE_EFAILED;
+  if (st->apply_start < st->group_start) {
+    gx_store_err_t rc = gx_store_apply_buffer(st, st->apply_start, st->group_start);
+    if (rc != GX_STORE_OK) {
+      st->failed = 1; /* the log has it; reopening re-applies */
+      return rc;
+    }
+    st->apply_start = st->group_start;
+  }
+  st->last_apply_ns = gx_store_now_ns();
+  gx_store_compact(st);
+  return GX_STORE_OK;
 }
 
 gx_store_err_t gx_store_sync(gx_store_t *st) {
   if (!st || st->cfg.read_only) return GX_STORE_EINVAL;
   if (st->failed) return GX_STORE_EFAILED;
-  if (st->buf_len == st->group_start) return GX_STORE_OK;
-  size_t from = st->group_start - st->group_start % st->align;
-  size_t to = (st->buf_len + st->align - 1) / st->align * st->align;
-  memset(st->buf + st->buf_len, 0, to - st->buf_len);
-  gx_store_err_t rc = gx_store_write_group(st, from, to);
-  if (rc != GX_STORE_OK) {
-    /* Drop the group and cut the log back to its durable end. */
-    if (ftruncate(st->seg_fd, (off_t)st->durable_off) != 0) st->failed = 1;
-    if (st->err.sys_errno == EIO) st->failed = 1; /* fsync failure: page cache state unknown */
-    st->buf_len = st->group_start;
-    st->last_height = atomic_load(&st->durable_height);
-    return rc;
+  if (st->buf_len > st->group_start) {
+    size_t from = st->group_start - st->group_start % st->align;
+    size_t to = (st->buf_len + st->align - 1) / st->align * st->align;
+    memset(st->buf + st->buf_len, 0, to - st->buf_len);
+    gx_store_err_t rc = gx_store_write_group(st, from, to);
+    if (rc != GX_STORE_OK) {
+      /* Drop the group and cut the log back to its durable end. */
+      if (ftruncate(st->seg_fd, (off_t)st->durable_off) != 0) st->failed = 1;
+      if (st->err.sys_errno == EIO) st->failed = 1; /* fsync failure: page cache state unknown */
+      st->buf_len = st->group_start;
+      st->last_height = atomic_load(&st->durable_height);
+      return rc;
+    }
+    st->durable_off = st->buf_base + st->buf_len;
+    st->group_start = st->buf_len;
+    st->group_seq++;
+    atomic_store(&st->durable_height, st->last_height);
   }
-  rc = gx_store_apply_buffer(st, st->group_start, st->buf_len);
-  if (rc != GX_STORE_OK) {
-    st->failed = 1; /* the log has it; reopening re-applies */
-    return rc;
-  }
-  st->durable_off = st->buf_base + st->buf_len;
-  atomic_store(&st->durable_height, st->last_height);
-  gx_store_compact(st);
+  /* LMDB: every sync in mode block or with apply_interval_ms 0, else once the
+   * oldest unapplied block is apply_interval_ms old or half the buffer waits. */
+  if (st->apply_start == st->group_start) return GX_STORE_OK;
+  uint64_t now = gx_store_now_ns();
+  if (st->cfg.durability == GX_STORE_DURABLE_BLOCK || st->cfg.apply_interval_ms == 0 ||
+      now - st->last_apply_ns >= (uint64_t)st->cfg.apply_interval_ms * 1000000ull ||
+      st->group_start - st->apply_start >= st->buf_cap / 2)
+    return gx_store_apply(st);
   return GX_STORE_OK;
 }
 
@@ -704,6 +758,7 @@ static gx_store_err_t gx_store_new_segment(gx_store_t *st, uint64_t index, gx_st
   st->buf_base = GX_STORE_SEG_HDR_SZ;
   st->buf_len = 0;
   st->group_start = 0;
+  st->apply_start = 0;
   return GX_STORE_OK;
 }
 
@@ -725,8 +780,8 @@ gx_store_err_t gx_store_append(gx_store_t *st, const gx_store_block_t *blk) {
   gx_store_err_t rc;
   uint64_t end = st->buf_base + st->buf_len;
   if (end > GX_STORE_SEG_HDR_SZ && end + size > st->cfg.segment_bytes) {
-    if ((rc = gx_store_sync(st))) return rc;
-    /* the old segment is complete and durable: trim the O_DIRECT padding */
+    /* roll over: the old segment complete, durable and applied first */
+    if ((rc = gx_store_sync(st)) || (rc = gx_store_apply(st))) return rc;
     if (ftruncate(st->seg_fd, (off_t)st->durable_off) != 0 || fdatasync(st->seg_fd) != 0) {
       char p[PATH_MAX];
       gx_store_seg_path(st->dir, st->seg_index, p, sizeof p);
@@ -738,9 +793,9 @@ gx_store_err_t gx_store_append(gx_store_t *st, const gx_store_block_t *blk) {
       return rc;
     }
   } else if (st->buf_len + size > st->buf_cap) {
-    if ((rc = gx_store_sync(st))) return rc;
+    if ((rc = gx_store_sync(st)) || (rc = gx_store_apply(st))) return rc;
   }
-  gx_store_rec_encode(st->buf + st->buf_len, blk);
+  gx_store_rec_encode(st->buf + st->buf_len, blk, st->group_seq);
   st->buf_len += size;
   st->last_height = blk->height;
   if (st->cfg.durability == GX_STORE_DURABLE_BLOCK) return gx_store_sync(st);
@@ -751,6 +806,10 @@ const gx_store_error_t *gx_store_last_error(const gx_store_t *st) { return &st->
 
 uint64_t gx_store_durable_height(const gx_store_t *st) {
   return atomic_load(&((gx_store_t *)st)->durable_height);
+}
+
+uint64_t gx_store_applied_height(const gx_store_t *st) {
+  return atomic_load(&((gx_store_t *)st)->applied_height);
 }
 
 /* ---------- recovery ---------- */
@@ -814,6 +873,7 @@ static gx_store_err_t gx_store_recover(gx_store_t *st, gx_store_error_t *err) {
   }
   if (mrc) return gx_store_lmdberr(err, "cannot read the applied mark in", mrc, idx);
   atomic_store(&st->durable_height, mark.height);
+  atomic_store(&st->applied_height, mark.height);
   st->last_height = mark.height;
   if (nseg == 0) {
     if (mark.height != 0)
@@ -859,6 +919,8 @@ static gx_store_err_t gx_store_recover(gx_store_t *st, gx_store_error_t *err) {
   }
   size_t cap = st->buf_cap > GX_STORE_SCAN_BUF ? st->buf_cap : GX_STORE_SCAN_BUF;
   gx_store_reader_t r = {.fd = -1};
+  int have_prev = 0;     /* group of the last good record before the scan point */
+  uint32_t prev_group = 0;
   r.buf = malloc(cap);
   r.cap = cap;
   if (!r.buf) return gx_store_seterr(err, GX_STORE_EIO, ENOMEM, NULL, 0, "out of memory for recovery");
@@ -870,6 +932,8 @@ static gx_store_err_t gx_store_recover(gx_store_t *st, gx_store_error_t *err) {
     r.size = size;
     gx_store_scan_t s;
     gx_store_scan(&st->cfg, &r, loc.offset, mark.height, NULL, NULL, &s);
+    have_prev = s.have_group && s.end >= mark.off;
+    prev_group = s.last_group;
     if (s.end < mark.off) {
       rc = gx_store_seterr(err, GX_STORE_ECORRUPT, 0, p, loc.offset,
                            "last applied record (height %" PRIu64 ") in %s at offset %" PRIu64
@@ -911,14 +975,27 @@ static gx_store_err_t gx_store_recover(gx_store_t *st, gx_store_error_t *err) {
       }
       clean_end = zeros;
     }
+    if (s.have_group) {
+      have_prev = 1;
+      prev_group = s.last_group;
+    }
     if (!clean_end) {
-      /* A bad record: torn tail of the last unsynced group, or corruption? */
+      /* A bad record: the torn last group (written, not yet synced, when the
+       * power went), or corruption of synced data? Only the last group can
+       * be torn: a group is written after the one before it is synced. So it
+       * is corruption when a good record header of another group follows it
+       * (or a later segment exists), or a CRC-valid record has the wrong
+       * height or body hash. */
       int corrupt = later_valid || s.wrong_height || s.wrong_hash || s.too_big || s.io_error;
-      if (!corrupt && s.status != GX_STORE_REC_SHORT)
-        corrupt = gx_store_valid_header_in(&r, s.end + st->cfg.write_buffer_bytes, r.size);
-      if (!corrupt && s.status == GX_STORE_REC_BAD_CRC) {
-        /* a complete record with a bad CRC followed by more records far away is
-         * handled above; a bad CRC on a whole record inside the window is torn */
+      if (!corrupt) {
+        uint32_t b;
+        int mixed;
+        uint64_t n = gx_store_groups_after(&r, s.end + 1, &b, &mixed);
+        if (n > 0) {
+          if (mixed) corrupt = 1;
+          else if (s.bad_hdr_ok) corrupt = s.bad_group != b;
+          else if (have_prev) corrupt = !(prev_group == b || (uint32_t)(prev_group + 1) == b);
+        }
       }
       if (corrupt) {
         rc = gx_store_seterr(err, GX_STORE_ECORRUPT, 0, p, s.end,
@@ -929,6 +1006,7 @@ static gx_store_err_t gx_store_recover(gx_store_t *st, gx_store_error_t *err) {
       }
     }
     if (s.end < r.size) st->truncated += r.size - s.end;
+    if (!clean_end) st->torn_tail = 1;
     /* Re-apply what is there (after making it durable). */
     if (s.next_height > want) {
       int wfd = open(p, O_WRONLY | O_CLOEXEC);
@@ -993,11 +1071,14 @@ static gx_store_err_t gx_store_recover(gx_store_t *st, gx_store_error_t *err) {
     off = GX_STORE_SEG_HDR_SZ;
   }
   st->log_bytes_before = sizes_before;
+  st->group_seq = have_prev ? prev_group + 1 : 0;
+  atomic_store(&st->applied_height, atomic_load(&st->durable_height));
+  st->last_apply_ns = gx_store_now_ns();
   /* Writer tail: reopen the last segment; keep its partial last block staged. */
   if ((rc = gx_store_open_seg_fd(st, st->seg_index, 0, err))) goto out;
   st->buf_base = st->durable_off - st->durable_off % st->align;
   st->buf_len = (size_t)(st->durable_off - st->buf_base);
-  st->group_start = st->buf_len;
+  st->group_start = st->apply_start = st->buf_len;
   if (st->buf_len) {
     gx_store_seg_path(st->dir, st->seg_index, p, sizeof p);
     int rfd = open(p, O_RDONLY | O_CLOEXEC);
@@ -1124,6 +1205,7 @@ gx_store_err_t gx_store_open(const gx_store_cfg_t *cfg, gx_store_t **out, gx_sto
   }
   if ((rc = gx_store_open_lmdb(st, err))) goto fail;
   if ((rc = gx_store_recover(st, err))) goto fail;
+  st->last_apply_ns = gx_store_now_ns();
   *out = st;
   return GX_STORE_OK;
 fail:
@@ -1137,6 +1219,7 @@ gx_store_err_t gx_store_close(gx_store_t *st) {
   gx_store_err_t rc = GX_STORE_OK;
   if (!st->failed && !st->cfg.read_only && st->seg_fd >= 0) {
     rc = gx_store_sync(st);
+    if (rc == GX_STORE_OK) rc = gx_store_apply(st);
     /* trim O_DIRECT padding so every byte of the file is covered by a CRC */
     if (rc == GX_STORE_OK && ftruncate(st->seg_fd, (off_t)st->durable_off) != 0) rc = GX_STORE_EIO;
     if (rc == GX_STORE_OK && st->cfg.durability != GX_STORE_DURABLE_NONE &&
@@ -1163,6 +1246,7 @@ void gx_store_info(gx_store_t *st, gx_store_info_t *out) {
   out->registered_buffers = st->registered;
   out->durability = st->cfg.durability;
   out->durable_height = gx_store_durable_height(st);
+  out->applied_height = gx_store_applied_height(st);
   out->last_height = st->cfg.read_only ? out->durable_height : st->last_height;
   out->segment_count = st->seg_count;
   out->tail_segment = st->seg_index;
@@ -1170,6 +1254,7 @@ void gx_store_info(gx_store_t *st, gx_store_info_t *out) {
   out->log_bytes = st->log_bytes_before + st->durable_off;
   out->recovered_blocks = st->recovered;
   out->truncated_bytes = st->truncated;
+  out->torn_tail = st->torn_tail;
   MDB_txn *txn;
   if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) == 0) {
     MDB_stat ms;
@@ -1327,7 +1412,7 @@ gx_store_err_t gx_store_accounts(gx_store_t *st, gx_store_account_fn_t fn, void 
 gx_store_err_t gx_store_range(gx_store_t *st, uint64_t from, uint64_t to, uint8_t *buf,
                               size_t cap, gx_store_range_fn_t fn, void *ctx) {
   if (!st || !buf || !fn || from == 0 || from > to) return GX_STORE_EINVAL;
-  uint64_t top = gx_store_durable_height(st);
+  uint64_t top = gx_store_applied_height(st);
   if (to > top) to = top;
   for (uint64_t h = from; h <= to; h++) {
     gx_store_rec_t rec;

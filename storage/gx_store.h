@@ -11,9 +11,14 @@
  *   gx_store_close(st);
  *
  * Durability: a block is durable once gx_store_durable_height() >= its height:
- * its log record was fdatasync'ed and its index/state entries committed to
- * LMDB. Appended but unsynced blocks are invisible to readers. Mode `none`
- * never syncs (benchmarks only).
+ * its log record was fdatasync'ed (a crash after that loses nothing: recovery
+ * re-applies the log). It becomes visible to readers (lookups, range, state)
+ * once gx_store_applied_height() >= its height: its index and state entries
+ * were committed to LMDB, always after the log record was durable. Syncs
+ * apply to LMDB at most every cfg.apply_interval_ms (one LMDB commit, with its
+ * own fdatasync, for many groups); mode `block`, apply_interval_ms 0,
+ * gx_store_apply() and close apply at once. Mode `none` never syncs
+ * (benchmarks only).
  *
  * Memory: gx_store_open allocates everything (the staging buffer of
  * cfg.write_buffer_bytes, io_uring rings, LMDB handles); the append path never
@@ -21,7 +26,8 @@
  * caller's block after gx_store_append returns.
  *
  * Threads: one writer thread owns the handle and calls append, sync, close and
- * gx_store_last_error. gx_store_durable_height, gx_store_info and the read
+ * gx_store_apply, gx_store_last_error. gx_store_durable_height,
+ * gx_store_applied_height, gx_store_info and the read
  * functions (get_*, find_tx, account, range, record_size) may be called
  * concurrently from any thread (LMDB read transactions, pread on segments).
  * A read-only handle (cfg.read_only) takes no lock and does no recovery: it
@@ -97,6 +103,7 @@ typedef struct {
   uint32_t max_readers;          /* LMDB reader slots; default 126 */
   gx_store_hash_fn_t hash_fn;    /* body hash check during recovery and verify */
   void *hash_ctx;
+  uint32_t apply_interval_ms;    /* LMDB apply at most this often; default 10, 0 = every sync */
 } gx_store_cfg_t;
 
 void gx_store_cfg_defaults(gx_store_cfg_t *cfg);
@@ -109,12 +116,14 @@ typedef struct {
   int registered_buffers;   /* 1: io_uring fixed buffers */
   gx_store_durability_t durability;
   uint64_t last_height;     /* appended (writer's view) */
-  uint64_t durable_height;
+  uint64_t durable_height;  /* in the log, fdatasync'ed */
+  uint64_t applied_height;  /* in LMDB: visible to readers */
   uint64_t segment_count;
   uint64_t log_bytes;       /* sum of segment sizes up to the durable end */
   uint64_t tail_segment, tail_offset; /* durable end of the log */
   uint64_t recovered_blocks;/* re-applied from the log at open */
-  uint64_t truncated_bytes; /* torn tail discarded at open */
+  uint64_t truncated_bytes; /* bytes cut at open: torn tail and O_DIRECT zero padding */
+  int torn_tail;            /* open found a torn last group (not just padding) and cut it */
   uint64_t accounts, txs;   /* LMDB entry counts */
 } gx_store_info_t;
 
@@ -124,11 +133,15 @@ gx_store_err_t gx_store_close(gx_store_t *st);
 
 /* Queues blk (height must be last + 1). Mode block: durable on return. */
 gx_store_err_t gx_store_append(gx_store_t *st, const gx_store_block_t *blk);
-/* Writes the queued group, one fdatasync, then one LMDB write transaction. */
+/* Writes the queued group with one fdatasync (durable on return), then applies
+ * durable blocks to LMDB if apply_interval_ms has passed (see above). */
 gx_store_err_t gx_store_sync(gx_store_t *st);
+/* Applies every durable block to LMDB now (one write transaction). */
+gx_store_err_t gx_store_apply(gx_store_t *st);
 const gx_store_error_t *gx_store_last_error(const gx_store_t *st);
 
 uint64_t gx_store_durable_height(const gx_store_t *st);
+uint64_t gx_store_applied_height(const gx_store_t *st);
 void gx_store_info(gx_store_t *st, gx_store_info_t *out);
 
 /* Where a block sits in the log. */
@@ -154,7 +167,7 @@ gx_store_err_t gx_store_find_tx(gx_store_t *st, const gx_hash_t *tx, uint64_t *h
                                 uint32_t *index);
 gx_store_err_t gx_store_account(gx_store_t *st, const uint8_t key[32], gx_store_account_t *out);
 
-/* Calls fn for each durable height in [from, to] in order, reading each record
+/* Calls fn for each applied (visible) height in [from, to] in order, reading each record
  * into buf[cap] (ESMALL when one does not fit). fn returns non-zero to stop. */
 typedef int (*gx_store_range_fn_t)(void *ctx, const gx_store_rec_t *rec);
 gx_store_err_t gx_store_range(gx_store_t *st, uint64_t from, uint64_t to, uint8_t *buf,

@@ -37,14 +37,14 @@ uint64_t gx_store_rec_size(const gx_store_block_t *blk) {
          (uint64_t)GX_STORE_UPDATE_SZ * blk->update_count;
 }
 
-void gx_store_rec_encode(uint8_t *out, const gx_store_block_t *blk) {
+void gx_store_rec_encode(uint8_t *out, const gx_store_block_t *blk, uint32_t group) {
   uint64_t total = gx_store_rec_size(blk);
   uint32_t env_len = (uint32_t)(total - GX_STORE_REC_HDR_SZ - 4);
   gx_st32(out, GX_STORE_REC_MAGIC);
   gx_st16(out + 4, GX_STORE_REC_VERSION);
   gx_st16(out + 6, 0);
   gx_st32(out + 8, env_len);
-  gx_st32(out + 12, 0);
+  gx_st32(out + 12, group);
   gx_st64(out + 16, blk->height);
   memcpy(out + 24, blk->hash.b, 32);
   gx_st32(out + 56, gx_store_crc32c(out, 56));
@@ -68,24 +68,25 @@ void gx_store_rec_encode(uint8_t *out, const gx_store_block_t *blk) {
   gx_st32(e, gx_store_crc32c(out, (size_t)(e - out)));
 }
 
-gx_store_rec_status_t gx_store_rec_check_header(const uint8_t *p, size_t len, uint32_t *rec_len) {
+gx_store_rec_status_t gx_store_rec_check_header(const uint8_t *p, size_t len, uint32_t *rec_len,
+                                                uint32_t *group) {
   if (len < 4) return GX_STORE_REC_SHORT;
   if (gx_ld32(p) != GX_STORE_REC_MAGIC) return GX_STORE_REC_BAD_MAGIC;
   if (len < GX_STORE_REC_HDR_SZ) return GX_STORE_REC_SHORT;
   if (gx_ld32(p + 56) != gx_store_crc32c(p, 56)) return GX_STORE_REC_BAD_HDR;
-  if (gx_ld16(p + 4) != GX_STORE_REC_VERSION || gx_ld16(p + 6) != 0 || gx_ld32(p + 12) != 0)
-    return GX_STORE_REC_BAD_HDR;
+  if (gx_ld16(p + 4) != GX_STORE_REC_VERSION || gx_ld16(p + 6) != 0) return GX_STORE_REC_BAD_HDR;
   uint32_t env_len = gx_ld32(p + 8);
   uint64_t max_env = GX_STORE_REC_ENV_HDR_SZ + (uint64_t)GX_STORE_MAX_BODY +
                      32ull * GX_STORE_MAX_TXS + (uint64_t)GX_STORE_UPDATE_SZ * GX_STORE_MAX_UPDATES;
   if (env_len < GX_STORE_REC_ENV_HDR_SZ || env_len > max_env) return GX_STORE_REC_BAD_LEN;
   *rec_len = env_len + GX_STORE_REC_HDR_SZ + 4;
+  *group = gx_ld32(p + 12);
   return GX_STORE_REC_OK;
 }
 
 gx_store_rec_status_t gx_store_rec_decode(const uint8_t *buf, size_t len, gx_store_rec_t *out) {
-  uint32_t rec_len;
-  gx_store_rec_status_t st = gx_store_rec_check_header(buf, len, &rec_len);
+  uint32_t rec_len, group;
+  gx_store_rec_status_t st = gx_store_rec_check_header(buf, len, &rec_len, &group);
   if (st != GX_STORE_REC_OK) return st;
   if (len < rec_len) return GX_STORE_REC_SHORT;
   if (gx_ld32(buf + rec_len - 4) != gx_store_crc32c(buf, rec_len - 4)) return GX_STORE_REC_BAD_CRC;
@@ -108,6 +109,7 @@ gx_store_rec_status_t gx_store_rec_decode(const uint8_t *buf, size_t len, gx_sto
   out->updates = out->tx_hashes + 32ull * tx_count;
   out->update_count = update_count;
   out->rec_len = rec_len;
+  out->group = group;
   return GX_STORE_REC_OK;
 }
 

@@ -3,8 +3,11 @@
  *
  * A segment file is a 4096-byte segment header followed by records packed back
  * to back. A record is a 60-byte header (magic, version, flags, envelope length,
- * height, block hash, header CRC32C), the envelope (caller's body, tx hashes,
- * account updates) and a CRC32C of everything before it. All integers are
+ * group number, height, block hash, header CRC32C), the envelope (caller's body,
+ * tx hashes, account updates) and a CRC32C of everything before it. The group
+ * number counts fdatasync groups: every record written by one sync carries the
+ * same one, the next sync's records the next (recovery uses it to tell a torn
+ * last group from corruption in an older, synced one). All integers are
  * little-endian. CRC32C is ISA-L crc32_iscsi (standard CRC-32C: init and final
  * xor 0xffffffff).
  *
@@ -74,6 +77,7 @@ typedef struct {
   const uint8_t *updates;
   uint32_t update_count;
   uint32_t rec_len; /* whole record on disk, header to trailing CRC */
+  uint32_t group;   /* fdatasync group number (wraps) */
 } gx_store_rec_t;
 
 typedef enum {
@@ -92,12 +96,13 @@ uint32_t gx_store_crc32c(const void *p, size_t n);
 
 /* Bytes a block takes in the log, or 0 when it breaks a limit. */
 uint64_t gx_store_rec_size(const gx_store_block_t *blk);
-/* Encodes blk into out (exactly gx_store_rec_size(blk) bytes). */
-void gx_store_rec_encode(uint8_t *out, const gx_store_block_t *blk);
+/* Encodes blk into out (exactly gx_store_rec_size(blk) bytes) as part of group. */
+void gx_store_rec_encode(uint8_t *out, const gx_store_block_t *blk, uint32_t group);
 
 /* Checks only the 60-byte header at p (len >= GX_STORE_REC_HDR_SZ needed, else
- * SHORT); on OK sets *rec_len. Used to resynchronise when scanning. */
-gx_store_rec_status_t gx_store_rec_check_header(const uint8_t *p, size_t len, uint32_t *rec_len);
+ * SHORT); on OK sets *rec_len and *group. Used to resynchronise when scanning. */
+gx_store_rec_status_t gx_store_rec_check_header(const uint8_t *p, size_t len, uint32_t *rec_len,
+                                                uint32_t *group);
 /* Decodes and fully checks the record at the start of buf[len]. */
 gx_store_rec_status_t gx_store_rec_decode(const uint8_t *buf, size_t len, gx_store_rec_t *out);
 /* Update i (< rec->update_count) of a decoded record. */

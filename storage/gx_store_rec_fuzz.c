@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                             .tx_count = rec.tx_count, .updates = fz_upd,
                             .update_count = rec.update_count};
     if (gx_store_rec_size(&blk) != rec.rec_len) abort();
-    gx_store_rec_encode(fz_re, &blk);
+    gx_store_rec_encode(fz_re, &blk, rec.group);
     if (memcmp(fz_re, data, rec.rec_len) != 0) abort();
     return 0;
   }

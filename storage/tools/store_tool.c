@@ -12,13 +12,15 @@
  *       generator (body, hash, tx hashes and lookups, updates), the account
  *       state against a replay from genesis, durable >= REPORTED, and
  *       gx_store_verify. Exit 0 when all holds, 1 otherwise.
- *   gx_store_tool tear DIR RNG_SEED
- *       simulates a power cut tearing unapplied data: garbles or truncates the
- *       log beyond the index's applied mark (never below it).
+ *   gx_store_tool tear DIR RNG_SEED REPORTED
+ *       simulates a power cut: garbles or truncates the last group written
+ *       (never a record at or below REPORTED, never below the index's mark).
  *   gx_store_tool flip FILE OFFSET BIT     flips one bit in place
  *   gx_store_tool open DIR                 opens read-write, prints the result
  *
- * Store settings: 512 KiB segments, 1 MiB write buffer, group durability. */
+ * Store settings: 512 KiB segments, 1 MiB write buffer, group durability;
+ * the writer's LMDB apply interval is 0, 5 or 50 ms (by its pid) so that
+ * recovery re-applies durable-but-unapplied groups too. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -160,6 +162,8 @@ static int cmd_write(int argc, char **argv) {
     if (d < 0) return 2;
     cfg.durability = (gx_store_durability_t)d;
   }
+  static const uint32_t apply_ms[] = {0, 5, 50};
+  cfg.apply_interval_ms = apply_ms[getpid() % 3];
   if (fsize) {
     signal(SIGXFSZ, SIG_IGN);
     struct rlimit rl = {fsize, fsize};
@@ -278,15 +282,20 @@ static int cmd_check(int argc, char **argv) {
     rc = 1;
   }
   if (!rc)
-    printf("ok durable=%" PRIu64 " reported=%" PRIu64 " recovered=%" PRIu64 " truncated=%" PRIu64 "\n",
-           top, reported, info.recovered_blocks, info.truncated_bytes);
+    printf("ok durable=%" PRIu64 " reported=%" PRIu64 " recovered=%" PRIu64 " truncated=%" PRIu64
+           " torn=%d\n",
+           top, reported, info.recovered_blocks, info.truncated_bytes, info.torn_tail);
   gx_store_close(st);
   return rc;
 }
 
+/* Tears the last group of the tail segment (the only data a power cut can
+ * tear: every earlier group was fdatasync'ed before it was written), never a
+ * record at or below the reported durable height. */
 static int cmd_tear(int argc, char **argv) {
-  uint64_t rs;
-  if (argc < 4 || parse_u64(argv[3], &rs, "seed")) return 2;
+  uint64_t rs, reported;
+  if (argc < 5 || parse_u64(argv[3], &rs, "seed") || parse_u64(argv[4], &reported, "height"))
+    return 2;
   gx_store_cfg_t cfg;
   cfg_for(&cfg, argv[2]);
   cfg.read_only = 1;
@@ -299,27 +308,52 @@ static int cmd_tear(int argc, char **argv) {
   gx_store_info_t info;
   gx_store_info(st, &info);
   gx_store_close(st);
+  /* the tail segment is the highest-numbered one */
   char p[4096];
-  snprintf(p, sizeof p, "%s/log/%016" PRIx64 ".seg", argv[2], info.tail_segment);
+  uint64_t seg = info.tail_segment;
+  for (;;) {
+    snprintf(p, sizeof p, "%s/log/%016" PRIx64 ".seg", argv[2], seg + 1);
+    if (access(p, F_OK) != 0) break;
+    seg++;
+  }
+  snprintf(p, sizeof p, "%s/log/%016" PRIx64 ".seg", argv[2], seg);
   int fd = open(p, O_RDWR);
   struct stat sb;
   if (fd < 0 || fstat(fd, &sb) != 0) { perror(p); return 1; }
-  uint64_t mark = info.tail_offset, size = (uint64_t)sb.st_size;
-  if (size <= mark) { close(fd); printf("nothing beyond the mark\n"); return 0; }
-  uint64_t span = size - mark;
-  uint64_t at = mark + splitmix(&rs) % span;
+  uint64_t size = (uint64_t)sb.st_size;
+  uint8_t *img = malloc(size ? size : 1);
+  if (!img || pread(fd, img, size, 0) != (ssize_t)size) { perror(p); return 1; }
+  uint64_t off = GX_STORE_SEG_HDR_SZ, group_at = off, reported_end = 0;
+  uint32_t group = 0;
+  int any = 0;
+  while (off < size) {
+    gx_store_rec_t rec;
+    if (gx_store_rec_decode(img + off, size - off, &rec) != GX_STORE_REC_OK) break;
+    if (!any || rec.group != group) group_at = off;
+    any = 1;
+    group = rec.group;
+    if (rec.height <= reported) reported_end = off + rec.rec_len;
+    off += rec.rec_len;
+  }
+  free(img);
+  uint64_t from = group_at > reported_end ? group_at : reported_end;
+  if (from < info.tail_offset && seg == info.tail_segment) from = info.tail_offset;
+  if (size <= from) { close(fd); printf("nothing to tear\n"); return 0; }
+  uint64_t span = size - from;
+  uint64_t at = from + splitmix(&rs) % span;
   int how = (int)(splitmix(&rs) % 3);
   if (how == 0) {
     if (ftruncate(fd, (off_t)at) != 0) { perror("ftruncate"); return 1; }
-    printf("truncated %s at %" PRIu64 " (mark %" PRIu64 ")\n", p, at, mark);
+    printf("truncated %s at %" PRIu64 " (tearable from %" PRIu64 ")\n", p, at, from);
   } else {
-    /* garble a run of bytes: a sector that never made it */
+    /* zeros (a sector never written) or garbage (a sector half written) */
     uint8_t junk[512];
     uint64_t len = 1 + splitmix(&rs) % sizeof junk;
     if (at + len > size) len = size - at;
     for (size_t i = 0; i < len; i++) junk[i] = how == 1 ? 0 : (uint8_t)splitmix(&rs);
     if (pwrite(fd, junk, len, (off_t)at) != (ssize_t)len) { perror("pwrite"); return 1; }
-    printf("garbled %" PRIu64 " bytes of %s at %" PRIu64 " (mark %" PRIu64 ")\n", len, p, at, mark);
+    printf("garbled %" PRIu64 " bytes of %s at %" PRIu64 " (tearable from %" PRIu64 ")\n", len, p,
+           at, from);
   }
   close(fd);
   return 0;
