@@ -98,13 +98,19 @@ int gx_dpdk_cfg_set(gx_dpdk_cfg_t *cfg, const char *key, const char *value, char
     if (strlen(value) >= sizeof cfg->lcores || strspn(value, "0123456789,-") != strlen(value))
       goto bad;
     snprintf(cfg->lcores, sizeof cfg->lcores, "%s", value);
-  } else if (!strcmp(key, "mac")) {
+  } else if (!strcmp(key, "mac")) { /* empty: the port's own MAC */
+    cfg->has_mac = 0;
+    if (!*value) return 0;
     if (parse_mac(value, cfg->local.mac)) goto bad;
     cfg->has_mac = 1;
-  } else if (!strcmp(key, "ipv4")) {
+  } else if (!strcmp(key, "ipv4")) { /* empty: no IPv4 */
+    cfg->local.has_ip4 = 0;
+    if (!*value) return 0;
     if (inet_pton(AF_INET, value, cfg->local.ip4) != 1) goto bad;
     cfg->local.has_ip4 = 1;
-  } else if (!strcmp(key, "ipv6")) {
+  } else if (!strcmp(key, "ipv6")) { /* empty: no IPv6 */
+    cfg->local.has_ip6 = 0;
+    if (!*value) return 0;
     if (inet_pton(AF_INET6, value, cfg->local.ip6) != 1 || cfg->local.ip6[0] == 0xff) goto bad;
     cfg->local.has_ip6 = 1;
   } else if (!strcmp(key, "udp_port")) {

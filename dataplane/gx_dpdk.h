@@ -100,8 +100,9 @@ typedef struct gx_dpdk gx_dpdk_t;
 void gx_dpdk_cfg_defaults(gx_dpdk_cfg_t *cfg);
 /* One key of the config's [dpdk] section: port, lcores, mac, ipv4, ipv6,
  * udp_port, rx_queues, rx_desc, tx_desc, mbufs, hugepages (auto|yes|no),
- * mem_mb, fallback (socket|none). 0, or -1 with a reason (unknown key, bad
- * value). */
+ * mem_mb, fallback (socket|none); docs/OPERATIONS.md describes each. An empty
+ * mac/ipv4/ipv6 means "none" (the port's MAC; that family off). 0, or -1 with
+ * a reason (unknown key, bad value). */
 int gx_dpdk_cfg_set(gx_dpdk_cfg_t *cfg, const char *key, const char *value, char *err,
                     size_t errlen);
 /* Checks a complete config (a port, an address, a UDP port, queues in range,

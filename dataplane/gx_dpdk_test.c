@@ -301,6 +301,12 @@ static void test_config_keys_and_errors(void **state) {
   assert_non_null(strstr(err, "unknown key"));
   assert_int_equal(gx_dpdk_cfg_set(&cfg, "mac", "01:00:00:00:00:01", err, sizeof err), -1);
   assert_int_equal(gx_dpdk_cfg_set(&cfg, "rx_queues", "17", err, sizeof err), -1);
+  assert_int_equal(gx_dpdk_cfg_set(&cfg, "ipv6", "fd00::9", err, sizeof err), 0);
+  assert_true(cfg.local.has_ip6);
+  assert_int_equal(gx_dpdk_cfg_set(&cfg, "ipv6", "", err, sizeof err), 0); /* empty: off */
+  assert_false(cfg.local.has_ip6);
+  assert_int_equal(gx_dpdk_cfg_set(&cfg, "mac", "", err, sizeof err), 0);
+  assert_false(cfg.has_mac);
   assert_int_equal(gx_dpdk_cfg_validate(&cfg, err, sizeof err), -1);
   assert_non_null(strstr(err, "port"));
   assert_int_equal(gx_dpdk_cfg_set(&cfg, "port", "net_af_packet0,iface=gx-no-such-if", err, sizeof err), 0);
