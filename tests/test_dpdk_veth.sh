@@ -177,6 +177,8 @@ sleep 0.5
 kill -TERM "$sink_pid"; wait "$sink_pid"; sink_rc=$?; sink_pid=""
 kill "$listen_pid" 2>/dev/null; wait "$listen_pid" 2>/dev/null; listen_pid=""
 check "sink exited cleanly (rc=$sink_rc)" [ "$sink_rc" = 0 ]
+check "no sanitizer report from the sink (SAN=1 builds)" \
+  bash -c "! grep -qE 'Sanitizer|runtime error' '$work/sink.err'"
 stat() { awk -v k="$1" '$1 == k { print $2 }' "$work/sink.out"; }
 sed 's/^/# /' "$work/sink.out"
 expect=$((N4 + N6 + 5 + M))
