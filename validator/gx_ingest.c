@@ -549,7 +549,7 @@ int gx_ingest_start(gx_ingest_t *ing, char *err, size_t errlen) {
   }
   atomic_store(&ing->stop, 0);
   ing->running = 1;
-  char nm[16];
+  char nm[32];
   int rc = 0;
   rc |= gx_spawn(ing, gx_mempool_main, 0, ing->cfg.mempool_core, "gx-mempool", err, errlen);
   if (!rc) rc |= gx_spawn(ing, gx_gossip_main, 0, ing->cfg.gossip_core, "gx-gossip", err, errlen);
