@@ -277,7 +277,7 @@ static int lk_setup(void) {
     if (gx_store_append(lk_store, &blk)) return -1;
     if (h % 100 == 0 && gx_store_sync(lk_store)) return -1;
   }
-  if (gx_store_sync(lk_store)) return -1;
+  if (gx_store_sync(lk_store) || gx_store_apply(lk_store)) return -1;
   /* the same keys in a bare LMDB env for the baseline */
   char raw[600];
   snprintf(raw, sizeof raw, "%s/raw", lk_dir);
