@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench/report.py: the reporting half of bench/run.sh and bench/compare.sh.
 
-  report.py plan PAIRS LIST MODE        which benchmarks each gx_bench run executes
+  report.py plan PAIRS LIST MODE [LIST_ALL]  which benchmarks each gx_bench run executes
   report.py report DIR                  DIR/report.md, summary.json, benchmarks.json, *.png
   report.py compare OLD NEW             change of every figure; exit 1 on a regression
 
@@ -126,7 +126,7 @@ def regex_escape(s):
 
 # ---------------------------------------------------------------------- plan
 
-def cmd_plan(pairs_path, list_path, mode):
+def cmd_plan(pairs_path, list_path, mode, list_all_path=None):
     """Prints "RUN<TAB>REGEX<TAB>COUNT" per gx_bench process: one per suite (its
     figures plus the baselines they are paired with, so that each figure is
     measured beside its baseline in the same process) and one "baseline" run for
@@ -135,9 +135,16 @@ def cmd_plan(pairs_path, list_path, mode):
     _, pairs = read_pairs(pairs_path)
     with open(list_path) as f:
         names = [n.strip() for n in f if n.strip()]
-    by_key = {}
+    by_key, all_key = {}, {}
     for n in names:
         by_key.setdefault(norm(n), []).append(n)
+    if list_all_path:  # baselines run beside their figures even when --filter leaves them out
+        with open(list_all_path) as f:
+            for n in (x.strip() for x in f):
+                if n:
+                    all_key.setdefault(norm(n), []).append(n)
+    for k, v in by_key.items():
+        all_key.setdefault(k, v)
 
     def thin(keys):
         if mode != "quick":
@@ -162,10 +169,10 @@ def cmd_plan(pairs_path, list_path, mode):
         for k in figs:
             for p, a in pairs_for(pairs, k):
                 b = p.baseline_for(a)
-                if b in by_key and b not in figs and b not in extra:
+                if b in all_key and b not in figs and b not in extra:
                     extra.append(b)
                     used_baselines.add(b)
-        sel = [n for k in figs + extra for n in by_key[k]]
+        sel = [n for k in figs + extra for n in all_key[k]]
         print("%s\t^(%s)$\t%d" % (suite, "|".join(regex_escape(n) for n in sel), len(figs)))
     used_fams = {split_arg(b)[0] for b in used_baselines}
     rest = [k for k in by_key if suite_of(k) == "baseline" and k not in used_baselines]
@@ -244,11 +251,12 @@ def load_dir(d):
     pairs_path = os.path.join(d, "pairs.txt")
     suites, pairs = read_pairs(pairs_path)
     machine, _ = load_json(os.path.join(d, "machine.json"))
-    listed = set()
+    listed_keys = set()
     lp = os.path.join(d, "list_all.txt")
     if os.path.exists(lp):
         with open(lp) as f:
-            listed = {suite_of(norm(n.strip())) for n in f if n.strip()}
+            listed_keys = {norm(n.strip()) for n in f if n.strip()}
+    listed = {suite_of(k) for k in listed_keys}
     planned = {}
     pp = os.path.join(d, "plan.tsv")
     if os.path.exists(pp):
@@ -280,7 +288,7 @@ def load_dir(d):
             status["e2e"] = (e2e.get("status", "failed").replace("_", " "),
                              e2e.get("reason", ""), e2e)
     return {"dir": d, "meta": meta, "suites": suites, "pairs": pairs, "machine": machine or {},
-            "listed": listed, "planned": planned, "runs": runs, "status": status}
+            "listed": listed, "listed_keys": listed_keys, "planned": planned, "runs": runs, "status": status}
 
 
 def summarize(R):
@@ -299,6 +307,12 @@ def summarize(R):
                 return s, r.name
         return None, None
 
+    # a baseline is shown in the metric its pairs compare
+    baseline_metric = {}
+    for r in runs.values():
+        for key in r.rows:
+            for p, a in pairs_for(pairs, key):
+                baseline_metric.setdefault(p.baseline_for(a), p.metric)
     # every measured key of every run (a baseline may appear in several runs)
     for rname, run in runs.items():
         for key in run.rows:
@@ -308,11 +322,11 @@ def summarize(R):
             if suite == "baseline" and key in figs:
                 continue
             if suite == "baseline":  # measured in several processes: their mean, and each
-                ms = [(r.name, r.stat(key, r.default_metric(key))) for r in runs.values()
+                m_ = baseline_metric.get(key) or run.default_metric(key)
+                ms = [(r.name, r.stat(key, m_)) for r in runs.values()
                       if key in r.rows and not r.error(key)]
                 ms = [(n, s_["mean"]) for n, s_ in ms if s_]
                 if len(ms) > 1:
-                    m_ = run.default_metric(key)
                     vals = [v for _, v in ms]
                     figs[key] = {"suite": suite, "run": ",".join(n for n, _ in ms), "status": "ok",
                                  "reason": "", "metric": m_, "paired": False,
@@ -326,7 +340,7 @@ def summarize(R):
             if err:
                 entry.update(status="failed", reason=err)
             if not matched:
-                m = run.default_metric(key)
+                m = baseline_metric.get(key) or run.default_metric(key)
                 s = run.stat(key, m)
                 entry.update(metric=m, paired=False)
                 if s and not err:
@@ -371,6 +385,8 @@ def summarize(R):
         name = p.figure
         if suite in status and status[suite][0] != "ok":
             st, why = status[suite][0], status[suite][1]
+        elif suite in status and any(p.match(k) is not None for k in R["listed_keys"]):
+            st, why = "filtered out", "excluded by --filter"
         elif suite in status and status[suite][0] == "ok":
             st, why = "missing", "not registered: no benchmark named %s in gx_bench" % name
         elif suite in R["listed"] and suite not in R["planned"]:
@@ -683,9 +699,12 @@ def cmd_report(d):
     with open(os.path.join(d, "report.md"), "w") as f:
         f.write("\n".join(L))
     bad = [s for s, r in S["suites"].items() if r["status"] == "failed"]
+    errs = sorted(k for k, f in S["figures"].items() if f["status"] == "failed")
     print("report: %s/report.md (%d figures, %d suites failed%s)" % (
         d, sum(1 for f in S["figures"].values() if "value" in f), len(bad),
         (": " + ", ".join(bad)) if bad else ""))
+    for k in errs:
+        print("report: figure %s failed: %s" % (k, S["figures"][k]["reason"]))
     return 0
 
 
@@ -775,13 +794,13 @@ def cmd_compare(old_dir, new_dir):
 
 
 def main(argv):
-    if len(argv) >= 2 and argv[1] == "plan" and len(argv) == 5:
-        return cmd_plan(argv[2], argv[3], argv[4]) or 0
+    if len(argv) >= 2 and argv[1] == "plan" and len(argv) in (5, 6):
+        return cmd_plan(argv[2], argv[3], argv[4], argv[5] if len(argv) == 6 else None) or 0
     if len(argv) == 3 and argv[1] == "report":
         return cmd_report(argv[2])
     if len(argv) == 4 and argv[1] == "compare":
         return cmd_compare(argv[2], argv[3])
-    die("usage: report.py plan PAIRS LIST MODE | report DIR | compare OLD NEW")
+    die("usage: report.py plan PAIRS LIST MODE [LIST_ALL] | report DIR | compare OLD NEW")
 
 
 if __name__ == "__main__":

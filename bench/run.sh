@@ -98,7 +98,7 @@ else
   cp "$out/list_all.txt" "$out/list.txt"
 fi
 cp bench/pairs.txt "$out/pairs.txt"
-python3 bench/report.py plan "$out/pairs.txt" "$out/list.txt" "$mode" >"$out/plan.tsv" ||
+python3 bench/report.py plan "$out/pairs.txt" "$out/list.txt" "$mode" "$out/list_all.txt" >"$out/plan.tsv" ||
   { echo "$prog: planning failed" >&2; exit 1; }
 
 # run.json: how this run was made (read by report.py and compare.sh)
