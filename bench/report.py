@@ -558,13 +558,14 @@ def plot_ratios(d, S):
     os.makedirs(os.path.join(d, "plots"), exist_ok=True)
     with open(os.path.join(d, "plots", "ratios.dat"), "w") as out:
         for i, (k, f) in enumerate(fs):
-            out.write("%d %.6g %s\n" % (i, f["ratio"], gp_quote(k)))
+            err = f["ratio"] * f["ratio_cv"] if f.get("ratio_cv") is not None else 0.0
+            out.write("%d %.6g %s %.6g\n" % (i, f["ratio"], gp_quote(k), err))
     return (TERM.replace("900,520", "%d,560" % max(700, 40 * len(fs) + 200)) +
-            "set output 'ratios.png'\nset title 'Each figure as a fraction of its baseline bound (1.0 = the bound)'\n"
+            "set output 'ratios.png'\nset title 'Each figure as a fraction of its baseline bound (1.0 = the bound; bars: +/- one sigma)'\n"
             "set style fill solid 0.6\nset boxwidth 0.7\nset grid ytics\nunset key\n"
             "set xtics rotate by -40 left font ',8'\nset yrange [0:*]\nset bmargin 12\n"
             "set xrange [-0.6:%f]\n"
-            "plot 'plots/ratios.dat' using 1:2:xtic(3) with boxes, 1 with lines dt 2 lc rgb 'red'\n"
+            "plot 'plots/ratios.dat' using 1:2:4:xtic(3) with boxerrorbars, 1 with lines dt 2 lc rgb 'red'\n"
             % (len(fs) - 0.4)), None
 
 

@@ -5,10 +5,11 @@
 #   bench/run.sh [--quick | --full] [--filter REGEX] [--out DIR]
 #                [--build DIR] [--no-build] [--timeout SECONDS]
 #
-#   (default)   every benchmark, 3 repetitions of >= 0.5 s each (compare.sh noise)
+#   (default)   every benchmark, 3 repetitions of >= 0.5 s each, interleaved at random
+#               across the suite's benchmarks (compare.sh's noise)
 #   --quick     every suite, smallest argument of each family (all worker counts),
 #               one repetition of >= 0.05 s: the CI smoke run, under 3 minutes
-#   --full      every benchmark, 5 repetitions of >= 1 s each
+#   --full      every benchmark, 5 interleaved repetitions of >= 1 s each
 #   --filter R  only benchmarks whose name matches the Google Benchmark regex R
 #               (their paired baselines still run); suites left out are reported
 #               "filtered out"
@@ -62,6 +63,11 @@ case $mode in
   full) min_time=1; reps=5; timeout_s=${timeout_s:-900} ;;
   *) min_time=0.5; reps=3; timeout_s=${timeout_s:-900} ;;
 esac
+# Repetitions are interleaved at random across the benchmarks of a process, so
+# that a figure and its baseline see the same moments of the machine's load and
+# the spread of the repetitions shows that load.
+interleave=false
+[ "$reps" -gt 1 ] && interleave=true
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 latest=0
 if [ -z "$out" ]; then out=build/bench/$stamp; latest=1; fi
@@ -121,6 +127,7 @@ while IFS=$'\t' read -r suite regex count; do
   t0=$SECONDS
   timeout --kill-after=10 "$timeout_s" "$bin" --benchmark_filter="$regex" \
     --benchmark_min_time="$min_time" --benchmark_repetitions="$reps" \
+    --benchmark_enable_random_interleaving="$interleave" \
     --benchmark_out="$out/json/$suite.json" --benchmark_out_format=json \
     >"$out/logs/$suite.out" 2>"$out/logs/$suite.err" </dev/null
   rc=$?
