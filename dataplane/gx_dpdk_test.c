@@ -393,7 +393,9 @@ static int sink_main(int argc, char **argv) {
   }
   signal(SIGTERM, on_signal);
   signal(SIGINT, on_signal);
-  printf("ready\n");
+  const uint8_t *mac = gx_dpdk_local(sdp)->mac;
+  printf("ready\nmac %02x:%02x:%02x:%02x:%02x:%02x\noffloads_rx %u\noffloads_tx %u\n", mac[0],
+         mac[1], mac[2], mac[3], mac[4], mac[5], gx_dpdk_rx_offloads(sdp), gx_dpdk_tx_offloads(sdp));
   fflush(stdout);
   int nq = gx_dpdk_n_queues(sdp), qi = 0;
   struct timespec t0, t;

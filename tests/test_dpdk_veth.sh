@@ -9,7 +9,10 @@
 #   - malformed frames (bad IP header, bad IP checksum, bad UDP checksum, IP
 #     fragment, non-UDP, wrong port, truncated) are counted by reason and
 #     dropped, and the node keeps working (fragments: see the note below);
-#   - a pcap of valid traffic replayed with tcpreplay is ingested in full.
+#   - a pcap of valid traffic replayed with tcpreplay is ingested in full;
+#   - two af_packet queues: 64 flows spread over both, none lost;
+#   - net_tap (checksum offloads): echo through TX offload, NIC-flagged bad
+#     IP/UDP checksums dropped.
 # Needs root (namespaces), python3, tcpreplay. Cleans up on any exit.
 set -u
 GX_BUILD=${GX_BUILD:-build}
@@ -61,7 +64,9 @@ def csum(b):
     while s >> 16: s = (s & 0xffff) + (s >> 16)
     return (~s) & 0xffff
 def mac(s): return bytes(int(x, 16) for x in s.split(':'))
-SRC4, DST4 = socket.inet_aton('10.77.0.1'), socket.inet_aton('10.77.0.2')
+import os
+SRC4 = socket.inet_aton(os.environ.get('GX_SRC4', '10.77.0.1'))
+DST4 = socket.inet_aton(os.environ.get('GX_DST4', '10.77.0.2'))
 def udp4(dmac, smac, payload, sport=7777, dport=9000, ihl=5, frag=0, proto=17, bad_ip=False,
          bad_udp=False, extra_len=0):
     ulen = 8 + len(payload)
@@ -87,7 +92,7 @@ if cmd == 'csumoff':
     tx_csum_off(sys.argv[2])
 elif cmd == 'echo':  # family count: send count datagrams, count echoes
     fam, count = sys.argv[2], int(sys.argv[3])
-    af, src, dst = ((socket.AF_INET, '10.77.0.1', '10.77.0.2') if fam == '4'
+    af, src, dst = ((socket.AF_INET, socket.inet_ntoa(SRC4), socket.inet_ntoa(DST4)) if fam == '4'
                     else (socket.AF_INET6, 'fd00::1', 'fd00::2'))
     s = socket.socket(af, socket.SOCK_DGRAM)
     s.bind((src, 0))
@@ -112,6 +117,13 @@ elif cmd == 'flows':  # flows per_flow: many source ports (distinct 5-tuples) to
 elif cmd == 'listen':  # keep port 7777 open so echoes of raw frames cause no ICMP
     s4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s4.bind(('10.77.0.1', 7777))
     time.sleep(float(sys.argv[2]))
+elif cmd == 'csumbad':  # ifname dmac smac: 3 bad IP checksums, 3 bad UDP checksums
+    ifn, d, sm = sys.argv[2], mac(sys.argv[3]), mac(sys.argv[4])
+    r = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    r.bind((ifn, 0))
+    for _ in range(3):
+        r.send(udp4(d, sm, b'bad-ip-csum', bad_ip=True))
+        r.send(udp4(d, sm, b'bad-udp-csum', bad_udp=True))
 elif cmd == 'malformed':  # ifname dmac smac: 3 frames of each defect, then one good
     ifn, d, sm = sys.argv[2], mac(sys.argv[3]), mac(sys.argv[4])
     r = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
@@ -214,4 +226,30 @@ check "2 queues: all 640 datagrams of 64 flows received ($(awk '$1 == "rx_dgrams
   [ "$(awk '$1 == "rx_dgrams" { print $2 }' "$work/sink2.out")" = 640 ]
 check "2 queues: flows spread over both queues (q0=$work_q0 q1=$work_q1)" \
   [ "${work_q0:-0}" -gt 0 -a "${work_q1:-0}" -gt 0 ]
+
+# net_tap: a port with checksum offloads (the tap PMD verifies and fills
+# checksums itself), so the NIC-verdict RX path and the TX offload path run.
+ip netns exec "$ns" "$SINK" sink --port net_tap0,iface=gxtap0 --ipv4 10.78.0.2 --udp-port 9000 \
+  --seconds 60 --echo >"$work/sink3.out" 2>"$work/sink3.err" &
+sink_pid=$!
+for _ in $(seq 100); do grep -q ready "$work/sink3.out" 2>/dev/null && break; sleep 0.1; done
+if grep -q ready "$work/sink3.out"; then
+  ok "DPDK sink started on net_tap (gxtap0)"
+  nsx ip addr add 10.78.0.1/24 dev gxtap0
+  nsx ip link set gxtap0 up
+  st3() { awk -v k="$1" '$1 == k { print $2 }' "$work/sink3.out"; }
+  check "net_tap offers RX and TX checksum offload (rx=$(st3 offloads_rx) tx=$(st3 offloads_tx))" \
+    [ "$(st3 offloads_rx)" = 3 -a "$(st3 offloads_tx)" = 3 ]
+  got=$(GX_SRC4=10.78.0.1 GX_DST4=10.78.0.2 PY echo 4 100)
+  check "net_tap: 100 datagrams echoed with TX checksum offload (got $got)" [ "$got" = 100 ]
+  GX_SRC4=10.78.0.1 GX_DST4=10.78.0.2 PY csumbad gxtap0 "$(st3 mac)" "$(nsx cat /sys/class/net/gxtap0/address)"
+  sleep 0.3
+  kill -TERM "$sink_pid"; wait "$sink_pid"; sink_pid=""
+  sed 's/^/# /' "$work/sink3.out" | grep -E "dgrams|csum|offloads"
+  check "net_tap: NIC-flagged bad IP checksums dropped (drop_ip_csum $(st3 drop_ip_csum))" [ "$(st3 drop_ip_csum)" = 3 ]
+  check "net_tap: NIC-flagged bad UDP checksums dropped (drop_udp_csum $(st3 drop_udp_csum))" [ "$(st3 drop_udp_csum)" = 3 ]
+  check "net_tap: only the echoed datagrams delivered ($(st3 rx_dgrams))" [ "$(st3 rx_dgrams)" = 100 ]
+else
+  nok "DPDK sink started on net_tap (gxtap0)"; sed 's/^/# /' "$work/sink3.err"
+fi
 exit 0
