@@ -201,7 +201,6 @@ static void gx_acs_settle(gx_acs_t *acs, gx_acs_epoch_t *ep) {
       uint64_t bit = 1ull << j;
       if (ep->rbc[j].done && !(ep->input_given & bit)) {
         ep->input_given |= bit;
-        if (ep->rbc[j].done == GX_RBC_DONE_BAD) acs->st.rbc_bad++;
         gx_ba_input(&ep->ba[j], &c, ep->rbc[j].done == GX_RBC_DONE_VALUE);
         changed = 1;
       }
@@ -315,6 +314,7 @@ gx_acs_err_t gx_acs_on_message(gx_acs_t *acs, unsigned sender, const uint8_t *ms
                           ? gx_rbc_on_ready(r, &acs->coder, m.epoch, sender, &m, &acs->sink)
                           : gx_rbc_on_frag(r, &acs->coder, m.epoch, sender, &m, &acs->sink);
     acs->st.rbc[rr]++;
+    if (rr == GX_RBC_DELIVERED && r->done == GX_RBC_DONE_BAD) acs->st.rbc_bad++;
     if (rr > GX_RBC_DELIVERED) why = GX_ACS_DROP_RBC;
   } else {
     gx_ba_ctx_t c = gx_acs_ba_ctx(acs, m.epoch);
