@@ -515,7 +515,7 @@ def plot_workers(d, S):
         i += 1
     return (TERM + "set output 'workers.png'\nset title 'Throughput against workers'\n"
             "set xlabel 'workers (pinned)'\nset ylabel %s\nset key top left\nset grid\n"
-            "set yrange [0:*]\nset xtics 1\nplot %s\n"
+            "set yrange [0:*]\nset xtics 1\nset offsets 0.3, 0.3, 0, 0\nplot %s\n"
             % (gp_quote(fs[0]["metric"]), ", \\\n  ".join(plots))), None
 
 
@@ -536,7 +536,7 @@ def plot_latency(d, S, R):
         return placeholder("commit_latency.png", "Commit latency distribution", why), why, None
     samples.sort()
     n = len(samples)
-    q = {p: samples[min(n - 1, int(p / 100 * n))] for p in (50, 90, 99)}
+    q = {p: samples[max(0, math.ceil(p / 100 * n) - 1)] for p in (50, 90, 99)}  # nearest rank
     os.makedirs(os.path.join(d, "plots"), exist_ok=True)
     with open(os.path.join(d, "plots", "latency_cdf.dat"), "w") as out:
         for i, v in enumerate(samples):
