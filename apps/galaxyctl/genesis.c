@@ -1,0 +1,279 @@
+/* galaxyctl genesis: makes a genesis file and node key files for a local
+ * network, or checks a genesis file (and a node key against it).
+ *
+ *   galaxyctl genesis --validators N --out DIR [--base-port P] [--host H]
+ *       [--name NAME] [--proposal-max-txs T]
+ *       [--fund-load-seed S --fund-load-accounts K --fund-amount A]
+ *       [--fund ADDR=AMOUNT ...]
+ *   galaxyctl genesis --check FILE [--key NODE_KEY_FILE]
+ *
+ * Writes DIR/genesis.ini (0644) and DIR/node-<i>.key (0600) for i < N; never
+ * overwrites an existing file (checked for all files before writing any).
+ * Load accounts: gx_key_derive("star-load", S, j) for j < 2K; the even ones
+ * (the payers of `star load --seed S --accounts K`) get A each.
+ * Exit codes: apps/gx_cli.h. */
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "apps/gx_cli.h"
+#include "consensus/gx_coin.h"
+#include "core/gx_key.h"
+#include "core/gx_util.h"
+#include "validator/gx_genesis.h"
+
+#define CTL_GENESIS_MAX_FUND 256
+#define CTL_GENESIS_MAX_LOAD (1u << 20)
+
+static int ctl_genesis_check(const char *file, const char *keyfile) {
+  gx_genesis_t *g = malloc(sizeof *g);
+  gx_ledger_alloc_t *bal = malloc(sizeof *bal * (1u << 20));
+  if (!g || !bal) {
+    free(g);
+    free(bal);
+    return gx_cli_fail(GX_EXIT_FAIL, "out of memory");
+  }
+  gx_genesis_init(g, bal, 1u << 20);
+  char err[400];
+  gx_genesis_err_t e = gx_genesis_load(g, file, err, sizeof err);
+  int rc = GX_EXIT_OK;
+  if (e != GX_GENESIS_OK) {
+    rc = gx_cli_fail(e == GX_GENESIS_ERR_IO ? GX_EXIT_FAIL : GX_EXIT_USAGE, "%s", err);
+  } else if (keyfile) {
+    gx_genesis_node_key_t *k = malloc(sizeof *k);
+    if (!k) rc = gx_cli_fail(GX_EXIT_FAIL, "out of memory");
+    else if ((e = gx_genesis_node_key_load(k, keyfile, err, sizeof err)) != GX_GENESIS_OK)
+      rc = gx_cli_fail(e == GX_GENESIS_ERR_IO ? GX_EXIT_FAIL : GX_EXIT_USAGE, "%s", err);
+    else if (gx_genesis_node_key_check(k, g, err, sizeof err) != GX_GENESIS_OK)
+      rc = gx_cli_fail(GX_EXIT_USAGE, "%s: %s", keyfile, err);
+    if (k) {
+      if (rc == GX_EXIT_OK) printf("key %s: validator %u of %s\n", keyfile, k->index, g->name);
+      gx_genesis_node_key_wipe(k);
+      free(k);
+    }
+  }
+  if (rc == GX_EXIT_OK) {
+    char hex[65];
+    gx_hex_encode(hex, g->id.b, 32);
+    printf("genesis %s chain %s validators %u f %u accounts %u supply %llu\n", hex, g->name, g->n,
+           gx_genesis_f(g), g->balance_count, (unsigned long long)g->supply);
+  }
+  free(bal);
+  free(g);
+  return rc;
+}
+
+static int ctl_parse_u64_arg(const char *opt, const char *v, uint64_t lo, uint64_t hi, uint64_t *out) {
+  if (!v) return gx_cli_fail(GX_EXIT_USAGE, "%s needs a value", opt);
+  if (gx_parse_u64(v, out) || *out < lo || *out > hi)
+    return gx_cli_fail(GX_EXIT_USAGE, "%s: '%s' is not a number in %llu..%llu", opt, v,
+                       (unsigned long long)lo, (unsigned long long)hi);
+  return 0;
+}
+
+static int ctl_exists(const char *path) {
+  struct stat st;
+  return lstat(path, &st) == 0;
+}
+
+static int ctl_genesis(int argc, char **argv) {
+  uint64_t n = 0, base_port = 7000, load_seed = 0, load_accounts = 0, fund_amount = 0, pmt = 0;
+  int have_seed = 0, have_accounts = 0, have_amount = 0;
+  const char *out = NULL, *host = "127.0.0.1", *name = "galaxy-local", *check = NULL, *key = NULL;
+  const char *fund[CTL_GENESIS_MAX_FUND];
+  int nfund = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    int rc = 0;
+    if (!strcmp(a, "--validators")) rc = ctl_parse_u64_arg(a, v, 1, GX_GENESIS_MAX_VALIDATORS, &n), i++;
+    else if (!strcmp(a, "--base-port")) rc = ctl_parse_u64_arg(a, v, 1, 65535, &base_port), i++;
+    else if (!strcmp(a, "--proposal-max-txs")) rc = ctl_parse_u64_arg(a, v, 1, GX_BH_MAX_TXS, &pmt), i++;
+    else if (!strcmp(a, "--fund-load-seed")) rc = ctl_parse_u64_arg(a, v, 0, UINT64_MAX, &load_seed), have_seed = 1, i++;
+    else if (!strcmp(a, "--fund-load-accounts"))
+      rc = ctl_parse_u64_arg(a, v, 1, CTL_GENESIS_MAX_LOAD, &load_accounts), have_accounts = 1, i++;
+    else if (!strcmp(a, "--fund-amount")) rc = ctl_parse_u64_arg(a, v, 1, GX_AMOUNT_MAX, &fund_amount), have_amount = 1, i++;
+    else if (!strcmp(a, "--out") || !strcmp(a, "--host") || !strcmp(a, "--name") || !strcmp(a, "--fund") ||
+             !strcmp(a, "--check") || !strcmp(a, "--key")) {
+      if (!v || !v[0]) return gx_cli_fail(GX_EXIT_USAGE, "%s needs a value", a);
+      if (!strcmp(a, "--out")) out = v;
+      else if (!strcmp(a, "--host")) host = v;
+      else if (!strcmp(a, "--name")) name = v;
+      else if (!strcmp(a, "--check")) check = v;
+      else if (!strcmp(a, "--key")) key = v;
+      else if (nfund >= CTL_GENESIS_MAX_FUND) return gx_cli_fail(GX_EXIT_USAGE, "more than %d --fund", CTL_GENESIS_MAX_FUND);
+      else fund[nfund++] = v;
+      i++;
+    } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      printf("usage: galaxyctl genesis --validators N --out DIR [--base-port P] [--host H] [--name NAME]\n"
+             "         [--proposal-max-txs T] [--fund-load-seed S --fund-load-accounts K --fund-amount A]\n"
+             "         [--fund ADDR=AMOUNT ...]\n"
+             "       galaxyctl genesis --check FILE [--key NODE_KEY_FILE]\n");
+      return GX_EXIT_OK;
+    } else {
+      return gx_cli_fail(GX_EXIT_USAGE, "genesis: unknown option '%s' (try galaxyctl genesis --help)", a);
+    }
+    if (rc) return rc;
+  }
+  if (check) {
+    if (n || out || nfund || have_seed || have_accounts || have_amount)
+      return gx_cli_fail(GX_EXIT_USAGE, "genesis --check takes only --key");
+    return ctl_genesis_check(check, key);
+  }
+  if (key) return gx_cli_fail(GX_EXIT_USAGE, "--key goes with --check");
+  if (!n) return gx_cli_fail(GX_EXIT_USAGE, "genesis needs --validators N (1..64)");
+  if (!out) return gx_cli_fail(GX_EXIT_USAGE, "genesis needs --out DIR");
+  if ((have_seed || have_accounts || have_amount) && !(have_seed && have_accounts && have_amount))
+    return gx_cli_fail(GX_EXIT_USAGE, "--fund-load-seed, --fund-load-accounts and --fund-amount go together");
+  if (base_port + n - 1 > 65535) return gx_cli_fail(GX_EXIT_USAGE, "--base-port %llu: ports run past 65535",
+                                                     (unsigned long long)base_port);
+  if (strlen(host) > GX_GENESIS_HOST_MAX) return gx_cli_fail(GX_EXIT_USAGE, "--host: longer than %d characters", GX_GENESIS_HOST_MAX);
+  if (!pmt) pmt = GX_BH_MAX_TXS / n < 512 ? GX_BH_MAX_TXS / n : 512;
+
+  uint32_t cap = (uint32_t)(load_accounts + (uint64_t)nfund);
+  gx_genesis_t *g = malloc(sizeof *g);
+  gx_ledger_alloc_t *bal = malloc(sizeof *bal * (cap ? cap : 1));
+  gx_coin_secret_t *coin = malloc(sizeof *coin * GX_GENESIS_MAX_VALIDATORS);
+  gx_keypair_t *ids = malloc(sizeof *ids * GX_GENESIS_MAX_VALIDATORS);
+  gx_genesis_node_key_t *nk = malloc(sizeof *nk);
+  size_t key_cap = GX_GENESIS_NODE_KEY_MAX;
+  char *key_text = malloc(key_cap);
+  char *text = NULL;
+  char err[400];
+  int rc = GX_EXIT_OK;
+  gx_coin_pub_t pub;
+  if (!g || !bal || !coin || !ids || !nk || !key_text) {
+    rc = gx_cli_fail(GX_EXIT_FAIL, "out of memory");
+    goto done;
+  }
+  gx_genesis_init(g, bal, cap);
+  snprintf(g->name, sizeof g->name, "%s", name);
+  g->n = (uint16_t)n;
+  g->proposal_max_txs = (uint32_t)pmt;
+  for (unsigned i = 0; i < n; i++) {
+    const char *h = host;
+    size_t hl = strlen(h);
+    if (h[0] == '[' && hl > 2 && h[hl - 1] == ']') { h++; hl -= 2; }
+    memcpy(g->v[i].host, h, hl);
+    g->v[i].host[hl] = 0;
+    g->v[i].port = (uint16_t)(base_port + i);
+  }
+  for (int i = 0; i < nfund; i++) {
+    char addr[GX_ADDR_LEN + 1];
+    const char *eq = strchr(fund[i], '=');
+    uint64_t amount;
+    gx_pubkey_t pk;
+    if (!eq || (size_t)(eq - fund[i]) != GX_ADDR_LEN) {
+      rc = gx_cli_fail(GX_EXIT_USAGE, "--fund %s: want ADDRESS=AMOUNT with a %d-character gx address", fund[i], GX_ADDR_LEN);
+      goto done;
+    }
+    memcpy(addr, fund[i], GX_ADDR_LEN);
+    addr[GX_ADDR_LEN] = 0;
+    gx_addr_err_t ae = gx_addr_decode(&pk, addr);
+    if (ae != GX_ADDR_OK) {
+      rc = gx_cli_fail(GX_EXIT_USAGE, "--fund %s: %s", addr, gx_addr_strerror(ae));
+      goto done;
+    }
+    if (gx_parse_u64(eq + 1, &amount) || amount == 0 || amount > GX_AMOUNT_MAX) {
+      rc = gx_cli_fail(GX_EXIT_USAGE, "--fund %s: amount '%s' is not in 1..2^62", addr, eq + 1);
+      goto done;
+    }
+    if (gx_genesis_add_balance(g, &pk, amount, err, sizeof err) != GX_GENESIS_OK) {
+      rc = gx_cli_fail(GX_EXIT_USAGE, "--fund %s: %s", addr, err);
+      goto done;
+    }
+  }
+  for (uint64_t j = 0; j < 2 * load_accounts; j += 2) {
+    gx_keypair_t kp;
+    gx_key_derive(&kp, "star-load", load_seed, j);
+    gx_pubkey_t pk = kp.pk; /* only the public key is kept */
+    gx_key_wipe(&kp);
+    if (gx_genesis_add_balance(g, &pk, fund_amount, err, sizeof err) != GX_GENESIS_OK) {
+      rc = gx_cli_fail(GX_EXIT_USAGE, "load accounts: %s", err);
+      goto done;
+    }
+  }
+  /* refuse before writing anything */
+  char path[4096];
+  if (mkdir(out, 0755) && errno != EEXIST) {
+    rc = gx_cli_fail(GX_EXIT_FAIL, "%s: cannot create: %s", out, strerror(errno));
+    goto done;
+  }
+  snprintf(path, sizeof path, "%s/genesis.ini", out);
+  if (ctl_exists(path)) {
+    rc = gx_cli_fail(GX_EXIT_FAIL, "%s exists: refusing to overwrite", path);
+    goto done;
+  }
+  for (unsigned i = 0; i < n; i++) {
+    snprintf(path, sizeof path, "%s/node-%u.key", out, i);
+    if (ctl_exists(path)) {
+      rc = gx_cli_fail(GX_EXIT_FAIL, "%s exists: refusing to overwrite", path);
+      goto done;
+    }
+  }
+  /* keys: identities, then the coin dealing (consensus/gx_coin.h) */
+  for (unsigned i = 0; i < n; i++) {
+    gx_key_generate(&ids[i]);
+    g->v[i].identity = ids[i].pk;
+  }
+  gx_coin_err_t ce = gx_coin_deal(&pub, coin, (unsigned)n, gx_genesis_f(g), NULL);
+  if (ce != GX_COIN_OK) {
+    rc = gx_cli_fail(GX_EXIT_FAIL, "coin key dealing failed: %s", gx_coin_strerror(ce));
+    goto done;
+  }
+  memcpy(g->coin_group_vk, pub.group_vk, 32);
+  for (unsigned i = 0; i < n; i++) memcpy(g->v[i].coin_vk, pub.vk[i], 32);
+  if (gx_genesis_finish(g, err, sizeof err) != GX_GENESIS_OK) {
+    rc = gx_cli_fail(GX_EXIT_USAGE, "%s", err);
+    goto done;
+  }
+  size_t tcap = gx_genesis_text_size(g);
+  text = malloc(tcap);
+  size_t tlen = text ? gx_genesis_format(g, text, tcap) : 0;
+  if (!tlen) {
+    rc = gx_cli_fail(GX_EXIT_FAIL, "cannot format the genesis file");
+    goto done;
+  }
+  for (unsigned i = 0; i < n; i++) {
+    memset(nk, 0, sizeof *nk);
+    nk->index = (uint16_t)i;
+    nk->genesis_id = g->id;
+    nk->identity = ids[i];
+    nk->coin_pub = pub;
+    nk->coin = coin[i];
+    size_t klen = gx_genesis_node_key_format(nk, key_text, key_cap);
+    gx_genesis_node_key_wipe(nk);
+    snprintf(path, sizeof path, "%s/node-%u.key", out, i);
+    if (!klen || gx_file_write_atomic(path, key_text, klen, 0600, 1)) {
+      rc = gx_cli_fail(GX_EXIT_FAIL, "%s: cannot write: %s", path, klen ? strerror(errno) : "format failed");
+      goto done;
+    }
+  }
+  snprintf(path, sizeof path, "%s/genesis.ini", out);
+  if (gx_file_write_atomic(path, text, tlen, 0644, 1)) {
+    rc = gx_cli_fail(GX_EXIT_FAIL, "%s: cannot write: %s", path, strerror(errno));
+    goto done;
+  }
+  char hex[65];
+  gx_hex_encode(hex, g->id.b, 32);
+  printf("genesis %s chain %s validators %u f %u accounts %u supply %llu\n", hex, g->name, g->n,
+         gx_genesis_f(g), g->balance_count, (unsigned long long)g->supply);
+done:
+  if (ids) sodium_memzero(ids, sizeof *ids * GX_GENESIS_MAX_VALIDATORS);
+  if (coin) sodium_memzero(coin, sizeof *coin * GX_GENESIS_MAX_VALIDATORS);
+  if (key_text) sodium_memzero(key_text, key_cap);
+  free(text);
+  free(key_text);
+  free(nk);
+  free(ids);
+  free(coin);
+  free(bal);
+  free(g);
+  return rc;
+}
+
+GX_CTL_COMMAND("genesis", "--validators N --out DIR [...] | --check FILE [--key KEY]: make or check a genesis",
+               ctl_genesis);

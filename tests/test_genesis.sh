@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# galaxyctl genesis: makes a local network's genesis and node keys (modes,
+# never overwrites, load accounts funded, --fund), --check re-loads it and
+# checks node keys against it, and every bad input gives exit 2 and one line.
+. "$(dirname "$0")/lib.sh"
+T=$(gx_tmpdir genesis); trap 'rm -rf "$T"' EXIT
+C="$BIN/galaxyctl"; S="$BIN/star"
+
+out=$("$C" genesis --validators 4 --out "$T/net" --base-port 9100 --fund-load-seed 7 \
+      --fund-load-accounts 5 --fund-amount 1000 2>"$T/err"); rc=$?
+check "genesis for 4 validators succeeds" test "$rc" -eq 0
+check "summary names validators, f, accounts, supply" \
+  bash -c "[[ '$out' =~ ^genesis\ [0-9a-f]{64}\ chain\ galaxy-local\ validators\ 4\ f\ 1\ accounts\ 5\ supply\ 5000$ ]]"
+ID=$(echo "$out" | awk '{print $2}')
+check "genesis.ini is 0644" test "$(stat -c %a "$T/net/genesis.ini")" = 644
+modes=$(stat -c %a "$T"/net/node-{0,1,2,3}.key | sort -u)
+check "node keys 0..3 exist, mode 0600" test "$modes" = 600
+check "no node-4.key" test ! -e "$T/net/node-4.key"
+check "genesis.ini holds no secret" bash -c "! grep -qiE '^secret|^coin ' '$T/net/genesis.ini'"
+check "ports run from the base port" bash -c "grep -q '^address = 127.0.0.1:9100$' '$T/net/genesis.ini' && grep -q '^address = 127.0.0.1:9103$' '$T/net/genesis.ini'"
+c=$("$C" genesis --check "$T/net/genesis.ini"); rc=$?
+check "--check loads it with the same id" bash -c "[ $rc -eq 0 ] && [[ '$c' == 'genesis $ID '* ]]"
+for i in 0 3; do
+  check "--check --key node-$i.key belongs to it" bash -c "'$C' genesis --check '$T/net/genesis.ini' --key '$T/net/node-$i.key' | grep -q 'validator $i of galaxy-local'"
+done
+sum=$(md5sum "$T/net/genesis.ini" "$T/net/node-0.key")
+expect_fail "refuses to overwrite an existing genesis" 1 "exists: refusing to overwrite" \
+  "$C" genesis --validators 4 --out "$T/net"
+check "files unchanged after the refusal" test "$sum" = "$(md5sum "$T/net/genesis.ini" "$T/net/node-0.key")"
+mkdir -p "$T/partial"; echo x >"$T/partial/node-2.key"
+expect_fail "refuses when any node key exists" 1 "node-2.key exists" "$C" genesis --validators 4 --out "$T/partial"
+check "nothing written next to it" test ! -e "$T/partial/genesis.ini" -a ! -e "$T/partial/node-0.key"
+
+# --fund with an address from star
+"$S" keygen --dir "$T/w" >/dev/null 2>&1
+ADDR=$("$S" address --dir "$T/w")
+check "--fund ADDR=AMOUNT is in the balances" bash -c "'$C' genesis --validators 1 --out '$T/f' --fund '$ADDR=77' >/dev/null && grep -q '^$ADDR = 77$' '$T/f/genesis.ini'"
+expect_fail "same account funded twice" 2 "listed twice" "$C" genesis --validators 1 --out "$T/f2" --fund "$ADDR=1" --fund "$ADDR=2"
+BAD=${ADDR:0:73}$([ "${ADDR:73:1}" = 0 ] && echo 1 || echo 0)
+expect_fail "--fund with a checksum typo" 2 "checksum" "$C" genesis --validators 1 --out "$T/f3" --fund "$BAD=5"
+expect_fail "--fund without =" 2 "want ADDRESS=AMOUNT" "$C" genesis --validators 1 --out "$T/f3" --fund "$ADDR"
+expect_fail "--fund amount 0" 2 "not in 1..2\^62" "$C" genesis --validators 1 --out "$T/f3" --fund "$ADDR=0"
+expect_fail "supply above 2^62" 2 "total supply above 2\^62" "$C" genesis --validators 1 --out "$T/f3" \
+  --fund-load-seed 1 --fund-load-accounts 2 --fund-amount 4611686018427387904
+expect_fail "--validators 0" 2 "validators: '0' is not" "$C" genesis --validators 0 --out "$T/x"
+expect_fail "--validators 65" 2 "validators: '65' is not" "$C" genesis --validators 65 --out "$T/x"
+expect_fail "missing --out" 2 "needs --out" "$C" genesis --validators 4
+expect_fail "unknown option" 2 "unknown option" "$C" genesis --validators 4 --out "$T/x" --bogus
+expect_fail "load funding needs all three options" 2 "go together" "$C" genesis --validators 4 --out "$T/x" --fund-load-seed 1
+expect_fail "ports past 65535" 2 "past 65535" "$C" genesis --validators 4 --out "$T/x" --base-port 65534
+check "nothing made by the refused runs" test ! -e "$T/x" -a ! -e "$T/f3"
+
+# the loader on damaged files: one line naming the problem and its line
+cp "$T/net/genesis.ini" "$T/g1"; sed -i 's/^proposal_max_txs = .*/proposal_max_txs = 0/' "$T/g1"
+expect_fail "--check: proposal_max_txs 0" 2 "g1: line [0-9]+: \[chain\] proposal_max_txs" "$C" genesis --check "$T/g1"
+cp "$T/net/genesis.ini" "$T/g2"; sed -i '0,/= 1000$/s//= 1001/' "$T/g2"
+c2=$("$C" genesis --check "$T/g2" | awk '{print $2}')
+check "a changed balance changes the id" bash -c "[ -n '$c2' ] && [ '$c2' != '$ID' ]"
+expect_fail "--check --key from another genesis" 2 "another genesis" "$C" genesis --check "$T/g2" --key "$T/net/node-0.key"
+cp "$T/net/genesis.ini" "$T/g3"; sed -i '0,/^coin_key = ./s//coin_key = f/' "$T/g3"
+expect_fail "--check: coin keys not one sharing" 2 "coin keys" "$C" genesis --check "$T/g3"
+cp "$T/net/genesis.ini" "$T/g4"; echo "[validator 9]" >>"$T/g4"; echo "identity = 00" >>"$T/g4"
+expect_fail "--check: bad validator section, with its line" 2 "line [0-9]+: \[validator 9\] identity" "$C" genesis --check "$T/g4"
+expect_fail "--check: missing file" 1 "No such file" "$C" genesis --check "$T/none.ini"
+cp "$T/net/node-1.key" "$T/k1"; chmod 600 "$T/k1"; sed -i 's/^index 1$/index 2/' "$T/k1"
+expect_fail "--check: node key with the wrong index" 2 "coin secret share" "$C" genesis --check "$T/net/genesis.ini" --key "$T/k1"
+gx_done

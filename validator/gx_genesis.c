@@ -1,0 +1,572 @@
+/* gx_genesis: genesis file and node key files. See gx_genesis.h. */
+#include "validator/gx_genesis.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/gx_util.h"
+
+static const char *const gx_genesis_errs[GX_GENESIS_ERR__COUNT] = {
+  [GX_GENESIS_OK] = "ok",
+  [GX_GENESIS_ERR_IO] = "file unreadable or unwritable",
+  [GX_GENESIS_ERR_SYNTAX] = "syntax error",
+  [GX_GENESIS_ERR_FIELD] = "bad, unknown, duplicate or missing field",
+  [GX_GENESIS_ERR_RANGE] = "value or count out of range",
+  [GX_GENESIS_ERR_COIN] = "coin keys are not one threshold sharing",
+  [GX_GENESIS_ERR_KEY] = "node key file bad or not of this genesis",
+};
+const char *gx_genesis_strerror(gx_genesis_err_t e) {
+  return (unsigned)e < GX_GENESIS_ERR__COUNT ? gx_genesis_errs[e] : "unknown genesis error";
+}
+
+static gx_genesis_err_t gx_gen_fail(char *err, size_t errlen, gx_genesis_err_t code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static gx_genesis_err_t gx_gen_fail(char *err, size_t errlen, gx_genesis_err_t code, const char *fmt, ...) {
+  if (err && errlen) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+  }
+  return code;
+}
+
+void gx_genesis_init(gx_genesis_t *g, gx_ledger_alloc_t *balances, uint32_t cap) {
+  memset(g, 0, sizeof *g);
+  g->balances = balances;
+  g->balance_cap = balances ? cap : 0;
+}
+
+unsigned gx_genesis_f(const gx_genesis_t *g) { return g->n ? (g->n - 1u) / 3u : 0; }
+
+gx_genesis_err_t gx_genesis_add_balance(gx_genesis_t *g, const gx_pubkey_t *account, uint64_t amount,
+                                        char *err, size_t errlen) {
+  if (amount == 0 || amount > GX_AMOUNT_MAX)
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_RANGE, "amount %llu is not in 1..2^62",
+                       (unsigned long long)amount);
+  if (g->balance_count >= g->balance_cap)
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_RANGE, "more than %u balances", g->balance_cap);
+  if (g->supply + amount > GX_AMOUNT_MAX)
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_RANGE, "total supply above 2^62");
+  g->supply += amount;
+  g->balances[g->balance_count].account = *account;
+  g->balances[g->balance_count].amount = amount;
+  g->balance_count++;
+  return GX_GENESIS_OK;
+}
+
+void gx_genesis_coin_pub(const gx_genesis_t *g, gx_coin_pub_t *pub) {
+  memset(pub, 0, sizeof *pub);
+  pub->n = g->n;
+  pub->f = (uint16_t)gx_genesis_f(g);
+  memcpy(pub->group_vk, g->coin_group_vk, 32);
+  for (unsigned i = 0; i < g->n; i++) memcpy(pub->vk[i], g->v[i].coin_vk, 32);
+}
+
+/* ---- canonical id ------------------------------------------------------------- */
+typedef struct {
+  crypto_generichash_blake2b_state st;
+} gx_gen_hash_t;
+
+static void gx_gen_put(gx_gen_hash_t *h, const void *p, size_t n) {
+  crypto_generichash_blake2b_update(&h->st, p, n);
+}
+
+static void gx_genesis_compute_id(gx_genesis_t *g) {
+  uint8_t personal[16] = {0};
+  const char *tag = gx_domain_tag(GX_DOM_CONSENSUS);
+  memcpy(personal, tag, strnlen(tag, 16));
+  gx_gen_hash_t h;
+  crypto_generichash_blake2b_init_salt_personal(&h.st, NULL, 0, GX_HASH_SZ, NULL, personal);
+  uint8_t b[8];
+  gx_gen_put(&h, "gx.genesis.v1", 13);
+  b[0] = (uint8_t)strlen(g->name);
+  gx_gen_put(&h, b, 1);
+  gx_gen_put(&h, g->name, b[0]);
+  gx_st32(b, g->proposal_max_txs);
+  gx_gen_put(&h, b, 4);
+  gx_st16(b, g->n);
+  gx_gen_put(&h, b, 2);
+  for (unsigned i = 0; i < g->n; i++) {
+    const gx_genesis_validator_t *v = &g->v[i];
+    gx_gen_put(&h, v->identity.b, 32);
+    gx_gen_put(&h, v->coin_vk, 32);
+    b[0] = (uint8_t)strlen(v->host);
+    gx_gen_put(&h, b, 1);
+    gx_gen_put(&h, v->host, b[0]);
+    gx_st16(b, v->port);
+    gx_gen_put(&h, b, 2);
+  }
+  gx_gen_put(&h, g->coin_group_vk, 32);
+  gx_st32(b, g->balance_count);
+  gx_gen_put(&h, b, 4);
+  for (uint32_t i = 0; i < g->balance_count; i++) {
+    gx_gen_put(&h, g->balances[i].account.b, 32);
+    gx_st64(b, g->balances[i].amount);
+    gx_gen_put(&h, b, 8);
+  }
+  crypto_generichash_blake2b_final(&h.st, g->id.b, GX_HASH_SZ);
+}
+
+/* ---- checks ------------------------------------------------------------------ */
+static int gx_gen_name_ok(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > GX_GENESIS_NAME_MAX) return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '_' || c == '-'))
+      return 0;
+  }
+  return 1;
+}
+
+static int gx_gen_cmp_alloc(const void *a, const void *b) {
+  return memcmp(((const gx_ledger_alloc_t *)a)->account.b, ((const gx_ledger_alloc_t *)b)->account.b, 32);
+}
+
+gx_genesis_err_t gx_genesis_finish(gx_genesis_t *g, char *err, size_t errlen) {
+  if (!gx_gen_name_ok(g->name))
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD,
+                       "[chain] name: want 1..63 characters of A-Z a-z 0-9 . _ -");
+  if (g->n == 0 || g->n > GX_GENESIS_MAX_VALIDATORS)
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_RANGE, "want 1..64 validators, have %u", g->n);
+  if (g->proposal_max_txs == 0 || (uint64_t)g->proposal_max_txs * g->n > GX_BH_MAX_TXS)
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_RANGE,
+                       "[chain] proposal_max_txs: want 1..%u for %u validators (n x it <= %u)",
+                       GX_BH_MAX_TXS / g->n, g->n, GX_BH_MAX_TXS);
+  for (unsigned i = 0; i < g->n; i++)
+    for (unsigned j = 0; j < i; j++) {
+      if (!memcmp(g->v[i].identity.b, g->v[j].identity.b, 32))
+        return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD,
+                           "[validator %u] identity: same key as validator %u", i, j);
+      if (g->v[i].port == g->v[j].port && !strcmp(g->v[i].host, g->v[j].host))
+        return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD,
+                           "[validator %u] address: same as validator %u", i, j);
+    }
+  gx_coin_pub_t pub, back;
+  gx_genesis_coin_pub(g, &pub);
+  uint8_t file[GX_COIN_PUBLIC_FILE_MAX];
+  size_t flen = gx_coin_public_file_encode(file, &pub);
+  gx_coin_err_t ce = flen ? gx_coin_public_file_decode(&back, file, flen) : GX_COIN_ERR_ARG;
+  if (ce != GX_COIN_OK)
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_COIN,
+                       "coin keys (coin_group_key and each validator's coin_key): %s",
+                       gx_coin_strerror(ce));
+  qsort(g->balances, g->balance_count, sizeof g->balances[0], gx_gen_cmp_alloc);
+  uint64_t supply = 0;
+  for (uint32_t i = 0; i < g->balance_count; i++) {
+    if (i && !memcmp(g->balances[i - 1].account.b, g->balances[i].account.b, 32)) {
+      char addr[GX_ADDR_LEN + 1];
+      gx_addr_encode(addr, &g->balances[i].account);
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "[balances] %s: listed twice", addr);
+    }
+    if (g->balances[i].amount == 0 || g->balances[i].amount > GX_AMOUNT_MAX ||
+        supply + g->balances[i].amount > GX_AMOUNT_MAX)
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_RANGE, "[balances] total supply above 2^62");
+    supply += g->balances[i].amount;
+  }
+  g->supply = supply;
+  gx_genesis_compute_id(g);
+  return GX_GENESIS_OK;
+}
+
+/* ---- parsing ------------------------------------------------------------------ */
+#define GX_GEN_F_IDENTITY 1
+#define GX_GEN_F_ADDRESS 2
+#define GX_GEN_F_COIN 4
+#define GX_GEN_F_ALL 7
+
+typedef struct {
+  gx_genesis_t *g;
+  char msg[256];
+  gx_genesis_err_t code;
+  int have_name, have_pmt, have_group;
+  uint8_t vfields[GX_GENESIS_MAX_VALIDATORS];
+  const char *p;   /* reader position in the text */
+  int line;        /* line the reader handed out last (1-based) */
+  int next_line;   /* line the next chunk starts on */
+  int err_line;    /* line of c->msg */
+} gx_gen_ctx_t;
+
+static int gx_gen_bad(gx_gen_ctx_t *c, gx_genesis_err_t code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int gx_gen_bad(gx_gen_ctx_t *c, gx_genesis_err_t code, const char *fmt, ...) {
+  if (c->code == GX_GENESIS_OK) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->msg, sizeof c->msg, fmt, ap);
+    va_end(ap);
+    c->code = code;
+    c->err_line = c->line;
+    return 0;
+  }
+  return 1;
+}
+
+/* "host:port" or "[v6]:port". */
+static int gx_gen_parse_address(const char *s, char host[GX_GENESIS_HOST_MAX + 1], uint16_t *port) {
+  const char *colon, *h = s;
+  size_t hl;
+  int v6 = s[0] == '[';
+  if (v6) {
+    const char *rb = strchr(s, ']');
+    if (!rb || rb[1] != ':') return -1;
+    h = s + 1;
+    hl = (size_t)(rb - h);
+    colon = rb + 1;
+  } else {
+    colon = strrchr(s, ':');
+    if (!colon) return -1;
+    hl = (size_t)(colon - s);
+  }
+  if (hl == 0 || hl > GX_GENESIS_HOST_MAX) return -1;
+  for (size_t i = 0; i < hl; i++) {
+    char ch = h[i];
+    int ok = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F') ||
+             ch == '.' || (v6 ? ch == ':' : ((ch >= 'g' && ch <= 'z') || (ch >= 'G' && ch <= 'Z') || ch == '-'));
+    if (!ok) return -1;
+  }
+  uint64_t p;
+  if (gx_parse_u64(colon + 1, &p) || p == 0 || p > 65535) return -1;
+  memcpy(host, h, hl);
+  host[hl] = 0;
+  *port = (uint16_t)p;
+  return 0;
+}
+
+static int gx_gen_handler(void *user, const char *section, const char *key, const char *value) {
+  gx_gen_ctx_t *c = user;
+  gx_genesis_t *g = c->g;
+  if (c->code != GX_GENESIS_OK) return 1;
+  if (!value) value = "";
+  if (!strcmp(section, "chain")) {
+    if (!strcmp(key, "name")) {
+      if (c->have_name++) return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[chain] name: given twice");
+      if (!gx_gen_name_ok(value))
+        return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[chain] name: want 1..63 characters of A-Z a-z 0-9 . _ -");
+      snprintf(g->name, sizeof g->name, "%s", value);
+      return 1;
+    }
+    if (!strcmp(key, "proposal_max_txs")) {
+      uint64_t v;
+      if (c->have_pmt++) return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[chain] proposal_max_txs: given twice");
+      if (gx_parse_u64(value, &v) || v == 0 || v > GX_BH_MAX_TXS)
+        return gx_gen_bad(c, GX_GENESIS_ERR_RANGE, "[chain] proposal_max_txs: '%s' is not in 1..%u", value,
+                          GX_BH_MAX_TXS);
+      g->proposal_max_txs = (uint32_t)v;
+      return 1;
+    }
+    if (!strcmp(key, "coin_group_key")) {
+      if (c->have_group++) return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[chain] coin_group_key: given twice");
+      if (gx_hex_decode(g->coin_group_vk, 32, value))
+        return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[chain] coin_group_key: want 64 hex digits");
+      return 1;
+    }
+    return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[chain] %s: unknown key", key);
+  }
+  if (!strncmp(section, "validator ", 10)) {
+    uint64_t idx;
+    const char *num = section + 10;
+    if (gx_parse_u64(num, &idx) || idx >= GX_GENESIS_MAX_VALIDATORS || (num[0] == '0' && num[1]))
+      return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s]: validator index must be 0..63", section);
+    gx_genesis_validator_t *v = &g->v[idx];
+    int bit;
+    if (!strcmp(key, "identity")) {
+      bit = GX_GEN_F_IDENTITY;
+      if (!(c->vfields[idx] & bit) && gx_hex_decode(v->identity.b, 32, value))
+        return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] identity: want 64 hex digits", section);
+    } else if (!strcmp(key, "address")) {
+      bit = GX_GEN_F_ADDRESS;
+      if (!(c->vfields[idx] & bit) && gx_gen_parse_address(value, v->host, &v->port))
+        return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] address: '%s' is not host:port or [ipv6]:port",
+                          section, value);
+    } else if (!strcmp(key, "coin_key")) {
+      bit = GX_GEN_F_COIN;
+      if (!(c->vfields[idx] & bit) && gx_hex_decode(v->coin_vk, 32, value))
+        return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] coin_key: want 64 hex digits", section);
+    } else {
+      return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] %s: unknown key", section, key);
+    }
+    if (c->vfields[idx] & bit) return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] %s: given twice", section, key);
+    c->vfields[idx] |= (uint8_t)bit;
+    if (idx + 1 > g->n) g->n = (uint16_t)(idx + 1);
+    return 1;
+  }
+  if (!strcmp(section, "balances")) {
+    gx_pubkey_t pk;
+    gx_addr_err_t ae = gx_addr_decode(&pk, key);
+    if (ae != GX_ADDR_OK) return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[balances] %s: %s", key, gx_addr_strerror(ae));
+    uint64_t amount;
+    if (gx_parse_u64(value, &amount) || amount == 0 || amount > GX_AMOUNT_MAX)
+      return gx_gen_bad(c, GX_GENESIS_ERR_RANGE, "[balances] %s: amount '%s' is not in 1..2^62", key, value);
+    char e[128];
+    if (gx_genesis_add_balance(g, &pk, amount, e, sizeof e) != GX_GENESIS_OK)
+      return gx_gen_bad(c, GX_GENESIS_ERR_RANGE, "[balances] %s: %s", key, e);
+    return 1;
+  }
+  return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s]: unknown section", section);
+}
+
+/* inih reader over a string that counts lines, so that every problem found
+ * by the handler carries its own line number. */
+static char *gx_gen_reader(char *str, int num, void *stream) {
+  gx_gen_ctx_t *c = stream;
+  if (!*c->p || num < 2) return NULL;
+  int n = 0;
+  c->line = c->next_line;
+  while (n < num - 1 && c->p[0]) {
+    char ch = *c->p++;
+    str[n++] = ch;
+    if (ch == '\n') { c->next_line++; break; }
+  }
+  str[n] = 0;
+  return str;
+}
+
+gx_genesis_err_t gx_genesis_parse(gx_genesis_t *g, const char *text, char *err, size_t errlen) {
+  gx_gen_ctx_t *c = calloc(1, sizeof *c); /* start-up path only */
+  if (!c) return gx_gen_fail(err, errlen, GX_GENESIS_ERR_IO, "out of memory");
+  gx_ledger_alloc_t *bal = g->balances;
+  uint32_t cap = g->balance_cap;
+  gx_genesis_init(g, bal, cap);
+  c->g = g;
+  c->p = text;
+  c->next_line = 1;
+  int rc = ini_parse_stream(gx_gen_reader, c, gx_gen_handler, c);
+  gx_genesis_err_t code;
+  if (rc != 0) {
+    if (c->code != GX_GENESIS_OK && c->err_line <= rc)
+      code = gx_gen_fail(err, errlen, c->code, "line %d: %s", c->err_line, c->msg);
+    else
+      code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_SYNTAX,
+                         "line %d: syntax error (want [section], key = value, or # comment)", rc);
+    free(c);
+    return code;
+  }
+  code = GX_GENESIS_OK;
+  if (!c->have_name) code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "[chain] name: missing");
+  else if (!c->have_pmt) code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "[chain] proposal_max_txs: missing");
+  else if (!c->have_group) code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "[chain] coin_group_key: missing");
+  else if (g->n == 0) code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "no [validator 0] section");
+  for (unsigned i = 0; code == GX_GENESIS_OK && i < g->n; i++) {
+    if (c->vfields[i] == GX_GEN_F_ALL) continue;
+    if (!c->vfields[i])
+      code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "[validator %u]: missing (validators must be 0..%u)", i,
+                         g->n - 1u);
+    else
+      code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "[validator %u] %s: missing", i,
+                         !(c->vfields[i] & GX_GEN_F_IDENTITY) ? "identity"
+                         : !(c->vfields[i] & GX_GEN_F_ADDRESS) ? "address" : "coin_key");
+  }
+  free(c);
+  if (code != GX_GENESIS_OK) return code;
+  return gx_genesis_finish(g, err, errlen);
+}
+
+gx_genesis_err_t gx_genesis_load(gx_genesis_t *g, const char *path, char *err, size_t errlen) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return gx_gen_fail(err, errlen, GX_GENESIS_ERR_IO, "%s: %s", path, strerror(errno));
+  size_t cap = 1 << 16, len = 0;
+  char *buf = malloc(cap);
+  while (buf) {
+    size_t r = fread(buf + len, 1, cap - len - 1, f);
+    len += r;
+    if (len < cap - 1) break;
+    if (cap >= (size_t)1 << 30) { free(buf); buf = NULL; break; }
+    char *nb = realloc(buf, cap * 2);
+    if (!nb) { free(buf); buf = NULL; break; }
+    buf = nb;
+    cap *= 2;
+  }
+  int rerr = ferror(f);
+  fclose(f);
+  if (!buf || rerr) {
+    free(buf);
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_IO, "%s: cannot read (too large or I/O error)", path);
+  }
+  buf[len] = 0;
+  if (strlen(buf) != len) {
+    free(buf);
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_SYNTAX, "%s: contains a NUL byte", path);
+  }
+  char e[300];
+  gx_genesis_err_t code = gx_genesis_parse(g, buf, e, sizeof e);
+  free(buf);
+  if (code != GX_GENESIS_OK) return gx_gen_fail(err, errlen, code, "%s: %s", path, e);
+  return GX_GENESIS_OK;
+}
+
+/* ---- formatting ----------------------------------------------------------------- */
+size_t gx_genesis_text_size(const gx_genesis_t *g) {
+  return 512 + (size_t)g->n * 320 + (size_t)g->balance_count * 120;
+}
+
+size_t gx_genesis_format(const gx_genesis_t *g, char *out, size_t cap) {
+  size_t o = 0;
+  char hex[65], idhex[65];
+#define GX_OUT(...)                                                            \
+  do {                                                                         \
+    int w_ = snprintf(out + o, o < cap ? cap - o : 0, __VA_ARGS__);            \
+    if (w_ < 0 || (size_t)w_ >= (o < cap ? cap - o : 0)) return 0;             \
+    o += (size_t)w_;                                                           \
+  } while (0)
+  gx_hex_encode(idhex, g->id.b, 32);
+  GX_OUT("# Galaxy genesis file, written by galaxyctl genesis. Public: holds no secret.\n"
+         "# genesis id %s\n"
+         "# %u validators (f = %u), %u funded accounts, supply %llu\n\n",
+         idhex, g->n, gx_genesis_f(g), g->balance_count, (unsigned long long)g->supply);
+  gx_hex_encode(hex, g->coin_group_vk, 32);
+  GX_OUT("[chain]\nname = %s\nproposal_max_txs = %u\ncoin_group_key = %s\n", g->name, g->proposal_max_txs, hex);
+  for (unsigned i = 0; i < g->n; i++) {
+    const gx_genesis_validator_t *v = &g->v[i];
+    gx_hex_encode(hex, v->identity.b, 32);
+    GX_OUT("\n[validator %u]\nidentity = %s\n", i, hex);
+    if (strchr(v->host, ':')) GX_OUT("address = [%s]:%u\n", v->host, v->port);
+    else GX_OUT("address = %s:%u\n", v->host, v->port);
+    gx_hex_encode(hex, v->coin_vk, 32);
+    GX_OUT("coin_key = %s\n", hex);
+  }
+  GX_OUT("\n[balances]\n");
+  for (uint32_t i = 0; i < g->balance_count; i++) {
+    char addr[GX_ADDR_LEN + 1];
+    gx_addr_encode(addr, &g->balances[i].account);
+    GX_OUT("%s = %llu\n", addr, (unsigned long long)g->balances[i].amount);
+  }
+#undef GX_OUT
+  return o;
+}
+
+/* ---- node key files --------------------------------------------------------------- */
+#define GX_NODE_KEY_HEADER "galaxy-node-key v1"
+
+size_t gx_genesis_node_key_format(const gx_genesis_node_key_t *k, char *out, size_t cap) {
+  uint8_t coin[GX_COIN_SECRET_FILE_MAX];
+  size_t clen = gx_coin_secret_file_encode(coin, &k->coin_pub, &k->coin);
+  if (!clen) return 0;
+  char gid[65], pk[65], seed[65];
+  char *coinhex = malloc(2 * clen + 1);
+  if (!coinhex) return 0;
+  gx_hex_encode(gid, k->genesis_id.b, 32);
+  gx_hex_encode(pk, k->identity.pk.b, 32);
+  gx_hex_encode(seed, k->identity.sk, 32);
+  gx_hex_encode(coinhex, coin, clen);
+  int w = snprintf(out, cap, GX_NODE_KEY_HEADER "\nindex %u\ngenesis %s\npublic %s\nsecret %s\ncoin %s\n",
+                   k->index, gid, pk, seed, coinhex);
+  sodium_memzero(seed, sizeof seed);
+  sodium_memzero(coin, sizeof coin);
+  sodium_memzero(coinhex, 2 * clen + 1);
+  free(coinhex);
+  return (w < 0 || (size_t)w >= cap) ? 0 : (size_t)w;
+}
+
+/* Next "name value\n" line of text: value is NUL-terminated in buf. */
+static int gx_nk_field(const char **p, const char *end, const char *name, char *buf, size_t cap) {
+  size_t nl = strlen(name);
+  const char *eol = memchr(*p, '\n', (size_t)(end - *p));
+  if (!eol || (size_t)(eol - *p) <= nl + 1 || memcmp(*p, name, nl) || (*p)[nl] != ' ') return -1;
+  size_t vl = (size_t)(eol - (*p + nl + 1));
+  if (vl >= cap) return -1;
+  memcpy(buf, *p + nl + 1, vl);
+  buf[vl] = 0;
+  *p = eol + 1;
+  return 0;
+}
+
+gx_genesis_err_t gx_genesis_node_key_parse(gx_genesis_node_key_t *k, const char *text, size_t len,
+                                           char *err, size_t errlen) {
+  const char *p = text, *end = text + len;
+  static const char hdr[] = GX_NODE_KEY_HEADER "\n";
+  memset(k, 0, sizeof *k);
+  if (len < sizeof hdr - 1 || memcmp(text, hdr, sizeof hdr - 1))
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "not a galaxy node key file (first line must be '%s')",
+                       GX_NODE_KEY_HEADER);
+  p += sizeof hdr - 1;
+  char v[2 * GX_COIN_SECRET_FILE_MAX + 8];
+  uint64_t idx;
+  if (gx_nk_field(&p, end, "index", v, sizeof v) || gx_parse_u64(v, &idx) || idx >= GX_GENESIS_MAX_VALIDATORS)
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line 2: want 'index N' with N in 0..63");
+  k->index = (uint16_t)idx;
+  if (gx_nk_field(&p, end, "genesis", v, sizeof v) || gx_hex_decode(k->genesis_id.b, 32, v))
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line 3: want 'genesis <64 hex>'");
+  gx_pubkey_t pk;
+  if (gx_nk_field(&p, end, "public", v, sizeof v) || gx_hex_decode(pk.b, 32, v))
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line 4: want 'public <64 hex>'");
+  uint8_t seed[32];
+  if (gx_nk_field(&p, end, "secret", v, sizeof v) || gx_hex_decode(seed, 32, v)) {
+    sodium_memzero(v, sizeof v);
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line 5: want 'secret <64 hex>'");
+  }
+  gx_key_from_seed(&k->identity, seed);
+  sodium_memzero(seed, sizeof seed);
+  if (memcmp(k->identity.pk.b, pk.b, 32)) {
+    gx_genesis_node_key_wipe(k);
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "the secret does not derive the stated public key");
+  }
+  uint8_t coin[GX_COIN_SECRET_FILE_MAX];
+  long clen = -1;
+  if (!gx_nk_field(&p, end, "coin", v, sizeof v)) clen = gx_hex_decode_var(coin, sizeof coin, v);
+  sodium_memzero(v, sizeof v);
+  if (clen <= 0) {
+    gx_genesis_node_key_wipe(k);
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line 6: want 'coin <hex of the coin secret file>'");
+  }
+  gx_coin_err_t ce = gx_coin_secret_file_decode(&k->coin_pub, &k->coin, coin, (size_t)clen);
+  sodium_memzero(coin, sizeof coin);
+  if (ce != GX_COIN_OK || k->coin.index != k->index) {
+    gx_genesis_node_key_wipe(k);
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "coin secret share: %s",
+                       ce != GX_COIN_OK ? gx_coin_strerror(ce) : "index differs from the key's index");
+  }
+  if (p != end) {
+    gx_genesis_node_key_wipe(k);
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "trailing text after the coin line");
+  }
+  return GX_GENESIS_OK;
+}
+
+gx_genesis_err_t gx_genesis_node_key_load(gx_genesis_node_key_t *k, const char *path, char *err,
+                                          size_t errlen) {
+  char *buf = malloc(GX_GENESIS_NODE_KEY_MAX);
+  if (!buf) return gx_gen_fail(err, errlen, GX_GENESIS_ERR_IO, "out of memory");
+  long n = gx_file_read(path, buf, GX_GENESIS_NODE_KEY_MAX);
+  if (n < 0) {
+    int e = errno;
+    free(buf);
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_IO, "%s: %s", path,
+                       e == EFBIG ? "too large for a node key file" : strerror(e));
+  }
+  char e[200];
+  gx_genesis_err_t code = gx_genesis_node_key_parse(k, buf, (size_t)n, e, sizeof e);
+  sodium_memzero(buf, (size_t)n);
+  free(buf);
+  if (code != GX_GENESIS_OK) return gx_gen_fail(err, errlen, code, "%s: %s", path, e);
+  return GX_GENESIS_OK;
+}
+
+gx_genesis_err_t gx_genesis_node_key_check(const gx_genesis_node_key_t *k, const gx_genesis_t *g,
+                                           char *err, size_t errlen) {
+  if (!gx_hash_eq(&k->genesis_id, &g->id))
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "node key belongs to another genesis");
+  if (k->index >= g->n)
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "node key index %u, but the genesis has %u validators",
+                       k->index, g->n);
+  if (memcmp(k->identity.pk.b, g->v[k->index].identity.b, 32))
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "identity differs from [validator %u] identity",
+                       k->index);
+  gx_coin_pub_t pub;
+  gx_genesis_coin_pub(g, &pub);
+  int same = pub.n == k->coin_pub.n && pub.f == k->coin_pub.f &&
+             !memcmp(pub.group_vk, k->coin_pub.group_vk, 32);
+  for (unsigned i = 0; same && i < pub.n; i++) same = !memcmp(pub.vk[i], k->coin_pub.vk[i], 32);
+  if (!same)
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "coin keys differ from the genesis coin keys");
+  return GX_GENESIS_OK;
+}
+
+void gx_genesis_node_key_wipe(gx_genesis_node_key_t *k) { sodium_memzero(k, sizeof *k); }
