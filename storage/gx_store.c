@@ -26,7 +26,6 @@
 #define GX_STORE_CHUNK (1u << 20)        /* bytes per io_uring write SQE */
 #define GX_STORE_APPLY_BATCH 1024        /* records per LMDB txn during recovery */
 #define GX_STORE_MAX_SEGMENTS (1u << 20)
-#define GX_STORE_SCAN_BUF (8u << 20)
 #define GX_STORE_FSYNC_TAG UINT64_MAX
 
 /* One account or tx entry of an LMDB apply batch (see gx_store_apply_buffer). */
@@ -332,6 +331,16 @@ static void gx_store_scan(const gx_store_cfg_t *cfg, gx_store_reader_t *r, uint6
     out->bad_hdr_ok = st == GX_STORE_REC_OK;
     out->bad_group = group;
     if (st == GX_STORE_REC_OK) {
+      if (rec_len > r->cap) {
+        /* a record larger than this reader's buffer (written with a larger
+         * write_buffer_bytes): grow it, within the format's limits */
+        uint8_t *nb = realloc(r->buf, rec_len);
+        if (nb) {
+          r->buf = nb;
+          r->cap = rec_len;
+          r->buf_len = 0;
+        }
+      }
       if (rec_len > r->cap) { out->too_big = 1; st = GX_STORE_REC_BAD_LEN; }
       else {
         p = gx_store_reader_get(r, off, rec_len, &avail);
@@ -994,7 +1003,7 @@ static gx_store_err_t gx_store_recover(gx_store_t *st, gx_store_error_t *err) {
       return gx_store_seterr(err, GX_STORE_ECORRUPT, 0, idx, 0,
                              "index of height %" PRIu64 " disagrees with the applied mark", mark.height);
   }
-  size_t cap = st->buf_cap > GX_STORE_SCAN_BUF ? st->buf_cap : GX_STORE_SCAN_BUF;
+  size_t cap = st->buf_cap + GX_STORE_SEG_HDR_SZ; /* no record is larger */
   gx_store_reader_t r = {.fd = -1};
   int have_prev = 0;     /* group of the last good record before the scan point */
   uint32_t prev_group = 0;
@@ -1543,7 +1552,7 @@ static gx_store_err_t gx_store_walk(gx_store_t *st, const gx_store_cfg_t *cfg, M
   uint64_t nseg;
   gx_store_err_t rc = gx_store_list_segments(cfg->dir, &nseg, err);
   if (rc) return rc;
-  size_t cap = cfg->write_buffer_bytes > GX_STORE_SCAN_BUF ? cfg->write_buffer_bytes : GX_STORE_SCAN_BUF;
+  size_t cap = (size_t)cfg->write_buffer_bytes + GX_STORE_SEG_HDR_SZ; /* no record is larger */
   gx_store_reader_t r = {.fd = -1, .cap = cap};
   r.buf = malloc(cap);
   if (!r.buf) return gx_store_seterr(err, GX_STORE_EIO, ENOMEM, NULL, 0, "out of memory");
