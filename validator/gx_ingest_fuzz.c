@@ -2,7 +2,8 @@
  * threads: parse + dedup (gx_ingest_parse), mempool insert, gossip batching.
  * Input: up to 4 datagrams, each as [len u16 LE][bytes]. Checks: a datagram
  * parsed again yields no new transfer (dedup never forgets within a run) and
- * the same total; an inserted transfer is found in the mempool and the pool
+ * the same total; the verdict always equals gx_batch_decode's (dedup-first
+ * parsing only skips decoding duplicates); an inserted transfer is found in the mempool and the pool
  * never exceeds its capacity; every gossip datagram decodes, holds at most 5
  * transfers and carries hops + 1. */
 #include <sodium.h>
@@ -53,6 +54,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     off += len;
     gx_ingest_parsed_t p, again;
     int e = gx_ingest_parse(d, dg, len, &p);
+    /* same verdict as the plain decoder, whatever the dedup state */
+    const uint8_t *ptrs[GX_BATCH_MAX];
+    size_t cnt;
+    gx_proto_err_t plain = len > GX_UDP_PAYLOAD_MAX
+                               ? (gx_proto_err_t)GX_INGEST_PARSE_OVERSIZE
+                               : gx_batch_decode(dg, len, ptrs, NULL, &cnt, NULL);
+    if ((int)plain != e) abort();
+    if (e == GX_PROTO_OK && cnt != p.n_new + p.n_dup) abort();
     if (e != GX_PROTO_OK) {
       if (p.n_new || p.n_dup) abort();
       continue;
