@@ -6,19 +6,14 @@ GX_DPDK_ISA_BEGIN
 #include "dataplane/gx_dpdk.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
-#include <dirent.h>
 #include <dlfcn.h>
-#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
-#include <rte_bus_vdev.h>
 #include <rte_cycles.h>
 #include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
-#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_seqlock.h>
 #include <stdio.h>
@@ -383,7 +378,7 @@ void gx_dpdk_neigh_add(gx_dpdk_t *dp, const gx_addr_t *ip, const uint8_t mac[6])
 
 /* ---------------------------------------------------------------- RX / TX */
 
-/* Puts a frame built by fn into mbuf m (reset first); 0 when it did not fit. */
+/* Sets the length of a single-segment mbuf whose frame was just written. */
 static void mbuf_set_len(struct rte_mbuf *m, size_t len) {
   m->data_len = (uint16_t)len;
   m->pkt_len = (uint32_t)len;
@@ -504,8 +499,14 @@ static void neigh_solicit(gx_dpdk_q_t *q, const gx_addr_t *dst) {
   size_t cap = rte_pktmbuf_tailroom(mb);
   size_t len = dst->family == 4 ? gx_pkt_build_arp(p, cap, &dp->cfg.local, 1, NULL, dst->ip)
                                 : gx_pkt_build_ns(p, cap, &dp->cfg.local, dst->ip);
-  if (!len || rte_eth_tx_burst(dp->port, q->qid, (mbuf_set_len(mb, len), &mb), 1) != 1) {
+  if (!len) {
     rte_pktmbuf_free(mb);
+    return;
+  }
+  mbuf_set_len(mb, len);
+  if (rte_eth_tx_burst(dp->port, q->qid, &mb, 1) != 1) {
+    rte_pktmbuf_free(mb);
+    gx_metrics_add(&q->c.tx_full, 1);
     return;
   }
   gx_metrics_add(&q->c.neigh_requests, 1);
