@@ -4,7 +4,8 @@
 # socket mode and then in DPDK mode (net_af_packet on a veth), across a real
 # veth between two network namespaces. Both runs must give the same verified,
 # failed, duplicate and mempool counts, equal to what star sent; in DPDK mode
-# every datagram is counted by the DPDK port and ARP is answered by DPDK.
+# every datagram is counted by the DPDK port and ARP is answered by DPDK. A
+# third run uses two DPDK RX queues (two RX threads) and must agree too.
 # Also: --check-config reports the DPDK pre-flight, and says exactly why DPDK
 # mode cannot start on a missing interface.
 # Needs root (namespaces), python3, curl.
@@ -114,6 +115,11 @@ K ip neigh flush dev vK
 # ---- DPDK mode: the same interface, taken over by net_af_packet ----
 run dpdk "${DPDK_SET[@]}"
 
+K ip neigh flush dev vK
+# ---- DPDK mode with two RX queues (af_packet qpairs=2, two RX threads) ----
+run dpdk2 "${DPDK_SET[@]}" --set dpdk.port=net_af_packet0,iface=vD,qpairs=2 \
+  --set dpdk.rx_queues=2 --set cores.rx=0,1
+
 read -r T C U Dg s_ok s_bad s_dup s_ins s_held s_rx _ _ <"$tmp/socket.res"
 read -r T2 C2 U2 Dg2 d_ok d_bad d_dup d_ins d_held d_rx d_port d_arp <"$tmp/dpdk.res"
 echo "# socket: ok=$s_ok failed=$s_bad dups=$s_dup inserted=$s_ins held=$s_held rx=$s_rx"
@@ -129,4 +135,10 @@ check "same mempool size ($s_held = $d_held)" [ "$s_held" -eq "$d_held" ]
 check "same datagrams reached RX ($s_rx = $d_rx = $Dg + $U)" [ "$s_rx" -eq "$d_rx" -a "$d_rx" -eq $((Dg + U)) ]
 check "DPDK port delivered every datagram to the pipeline ($d_port)" [ "$d_port" -eq "$d_rx" ]
 check "DPDK answered the kernel's ARP ($d_arp replies)" [ "$d_arp" -ge 1 ]
+read -r _ _ _ _ q_ok q_bad q_dup q_ins q_held q_rx q_port _ <"$tmp/dpdk2.res"
+echo "# dpdk2:  ok=$q_ok failed=$q_bad dups=$q_dup inserted=$q_ins held=$q_held rx=$q_rx port=$q_port"
+check "2 DPDK queues: same verified/failed/duplicates/mempool as socket mode" \
+  [ "$q_ok" -eq "$s_ok" -a "$q_bad" -eq "$s_bad" -a "$q_dup" -eq "$s_dup" -a "$q_ins" -eq "$s_ins" -a "$q_held" -eq "$s_held" ]
+check "2 DPDK queues: every datagram through the port ($q_port = $q_rx = $s_rx)" \
+  [ "$q_port" -eq "$q_rx" -a "$q_rx" -eq "$s_rx" ]
 gx_done
