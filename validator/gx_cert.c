@@ -23,6 +23,7 @@ static const struct { const char *text, *label; } gx_cert_errs[GX_CERT_ERR__COUN
   [GX_CERT_ERR_FUTURE] = {"height too far ahead", "future"},
   [GX_CERT_ERR_DUPLICATE] = {"validator already signed this height", "duplicate"},
   [GX_CERT_ERR_CONFLICT] = {"validator signed another black hole at this height", "conflict"},
+  [GX_CERT_ERR_BLACKHOLE] = {"not a black hole header", "blackhole"},
 };
 const char *gx_cert_strerror(gx_cert_err_t e) {
   return (unsigned)e < GX_CERT_ERR__COUNT ? gx_cert_errs[e].text : "unknown certificate error";
@@ -97,6 +98,23 @@ gx_cert_err_t gx_cert_verify(const gx_cert_t *c, const gx_cert_set_t *set, const
   for (unsigned i = 0; i < c->count; i++)
     if (crypto_sign_verify_detached(c->sig[i].b, d.b, GX_HASH_SZ, set->key[c->index[i]].b))
       return GX_CERT_ERR_SIGNATURE;
+  return GX_CERT_OK;
+}
+
+gx_cert_err_t gx_cert_check_blackhole(const gx_cert_set_t *set, const uint8_t *bh, size_t bh_len,
+                                      const uint8_t *cert, size_t cert_len, uint64_t *height,
+                                      gx_hash_t *id) {
+  gx_bh_header_t h;
+  if (bh_len < GX_BH_HDR_SZ || gx_bh_header_decode(&h, bh, GX_BH_HDR_SZ) != GX_PROTO_OK)
+    return GX_CERT_ERR_BLACKHOLE;
+  gx_hash_t bid;
+  gx_bh_id(&bid, &h);
+  gx_cert_t c;
+  gx_cert_err_t e = gx_cert_decode(&c, cert, cert_len);
+  if (e == GX_CERT_OK) e = gx_cert_verify(&c, set, &bid);
+  if (e != GX_CERT_OK) return e;
+  if (height) *height = h.height;
+  if (id) *id = bid;
   return GX_CERT_OK;
 }
 

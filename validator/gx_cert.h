@@ -52,6 +52,7 @@ typedef enum {
   GX_CERT_ERR_FUTURE,     /* collector: height above the window */
   GX_CERT_ERR_DUPLICATE,  /* collector: this validator already signed this height */
   GX_CERT_ERR_CONFLICT,   /* collector: this validator signed another id at this height */
+  GX_CERT_ERR_BLACKHOLE,  /* sync: bytes do not start with a black hole header */
   GX_CERT_ERR__COUNT
 } gx_cert_err_t;
 const char *gx_cert_strerror(gx_cert_err_t e);
@@ -86,6 +87,13 @@ size_t gx_cert_encode(const gx_cert_t *c, uint8_t *out, size_t cap);
 gx_cert_err_t gx_cert_decode(gx_cert_t *c, const uint8_t *buf, size_t len);
 /* Every index < set->n, every signature valid over bh_id, count >= f+1. */
 gx_cert_err_t gx_cert_verify(const gx_cert_t *c, const gx_cert_set_t *set, const gx_hash_t *bh_id);
+
+/* Sync: the encoded certificate `cert` must certify the black hole encoded in
+ * bh (only its header is read here: gx_ledger_apply_blackhole checks the body,
+ * the chain and the roots). Fills *height and *id on success. */
+gx_cert_err_t gx_cert_check_blackhole(const gx_cert_set_t *set, const uint8_t *bh, size_t bh_len,
+                                      const uint8_t *cert, size_t cert_len, uint64_t *height,
+                                      gx_hash_t *id);
 
 /* One validator's signature on a black hole, as gossiped. */
 typedef struct {

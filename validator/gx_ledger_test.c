@@ -15,7 +15,7 @@
 #include "core/gx_key.h"
 #include "validator/gx_ledger.h"
 
-#define NACC 96
+#define NACC 200
 static gx_keypair_t keys[NACC];
 
 /* Test-side model of each account. */
@@ -447,7 +447,8 @@ static uint64_t xorshift(uint64_t *s) {
   return *s;
 }
 
-/* Randomized: 24 epochs over NACC accounts; each epoch has valid transfers on
+#define EPOCHS 32
+/* Randomized: EPOCHS epochs over NACC accounts; each epoch has valid transfers on
  * disjoint pairs plus every kind of bad input on accounts not otherwise used in
  * that epoch, so each reason's count is known exactly. A follower ledger
  * replays every black hole and must reach the same tip and state root. */
@@ -455,18 +456,19 @@ static void test_randomized_invariant(void **state) {
   (void)state;
   model_t m[NACC];
   const uint64_t fund = 1000;
-  const int nfund = 64;
+  const int nfund = 120;
   gx_ledger_t *l = new_ledger(NACC, 6, 64), *f = new_ledger(NACC, 6, 64);
   do_genesis(l, nfund, fund, m);
   do_genesis(f, nfund, fund, NULL);
   const uint64_t total = fund * (uint64_t)nfund;
-  static uint8_t committed[24 * 16][GX_XFER_SZ];
+  static uint8_t committed[EPOCHS * 64][GX_XFER_SZ];
   static uint8_t prop[4][64 * GX_XFER_SZ];
   static uint8_t copy[GX_BH_HDR_SZ + 32 + 6 * 64 * GX_XFER_SZ];
+  uint64_t seen[GX_LEDGER_REJ__COUNT] = {0}, passes_max = 0;
   int ncommitted = 0;
   uint64_t rng = 0x9e3779b97f4a7c15ull;
 #define RND() xorshift(&rng)
-  for (uint64_t epoch = 1; epoch <= 24; epoch++) {
+  for (uint64_t epoch = 1; epoch <= EPOCHS; epoch++) {
     int perm[NACC], next = 0, start = ncommitted;
     for (int i = 0; i < NACC; i++) perm[i] = i;
     for (int i = NACC - 1; i > 0; i--) {
@@ -480,7 +482,7 @@ static void test_randomized_invariant(void **state) {
 #define PUT(p, enc) (memcpy(prop[p] + lens[p], enc, GX_XFER_SZ), lens[p] += GX_XFER_SZ)
     uint8_t tx[GX_XFER_SZ], tx2[GX_XFER_SZ];
     /* valid transfers on disjoint pairs (zero-balance senders overdraw) */
-    for (int k = 0; k < 10; k++) {
+    for (int k = 0; k < 40; k++) {
       int a = perm[next++], b = perm[next++];
       uint64_t amt = m[a].balance ? 1 + RND() % m[a].balance : 1 + RND() % 5;
       next_tx(tx, m, a, b, amt, RND());
@@ -494,6 +496,24 @@ static void test_randomized_invariant(void **state) {
       } else {
         want[GX_LEDGER_REJ_OVERDRAFT]++;
       }
+    }
+    /* chains inside one block: x pays y, then y (next seq, linked to that
+     * transfer) spends everything it has, received funds included */
+    for (int k = 0; k < 3; k++) {
+      int x = perm[next++], y = perm[next++], z = perm[next++];
+      if (!m[x].balance) continue;
+      uint64_t amt = 1 + RND() % m[x].balance;
+      next_tx(tx, m, x, y, amt, RND());
+      model_apply(m, tx, x, y, amt);
+      memcpy(committed[ncommitted++], tx, GX_XFER_SZ);
+      uint64_t all = m[y].balance;
+      next_tx(tx2, m, y, z, all, RND());
+      model_apply(m, tx2, y, z, all);
+      memcpy(committed[ncommitted++], tx2, GX_XFER_SZ);
+      /* the spending one goes first, in another proposal */
+      PUT(2, tx2);
+      PUT(0, tx);
+      want_accept += 2;
     }
     /* replays of transfers committed in earlier epochs (distinct ones) */
     if (start >= 3)
@@ -543,6 +563,20 @@ static void test_randomized_invariant(void **state) {
       want_accept++;
       want[GX_LEDGER_REJ_EQUIVOCATION]++;
     }
+    /* counterparty double-sign: c cosigns transfers from a and b at one seq;
+     * canonical order is by initiator key, so the smaller initiator wins */
+    a = perm[next++]; b = perm[next++]; c = perm[next++];
+    if (m[a].balance && m[b].balance) {
+      next_tx(tx, m, a, c, 1, RND());
+      next_tx(tx2, m, b, c, 1, RND());
+      PUT(1, tx); PUT(2, tx2);
+      int a_first = memcmp(keys[a].pk.b, keys[b].pk.b, 32) < 0;
+      if (a_first) model_apply(m, tx, a, c, 1);
+      else model_apply(m, tx2, b, c, 1);
+      memcpy(committed[ncommitted++], a_first ? tx : tx2, GX_XFER_SZ);
+      want_accept++;
+      want[GX_LEDGER_REJ_EQUIVOCATION]++;
+    }
     /* Byzantine garbage: whole-size random transfers, and an odd length */
     uint8_t garbage[3 * GX_XFER_SZ + 7];
     for (size_t i = 0; i < sizeof garbage; i++) garbage[i] = (uint8_t)RND();
@@ -559,6 +593,8 @@ static void test_randomized_invariant(void **state) {
         fail_msg("epoch %llu reason %s: got %llu want %llu", (unsigned long long)epoch,
                  gx_ledger_reject_label((gx_ledger_reject_t)r),
                  (unsigned long long)blk.rejected[r], (unsigned long long)want[r]);
+    for (int r = 0; r < GX_LEDGER_REJ__COUNT; r++) seen[r] += blk.rejected[r];
+    if (blk.passes > passes_max) passes_max = blk.passes;
     assert_int_equal(blk.equivocation_count, want[GX_LEDGER_REJ_EQUIVOCATION]);
     for (uint32_t i = 0; i < blk.equivocation_count; i++)
       assert_true(gx_chain_is_equivocation(blk.equivocations[i].first, blk.equivocations[i].second,
@@ -582,6 +618,11 @@ static void test_randomized_invariant(void **state) {
     assert_memory_equal(r1.b, r2.b, 32);
   }
   check_model(f, m);
+  /* the run exercised every reason and needed more than one pass */
+  for (int r = 0; r < GX_LEDGER_REJ__COUNT; r++)
+    if (!seen[r] && r != GX_LEDGER_REJ_BALANCE_OVERFLOW) /* unreachable: supply <= 2^62 */
+      fail_msg("reason %s never happened", gx_ledger_reject_label((gx_ledger_reject_t)r));
+  assert_true(passes_max >= 2);
   free_ledger(l);
   free_ledger(f);
 }
