@@ -60,6 +60,7 @@ struct gx_ledger {
   gx_hash_t *scratch;        /* 2 * (max_txs + 1) */
   gx_store_account_update_t *updates;
   gx_ledger_equivocation_t *eq;
+  gx_ledger_rejection_t *rej;
   uint8_t *bh;               /* encoded black hole */
   size_t bh_cap;
   gx_ledger_block_t blk;
@@ -117,7 +118,7 @@ static uint64_t gx_pow2_at_least(uint64_t v) {
 static size_t gx_align_up(size_t v) { return (v + GX_LEDGER_ALIGN - 1) & ~(size_t)(GX_LEDGER_ALIGN - 1); }
 
 typedef struct {
-  size_t table, touch, ov, eqm, cand, order, acc, tx_ids, scratch, updates, eq, bh, total;
+  size_t table, touch, ov, eqm, cand, order, acc, tx_ids, scratch, updates, eq, rej, bh, total;
   uint64_t table_slots, ov_slots, eqm_slots;
   size_t bh_cap;
 } gx_ledger_layout_t;
@@ -146,6 +147,7 @@ static int gx_ledger_layout(const gx_ledger_cfg_t *cfg, gx_ledger_layout_t *lay)
   GX_LAY(scratch, 2 * (m + 1) * sizeof(gx_hash_t));
   GX_LAY(updates, 2 * m * sizeof(gx_store_account_update_t));
   GX_LAY(eq, (size_t)cfg->max_equivocations * sizeof(gx_ledger_equivocation_t));
+  GX_LAY(rej, m * sizeof(gx_ledger_rejection_t));
   GX_LAY(bh, lay->bh_cap);
 #undef GX_LAY
   lay->total = off;
@@ -183,6 +185,7 @@ gx_ledger_t *gx_ledger_new(void *mem, const gx_ledger_cfg_t *cfg) {
   l->scratch = (gx_hash_t *)(base + lay.scratch);
   l->updates = (gx_store_account_update_t *)(base + lay.updates);
   l->eq = (gx_ledger_equivocation_t *)(base + lay.eq);
+  l->rej = (gx_ledger_rejection_t *)(base + lay.rej);
   l->bh = base + lay.bh;
   l->bh_cap = lay.bh_cap;
   return l;
@@ -492,6 +495,14 @@ static void gx_ledger_record_eq(gx_ledger_t *l, const gx_pubkey_t *acct,
   memcpy(e->second, second->enc, GX_XFER_SZ);
 }
 
+static void gx_ledger_reject(gx_ledger_t *l, uint32_t ci, gx_ledger_reject_t r) {
+  gx_ledger_block_t *b = &l->blk;
+  b->rejected[r]++;
+  l->rej[b->rejection_count].id = l->cand[ci].id;
+  l->rej[b->rejection_count].reason = r;
+  b->rejection_count++;
+}
+
 static int gx_ledger_cmp_update(const void *a, const void *b) {
   return memcmp(((const gx_store_account_update_t *)a)->key,
                 ((const gx_store_account_update_t *)b)->key, 32);
@@ -525,6 +536,7 @@ static gx_ledger_err_t gx_ledger_finish(gx_ledger_t *l, uint64_t epoch) {
   b->tx_ids = l->tx_ids;
   b->tx_count = l->acc_n;
   b->equivocations = l->eq;
+  b->rejections = l->rej;
   return GX_LEDGER_OK;
 }
 
@@ -610,12 +622,12 @@ gx_ledger_err_t gx_ledger_apply_epoch(gx_ledger_t *l, uint64_t epoch,
         continue;
       }
       if (r == GX_LEDGER_REJ_EQUIVOCATION) gx_ledger_record_eq(l, eq_acct, eq_first, &l->cand[ci]);
-      b->rejected[r]++;
+      gx_ledger_reject(l, ci, (gx_ledger_reject_t)r);
     }
     left = keep;
     if (!accepted) break;
   }
-  for (uint32_t i = 0; i < left; i++) b->rejected[l->cand[l->order[i]].reason]++;
+  for (uint32_t i = 0; i < left; i++) gx_ledger_reject(l, l->order[i], (gx_ledger_reject_t)l->cand[l->order[i]].reason);
 
   gx_ledger_err_t e = gx_ledger_finish(l, epoch);
   if (e) {

@@ -149,6 +149,12 @@ typedef struct {
   uint8_t second[GX_XFER_SZ];
 } gx_ledger_equivocation_t;
 
+/* One agreed transfer left out of the block (for the mempool and metrics). */
+typedef struct {
+  gx_hash_t id;
+  gx_ledger_reject_t reason;
+} gx_ledger_rejection_t;
+
 /* The pending block. Pointers are into the ledger. */
 typedef struct {
   gx_bh_header_t header;
@@ -164,6 +170,8 @@ typedef struct {
   uint32_t equivocation_count;
   uint32_t equivocations_unrecorded;    /* beyond max_equivocations */
   uint64_t rejected[GX_LEDGER_REJ__COUNT];
+  const gx_ledger_rejection_t *rejections; /* every rejected transfer (not the */
+  uint32_t rejection_count;                /* malformed proposals), canonical order */
   uint32_t duplicates;                  /* same tx id in several proposals */
   uint32_t passes;
   uint32_t sig_verified;                /* transfers whose signatures were checked here */

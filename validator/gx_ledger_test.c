@@ -249,6 +249,17 @@ static void test_each_reason(void **state) {
   assert_int_equal(blk.rejected[GX_LEDGER_REJ_MALFORMED], 1);
   assert_int_equal(blk.rejected[GX_LEDGER_REJ_REPLAY], 0);
   assert_int_equal(blk.equivocation_count, 1);
+  /* each rejected transfer is listed with its reason */
+  assert_int_equal(blk.rejection_count, 5);
+  gx_hash_t gap_id;
+  gx_xfer_id(&gap_id, p[1]);
+  int found = 0;
+  for (uint32_t i = 0; i < blk.rejection_count; i++)
+    if (gx_hash_eq(&blk.rejections[i].id, &gap_id)) {
+      assert_int_equal(blk.rejections[i].reason, GX_LEDGER_REJ_SEQ_GAP);
+      found++;
+    }
+  assert_int_equal(found, 1);
   const gx_ledger_equivocation_t *e = &blk.equivocations[0];
   assert_memory_equal(e->account.b, keys[5].pk.b, 32);
   assert_int_equal(e->seq, 1);
@@ -594,6 +605,9 @@ static void test_randomized_invariant(void **state) {
                  gx_ledger_reject_label((gx_ledger_reject_t)r),
                  (unsigned long long)blk.rejected[r], (unsigned long long)want[r]);
     for (int r = 0; r < GX_LEDGER_REJ__COUNT; r++) seen[r] += blk.rejected[r];
+    uint64_t per[GX_LEDGER_REJ__COUNT] = {0};
+    for (uint32_t i = 0; i < blk.rejection_count; i++) per[blk.rejections[i].reason]++;
+    for (int r = 0; r < GX_LEDGER_REJ_MALFORMED; r++) assert_int_equal(per[r], blk.rejected[r]);
     if (blk.passes > passes_max) passes_max = blk.passes;
     assert_int_equal(blk.equivocation_count, want[GX_LEDGER_REJ_EQUIVOCATION]);
     for (uint32_t i = 0; i < blk.equivocation_count; i++)
