@@ -268,14 +268,15 @@ gx_acs_err_t gx_acs_propose(gx_acs_t *acs, uint64_t epoch, const uint8_t *value,
   gx_acs_epoch_t *ep = gx_acs_slot(acs, epoch, &why);
   if (!ep) return GX_ACS_ERR_EPOCH;
   if (ep->proposed || ep->forged) return GX_ACS_ERR_PROPOSED;
-  if (gx_rbc_encode(&acs->coder, ep->enc, value, len) != 0) return GX_ACS_ERR_SIZE;
+  memcpy(ep->enc->stripes, value, len); /* ours to re-send until the epoch is freed */
+  if (gx_rbc_encode(&acs->coder, ep->enc, ep->enc->stripes, len) != 0) return GX_ACS_ERR_SIZE;
   ep->proposed = 1;
   unsigned self = acs->cfg.self;
   for (unsigned j = 0; j < acs->cfg.n; j++)
-    if (j != self) gx_rbc_send_val(&acs->coder, ep->enc, epoch, (uint16_t)self, j, &acs->sink);
+    if (j != self) gx_rbc_send_val(ep->enc, epoch, (uint16_t)self, j, &acs->sink);
   gx_acs_loop_t l = {acs, ep};
   gx_cmsg_sink_t loop = {&l, gx_acs_loop_send};
-  gx_rbc_send_val(&acs->coder, ep->enc, epoch, (uint16_t)self, self, &loop);
+  gx_rbc_send_val(ep->enc, epoch, (uint16_t)self, self, &loop);
   gx_acs_settle(acs, ep);
   gx_acs_try_output(acs);
   return GX_ACS_OK;
@@ -288,13 +289,15 @@ gx_acs_err_t gx_acs_send_forged_val(gx_acs_t *acs, uint64_t epoch, const uint8_t
   gx_acs_epoch_t *ep = gx_acs_slot(acs, epoch, &why);
   if (!ep) return GX_ACS_ERR_EPOCH;
   if (ep->proposed) return GX_ACS_ERR_PROPOSED;
-  if (gx_rbc_encode(&acs->coder, ep->enc, value, len) != 0) return GX_ACS_ERR_SIZE;
+  if (len > acs->cfg.max_proposal) return GX_ACS_ERR_SIZE;
+  memcpy(ep->enc->stripes, value, len);
+  if (gx_rbc_encode(&acs->coder, ep->enc, ep->enc->stripes, len) != 0) return GX_ACS_ERR_SIZE;
   if (damage_stripe >= 0 && (unsigned)damage_stripe < acs->cfg.n) {
-    ep->enc->stripes[(size_t)damage_stripe * acs->coder.stride] ^= 0x5a;
+    ep->enc->data[damage_stripe][0] ^= 0x5a;
     if (gx_rbc_recommit(&acs->coder, ep->enc) != 0) return GX_ACS_ERR_SIZE;
   }
   ep->forged = 1;
-  gx_rbc_send_val(&acs->coder, ep->enc, epoch, acs->cfg.self, dest, &acs->sink);
+  gx_rbc_send_val(ep->enc, epoch, acs->cfg.self, dest, &acs->sink);
   return GX_ACS_OK;
 }
 
@@ -339,7 +342,7 @@ void gx_acs_tick(gx_acs_t *acs) {
     if (!ep->used || ep->epoch != e) continue;
     if (ep->proposed)
       for (unsigned j = 0; j < n; j++)
-        if (j != self) gx_rbc_send_val(&acs->coder, ep->enc, e, (uint16_t)self, j, &acs->sink);
+        if (j != self) gx_rbc_send_val(ep->enc, e, (uint16_t)self, j, &acs->sink);
     gx_ba_ctx_t c = gx_acs_ba_ctx(acs, e);
     for (unsigned j = 0; j < n; j++) {
       gx_rbc_resend(&ep->rbc[j], &acs->coder, e, &acs->sink);

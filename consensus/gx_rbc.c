@@ -94,31 +94,43 @@ static void gx_rbc_leaves_root(gx_rbc_coder_t *c, uint8_t *const *stripe, uint32
 }
 
 int gx_rbc_encode(gx_rbc_coder_t *c, gx_rbc_enc_t *enc, const uint8_t *value, uint32_t len) {
-  if (len > c->max_value) return -1;
-  uint64_t framed = (uint64_t)len + 4;
-  uint32_t sl = (uint32_t)((framed + c->k - 1) / c->k);
-  uint8_t *ptr[GX_CONS_MAX_N];
-  for (unsigned j = 0; j < c->n; j++) ptr[j] = enc->stripes + (size_t)j * c->stride;
-  /* frame into the data stripes (stripe t holds framed bytes [t*sl, (t+1)*sl)) */
-  uint8_t hdr[4];
-  gx_st32(hdr, len);
-  for (unsigned t = 0; t < c->k; t++) {
-    uint64_t lo = (uint64_t)t * sl, hi = lo + sl;
-    uint8_t *d = ptr[t];
-    memset(d, 0, sl);
-    for (uint64_t b = lo; b < hi && b < 4; b++) d[b - lo] = hdr[b];
-    uint64_t vlo = lo < 4 ? 4 : lo, vhi = hi < framed ? hi : framed;
-    if (vhi > vlo) memcpy(d + (vlo - lo), value + (vlo - 4), vhi - vlo);
-  }
-  if (c->n > c->k) ec_encode_data((int)sl, (int)c->k, (int)(c->n - c->k), c->enc_tbls, ptr, ptr + c->k);
-  enc->stripe_len = sl;
+  if (gx_rbc_code(c, enc, value, len) != 0) return -1;
   return gx_rbc_recommit(c, enc);
 }
 
+int gx_rbc_code(gx_rbc_coder_t *c, gx_rbc_enc_t *enc, const uint8_t *value, uint32_t len) {
+  if (len > c->max_value) return -1;
+  uint64_t framed = (uint64_t)len + 4;
+  uint32_t sl = (uint32_t)((framed + c->k - 1) / c->k);
+  uint64_t total = (uint64_t)sl * c->k;
+  uint8_t *area = enc->stripes; /* data region: k * stride >= total bytes */
+  int in_place = value == area;
+  /* framing: value || zero padding || u32 len, cut into k stripes of sl bytes.
+   * Stripes wholly inside the value are coded where they lie (no copy); the
+   * tail stripes are built in our area. */
+  for (unsigned t = 0; t < c->k; t++) {
+    uint64_t lo = (uint64_t)t * sl, hi = lo + sl;
+    if (hi <= len) {
+      enc->data[t] = in_place ? area + lo : (uint8_t *)(uintptr_t)(value + lo);
+      continue;
+    }
+    uint8_t *d = area + lo;
+    enc->data[t] = d;
+    uint64_t have = len > lo ? len - lo : 0;
+    if (have && !in_place) memcpy(d, value + lo, have);
+    memset(d + have, 0, sl - have);
+  }
+  gx_st32(area + total - 4, len);
+  for (unsigned p = 0; p < c->n - c->k; p++)
+    enc->data[c->k + p] = enc->stripes + (size_t)(c->k + p) * c->stride;
+  if (c->n > c->k)
+    ec_encode_data((int)sl, (int)c->k, (int)(c->n - c->k), c->enc_tbls, enc->data, enc->data + c->k);
+  enc->stripe_len = sl;
+  return 0;
+}
+
 int gx_rbc_recommit(gx_rbc_coder_t *c, gx_rbc_enc_t *enc) {
-  uint8_t *ptr[GX_CONS_MAX_N];
-  for (unsigned j = 0; j < c->n; j++) ptr[j] = enc->stripes + (size_t)j * c->stride;
-  gx_rbc_leaves_root(c, ptr, enc->stripe_len, &enc->root);
+  gx_rbc_leaves_root(c, enc->data, enc->stripe_len, &enc->root);
   for (unsigned j = 0; j < c->n; j++) {
     int bl = gx_merkle_branch(enc->branch[j], c->leaves, c->n, j, c->scratch);
     if (bl < 0) return -1;
@@ -139,11 +151,11 @@ static void gx_rbc_send_frags(uint8_t type, uint64_t epoch, uint16_t instance, i
   }
 }
 
-void gx_rbc_send_val(const gx_rbc_coder_t *c, const gx_rbc_enc_t *enc, uint64_t epoch,
+void gx_rbc_send_val(const gx_rbc_enc_t *enc, uint64_t epoch,
                      uint16_t instance, unsigned dest, const gx_cmsg_sink_t *sink) {
   gx_rbc_send_frags(GX_CMSG_RBC_VAL, epoch, instance, (int)dest, &enc->root, dest,
                     enc->branch[dest], enc->branch_len[dest], enc->stripe_len,
-                    enc->stripes + (size_t)dest * c->stride, sink);
+                    enc->data[dest], sink);
 }
 
 static void gx_rbc_send_ready(gx_rbc_t *r, uint64_t epoch, const gx_hash_t *root,
@@ -190,6 +202,32 @@ static unsigned gx_rbc_ready_count(const gx_rbc_t *r, const gx_rbc_coder_t *c,
   return cnt;
 }
 
+int gx_rbc_recover(gx_rbc_coder_t *c, uint8_t *const *src, const unsigned *idx, uint32_t sl,
+                   uint8_t *out) {
+  unsigned missing[GX_CONS_MAX_N], nmiss = 0;
+  int have[GX_CONS_MAX_N] = {0};
+  for (unsigned t = 0; t < c->k; t++)
+    if (idx[t] < c->k) {
+      memcpy(out + (size_t)idx[t] * sl, src[t], sl);
+      have[idx[t]] = 1;
+    }
+  for (unsigned t = 0; t < c->k; t++)
+    if (!have[t]) missing[nmiss++] = t;
+  if (!nmiss) return 0;
+  uint8_t b[GX_CONS_MAX_N * GX_CONS_MAX_N], inv[GX_CONS_MAX_N * GX_CONS_MAX_N];
+  uint8_t rows[GX_CONS_MAX_N * GX_CONS_MAX_N];
+  uint8_t *dst[GX_CONS_MAX_N];
+  for (unsigned t = 0; t < c->k; t++) memcpy(b + t * c->k, c->enc_matrix + idx[t] * c->k, c->k);
+  if (gf_invert_matrix(b, inv, (int)c->k) != 0) return -1;
+  for (unsigned m = 0; m < nmiss; m++) {
+    memcpy(rows + m * c->k, inv + missing[m] * c->k, c->k);
+    dst[m] = out + (size_t)missing[m] * sl;
+  }
+  ec_init_tables((int)c->k, (int)nmiss, rows, c->dec_tbls);
+  ec_encode_data((int)sl, (int)c->k, (int)nmiss, c->dec_tbls, (uint8_t **)src, dst);
+  return 0;
+}
+
 /* Decode from K valid stripes under root, re-encode, check the root and the
  * framing. Sets r->done. */
 static void gx_rbc_decode(gx_rbc_t *r, gx_rbc_coder_t *c, const gx_hash_t *root) {
@@ -203,31 +241,12 @@ static void gx_rbc_decode(gx_rbc_t *r, gx_rbc_coder_t *c, const gx_hash_t *root)
     if (nch < c->k) chosen[nch++] = j;
   }
   if (nch < c->k) return; /* caller checked; defensive */
-  uint8_t *data[GX_CONS_MAX_N];
-  for (unsigned t = 0; t < c->k; t++) data[t] = r->vbuf + (size_t)t * sl;
-  /* data stripes we hold: copy; the rest: invert the chosen rows */
-  unsigned missing[GX_CONS_MAX_N], nmiss = 0;
-  int have[GX_CONS_MAX_N] = {0};
-  for (unsigned t = 0; t < nch; t++)
-    if (chosen[t] < c->k) { memcpy(data[chosen[t]], r->slot[chosen[t]].data, sl); have[chosen[t]] = 1; }
-  for (unsigned t = 0; t < c->k; t++)
-    if (!have[t]) missing[nmiss++] = t;
-  if (nmiss) {
-    uint8_t b[GX_CONS_MAX_N * GX_CONS_MAX_N], inv[GX_CONS_MAX_N * GX_CONS_MAX_N];
-    uint8_t rows[GX_CONS_MAX_N * GX_CONS_MAX_N];
-    uint8_t *src[GX_CONS_MAX_N], *dst[GX_CONS_MAX_N];
-    for (unsigned t = 0; t < c->k; t++) {
-      memcpy(b + t * c->k, c->enc_matrix + chosen[t] * c->k, c->k);
-      src[t] = r->slot[chosen[t]].data;
-    }
-    if (gf_invert_matrix(b, inv, (int)c->k) != 0) { r->done = GX_RBC_DONE_BAD; return; }
-    for (unsigned m = 0; m < nmiss; m++) {
-      memcpy(rows + m * c->k, inv + missing[m] * c->k, c->k);
-      dst[m] = data[missing[m]];
-    }
-    ec_init_tables((int)c->k, (int)nmiss, rows, c->dec_tbls);
-    ec_encode_data((int)sl, (int)c->k, (int)nmiss, c->dec_tbls, src, dst);
+  uint8_t *data[GX_CONS_MAX_N], *src[GX_CONS_MAX_N];
+  for (unsigned t = 0; t < c->k; t++) {
+    data[t] = r->vbuf + (size_t)t * sl;
+    src[t] = r->slot[chosen[t]].data;
   }
+  if (gx_rbc_recover(c, src, chosen, sl, r->vbuf) != 0) { r->done = GX_RBC_DONE_BAD; return; }
   /* re-encode the parity and recompute the root */
   uint8_t *all[GX_CONS_MAX_N];
   for (unsigned t = 0; t < c->k; t++) all[t] = data[t];
@@ -236,17 +255,17 @@ static void gx_rbc_decode(gx_rbc_t *r, gx_rbc_coder_t *c, const gx_hash_t *root)
   gx_hash_t again;
   gx_rbc_leaves_root(c, all, sl, &again);
   if (!gx_hash_eq(&again, root)) { r->done = GX_RBC_DONE_BAD; return; }
-  /* framing: canonical stripe length, length in range, zero padding */
+  /* framing: u32 len at the end, canonical stripe length, zero padding */
   uint64_t total = (uint64_t)sl * c->k;
-  uint32_t len = gx_ld32(r->vbuf);
+  uint32_t len = gx_ld32(r->vbuf + total - 4);
   if ((uint64_t)len + 4 > total || len > c->max_value ||
       sl != (uint32_t)(((uint64_t)len + 4 + c->k - 1) / c->k)) {
     r->done = GX_RBC_DONE_BAD;
     return;
   }
-  for (uint64_t i = (uint64_t)len + 4; i < total; i++)
+  for (uint64_t i = len; i < total - 4; i++)
     if (r->vbuf[i]) { r->done = GX_RBC_DONE_BAD; return; }
-  r->value = r->vbuf + 4;
+  r->value = r->vbuf;
   r->value_len = len;
   r->done = GX_RBC_DONE_VALUE;
 }

@@ -2,7 +2,7 @@
  * Cachin-Tessaro coding), one instance per (epoch, proposer).
  *
  * The proposer's value v (at most max_value bytes) is framed as
- * u32 len || v || zero padding, cut into K = N-2f data stripes of equal
+ * v || zero padding || u32 len, cut into K = N-2f data stripes of equal
  * length, extended to N stripes by Reed-Solomon (ISA-L Cauchy matrix), and
  * committed by the gx_merkle root over the N stripes. VAL(root, branch_i,
  * stripe_i) goes to node i; node i broadcasts ECHO with the same stripe; READY
@@ -83,7 +83,8 @@ typedef struct {
   gx_hash_t root;
   gx_hash_t branch[GX_CONS_MAX_N][GX_CMSG_MAX_BRANCH];
   uint8_t branch_len[GX_CONS_MAX_N];
-  uint8_t *stripes;                /* n * stride bytes; stripe j at j * stride */
+  uint8_t *stripes;                /* n * stride bytes of storage (owner's arena) */
+  uint8_t *data[GX_CONS_MAX_N];    /* stripe j (data stripes may point into the value) */
 } gx_rbc_enc_t;
 
 /* Coder set-up: parity points at (n-k)*stride bytes; returns -1 on bad n/f. */
@@ -97,14 +98,23 @@ void gx_rbc_inst_bind(gx_rbc_t *r, const gx_rbc_coder_t *c, uint8_t *mem);
 /* Forgets everything (new epoch), keeps the buffers. */
 void gx_rbc_reset(gx_rbc_t *r, uint16_t proposer);
 
-/* Encodes value (len <= max_value) into enc (enc->stripes: n*stride bytes). */
+/* Encodes value (len <= max_value) into enc (enc->stripes: n*stride bytes):
+ * gx_rbc_code (framing + Reed-Solomon parity) then gx_rbc_recommit (Merkle).
+ * Data stripes lying wholly inside value are coded in place and enc->data
+ * points into value: keep value alive and unchanged while enc is used, or
+ * pass value == enc->stripes (the value already copied there: fully in place). */
 int gx_rbc_encode(gx_rbc_coder_t *c, gx_rbc_enc_t *enc, const uint8_t *value, uint32_t len);
+int gx_rbc_code(gx_rbc_coder_t *c, gx_rbc_enc_t *enc, const uint8_t *value, uint32_t len);
+/* Rebuilds the k data stripes (k * sl bytes, contiguous, into out) from the k
+ * stripes src[t] of stripe index idx[t] (distinct, ascending). 0 or -1. */
+int gx_rbc_recover(gx_rbc_coder_t *c, uint8_t *const *src, const unsigned *idx, uint32_t sl,
+                   uint8_t *out);
 /* Recomputes enc's root and branches from enc->stripes as they are now (a test
  * that damages a stripe first gets a consistent commitment to an inconsistent
  * codeword, which every honest node must reject after decoding). */
 int gx_rbc_recommit(gx_rbc_coder_t *c, gx_rbc_enc_t *enc);
 /* Sends node dest its VAL fragments of enc. */
-void gx_rbc_send_val(const gx_rbc_coder_t *c, const gx_rbc_enc_t *enc, uint64_t epoch,
+void gx_rbc_send_val(const gx_rbc_enc_t *enc, uint64_t epoch,
                      uint16_t instance, unsigned dest, const gx_cmsg_sink_t *sink);
 
 /* Handlers: m is a decoded VAL/ECHO (on_frag) or READY (on_ready) for this instance. */
