@@ -91,6 +91,8 @@ run() {
        "$(dmetric 'gx_dpdk_neighbour_replies_total{kind="arp"}')" >"$tmp/$name.res"
   stop
   check "$name: SIGTERM stops galaxyd with exit 0 (rc=$gd_rc)" [ "$gd_rc" -eq 0 ]
+  check "$name: no sanitizer report in the log (SAN=1 builds)" \
+    bash -c "! grep -qE 'Sanitizer|runtime error' '$tmp/$name.log'"
 }
 wait_until() { # SECONDS COMMAND...: polls until the command succeeds (bounded)
   local secs=$1; shift
