@@ -64,6 +64,7 @@ struct gx_store {
   int failed;
   uint64_t recovered, truncated;
   int torn_tail;
+  int index_existed; /* LMDB held a store before this open */
   gx_store_error_t err;
 };
 
@@ -268,6 +269,11 @@ static gx_store_err_t gx_store_check_seg_hdr(const char *dir, uint64_t index, gx
                          (uint64_t)sb.st_size);
   else if (gx_store_pread_all(fd, hdr, sizeof hdr, 0) != 0)
     rc = gx_store_syserr(err, "cannot read segment", p);
+  else if (!memcmp(hdr, GX_STORE_SEG_MAGIC, 8) && gx_ld32(hdr + 8) != GX_STORE_SEG_VERSION &&
+           gx_ld32(hdr + GX_STORE_SEG_HDR_SZ - 4) == gx_store_crc32c(hdr, GX_STORE_SEG_HDR_SZ - 4))
+    rc = gx_store_seterr(err, GX_STORE_EVERSION, 0, p, 8,
+                         "segment %s has log format version %u, this build reads version %u", p,
+                         gx_ld32(hdr + 8), GX_STORE_SEG_VERSION);
   else if (gx_store_seg_hdr_decode(hdr, sizeof hdr, h) != 0 || h->index != index)
     rc = gx_store_seterr(err, GX_STORE_ECORRUPT, 0, p, 0,
                          "bad segment header in %s at offset 0", p);
@@ -528,6 +534,7 @@ static gx_store_err_t gx_store_open_lmdb(gx_store_t *st, gx_store_error_t *err) 
   }
   MDB_val k = {6, "format"}, v;
   rc = mdb_get(txn, st->db_meta, &k, &v);
+  st->index_existed = rc == 0;
   if (rc == MDB_NOTFOUND && !st->cfg.read_only) {
     uint8_t f[4];
     gx_st32(f, GX_STORE_FORMAT);
@@ -961,6 +968,29 @@ static gx_store_err_t gx_store_recover(gx_store_t *st, gx_store_error_t *err) {
   atomic_store(&st->durable_height, mark.height);
   atomic_store(&st->applied_height, mark.height);
   st->last_height = mark.height;
+  if (nseg == 1 && mark.height == 0 && st->index_existed && !st->cfg.read_only) {
+    /* A crash while the very first segment was being created leaves a short
+     * file with a torn header (its header is synced before any record). */
+    gx_store_seg_hdr_t h0;
+    uint64_t size0 = 0;
+    gx_store_error_t ignore;
+    gx_store_seg_path(st->dir, 0, p, sizeof p);
+    struct stat sb0;
+    uint8_t head[8] = {0};
+    int fd0 = open(p, O_RDONLY | O_CLOEXEC);
+    ssize_t got = fd0 >= 0 ? pread(fd0, head, sizeof head, 0) : -1;
+    if (fd0 >= 0) close(fd0);
+    static const uint8_t zero8[8];
+    int ours = got <= 0 || !memcmp(head, GX_STORE_SEG_MAGIC, (size_t)got) ||
+               !memcmp(head, zero8, (size_t)got); /* empty, or our header's start, or unwritten */
+    if (stat(p, &sb0) == 0 && (uint64_t)sb0.st_size <= GX_STORE_SEG_HDR_SZ && ours &&
+        gx_store_check_seg_hdr(st->dir, 0, &h0, &size0, &ignore) == GX_STORE_ECORRUPT) {
+      if (unlink(p) != 0) return gx_store_syserr(err, "cannot remove torn segment", p);
+      st->truncated += (uint64_t)sb0.st_size;
+      st->torn_tail = 1;
+      nseg = 0;
+    }
+  }
   if (nseg == 0) {
     if (mark.height != 0)
       return gx_store_seterr(err, GX_STORE_ECORRUPT, 0, st->dir, 0,
@@ -1660,7 +1690,7 @@ gx_store_err_t gx_store_repair(const gx_store_cfg_t *cfg, uint64_t *kept, gx_sto
   gx_store_error_t found;
   memset(&found, 0, sizeof found);
   rc = gx_store_walk(NULL, cfg, NULL, &es, &eo, &lh, UINT64_MAX, UINT64_MAX, &found);
-  if (rc != GX_STORE_OK && rc != GX_STORE_ECORRUPT) {
+  if (rc != GX_STORE_OK && rc != GX_STORE_ECORRUPT) { /* EVERSION: never cut a foreign log */
     *err = found;
     close(lk.lock_fd);
     return rc;

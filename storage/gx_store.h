@@ -7,7 +7,7 @@
  *   gx_store_t *st; gx_store_error_t err;
  *   if (gx_store_open(&cfg, &st, &err)) { log err.msg; exit }
  *   gx_store_append(st, &blk);   // queued (mode group) or durable (mode block)
- *   gx_store_sync(st);           // one fdatasync for the group, then LMDB
+ *   gx_store_sync(st);           // one fdatasync for the group: durable
  *   gx_store_close(st);
  *
  * Durability: a block is durable once gx_store_durable_height() >= its height:
@@ -25,18 +25,19 @@
  * allocates. Readers pass their own buffers. The store keeps no pointer to the
  * caller's block after gx_store_append returns.
  *
- * Threads: one writer thread owns the handle and calls append, sync, close and
- * gx_store_apply, gx_store_last_error. gx_store_durable_height,
- * gx_store_applied_height, gx_store_info and the read
- * functions (get_*, find_tx, account, range, record_size) may be called
- * concurrently from any thread (LMDB read transactions, pread on segments).
+ * Threads: one writer thread owns the handle and calls append, sync, apply,
+ * close, info and last_error. gx_store_durable_height, gx_store_applied_height
+ * and the readers (locate, record_size, get, get_by_hash, height_of, find_tx,
+ * account, accounts, range, verify) may be called concurrently from any
+ * thread: LMDB read transactions (MDB_NOTLS) and pread on segment files.
  * A read-only handle (cfg.read_only) takes no lock and does no recovery: it
  * may be opened while a writer process runs (galaxyctl db).
  *
  * Errors: gx_store_err_t codes; gx_store_strerror() names them. Open, verify
  * and repair fill a gx_store_error_t with the detail (file, offset, errno, one
  * line of text); the writer functions keep theirs in gx_store_last_error().
- * After a log write fails (disk full) the unsynced group is dropped, the log
+ * After a log write fails (disk full) the unsynced group is dropped (its
+ * blocks were never durable: append them again once there is room), the log
  * is cut back to the durable end and the store stays usable. After an LMDB
  * failure following a durable log write the handle is poisoned (GX_STORE_EFAILED):
  * reopen it, recovery re-applies the log. */
