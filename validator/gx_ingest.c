@@ -20,6 +20,7 @@ typedef struct {
   uint8_t hops;
   uint8_t pad;
   gx_hash_t id;
+  gx_dedup_key_t key;
 } gx_tx_item_t;
 
 /* A gossip datagram waiting for the queue-0 RX thread to send it. */
@@ -171,12 +172,12 @@ const char *gx_ingest_parse_label(int reason) {
   return gx_proto_err_label((gx_proto_err_t)reason);
 }
 
-/* Dedup runs before the per-transfer strict decode: a duplicate's id is the
- * hash of exactly the bytes of a transfer that was decoded strictly when it
- * was first inserted, so decoding it again cannot fail. The envelope checks
- * and their order are gx_batch_decode's, so the result (error reason, or the
- * transfers) is the same as gx_batch_decode's on every input (the fuzzer
- * checks this); only duplicates skip the decode. */
+/* Dedup runs before the per-transfer strict decode and the tx id: a
+ * duplicate's key was inserted only after those bytes passed the strict
+ * decode, so decoding them again cannot fail. The envelope checks and their
+ * order are gx_batch_decode's, so the verdict (error reason, or the
+ * transfers) equals gx_batch_decode's on every input (the fuzzer checks
+ * this); duplicates just skip the expensive part. */
 int gx_ingest_parse(gx_dedup_t *dedup, const uint8_t *buf, size_t len, gx_ingest_parsed_t *out) {
   out->n_new = out->n_dup = 0;
   out->hops = 0;
@@ -190,12 +191,11 @@ int gx_ingest_parse(gx_dedup_t *dedup, const uint8_t *buf, size_t len, gx_ingest
   if (buf[3] > GX_BATCH_MAX_HOPS) return GX_PROTO_ERR_RANGE;
   if (len < gx_batch_size(count)) return GX_PROTO_ERR_SHORT;
   if (len > gx_batch_size(count)) return GX_PROTO_ERR_TRAILING;
-  gx_hash_t ids[GX_BATCH_MAX];
+  gx_dedup_key_t keys[GX_BATCH_MAX];
   int seen[GX_BATCH_MAX];
   for (size_t i = 0; i < count; i++) {
-    const uint8_t *x = buf + GX_BATCH_HDR_SZ + i * GX_XFER_SZ;
-    gx_xfer_id(&ids[i], x);
-    seen[i] = gx_dedup_contains(dedup, &ids[i]);
+    gx_dedup_key(dedup, buf + GX_BATCH_HDR_SZ + i * GX_XFER_SZ, GX_XFER_SZ, &keys[i]);
+    seen[i] = gx_dedup_contains(dedup, &keys[i]);
   }
   for (size_t i = 0; i < count; i++) {
     if (seen[i]) continue;
@@ -207,11 +207,13 @@ int gx_ingest_parse(gx_dedup_t *dedup, const uint8_t *buf, size_t len, gx_ingest
   for (size_t i = 0; i < count; i++) {
     /* insert also settles races with other RX threads and repeats inside
      * this datagram: the first insert wins, the rest are duplicates */
-    if (seen[i] || gx_dedup_insert(dedup, &ids[i])) {
+    if (seen[i] || gx_dedup_insert(dedup, &keys[i])) {
       out->n_dup++;
     } else {
-      out->new_xfers[out->n_new] = buf + GX_BATCH_HDR_SZ + i * GX_XFER_SZ;
-      out->new_ids[out->n_new] = ids[i];
+      const uint8_t *x = buf + GX_BATCH_HDR_SZ + i * GX_XFER_SZ;
+      out->new_xfers[out->n_new] = x;
+      out->new_keys[out->n_new] = keys[i];
+      gx_xfer_id(&out->new_ids[out->n_new], x);
       out->n_new++;
     }
   }
@@ -272,11 +274,12 @@ static void *gx_rx_main(void *arg) {
         gx_tx_item_t *it = gx_pool_get(&ing->items);
         if (!it) {
           pool_empty++;
-          gx_dedup_remove(ing->dedup, &p.new_ids[k]); /* a later copy may pass */
+          gx_dedup_remove(ing->dedup, &p.new_keys[k]); /* a later copy may pass */
           continue;
         }
         memcpy(it->enc, p.new_xfers[k], GX_XFER_SZ);
         it->id = p.new_ids[k];
+        it->key = p.new_keys[k];
         it->hops = p.hops;
         items[ni++] = it;
       }
@@ -290,7 +293,7 @@ static void *gx_rx_main(void *arg) {
     if (!ni) continue;
     unsigned k = rte_ring_enqueue_burst(ing->verify_ring, items, ni, NULL);
     if (k < ni) { /* ingress under overload: drop and count, forget the ids */
-      for (unsigned j = k; j < ni; j++) gx_dedup_remove(ing->dedup, &((gx_tx_item_t *)items[j])->id);
+      for (unsigned j = k; j < ni; j++) gx_dedup_remove(ing->dedup, &((gx_tx_item_t *)items[j])->key);
       gx_pool_put_bulk(&ing->items, items + k, ni - k);
       gx_metrics_add(&st->drop_queue_full, ni - k);
     }

@@ -15,8 +15,9 @@
  *   housekeeping (1 s tick: drop warnings in the log, stage liveness)
  *
  * RX runs the parse and dedup itself (zero copy from the backend's buffer;
- * no hand-off before the cheap checks): strict gx_batch_decode, tx id
- * (gx_xfer_id), gx_dedup_insert; only new transfers are copied into an item.
+ * no hand-off before the cheap checks): batch envelope, dedup key (keyed
+ * SipHash, gx_dedup.h), and for new transfers only the strict decode and the
+ * tx id (gx_xfer_id); only new transfers are copied into an item.
  * Only ingress drops under overload; every drop is counted by reason.
  * Verify: both signatures with gx_xfer_verify_enc (libsodium, one by one:
  * batches amortise ring operations, they do not change which signatures pass).
@@ -115,7 +116,8 @@ int gx_ingest_mempool_call(gx_ingest_t *ing, gx_ingest_mempool_fn fn, void *arg)
 typedef struct {
   size_t n_new;                        /* transfers not seen before      */
   const uint8_t *new_xfers[GX_BATCH_MAX];
-  gx_hash_t new_ids[GX_BATCH_MAX];
+  gx_hash_t new_ids[GX_BATCH_MAX];     /* tx ids (gx_xfer_id) of the new ones */
+  gx_dedup_key_t new_keys[GX_BATCH_MAX];
   size_t n_dup;
   uint8_t hops;
 } gx_ingest_parsed_t;
