@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -126,9 +127,15 @@ static gx_store_err_t gx_store_lmdberr(gx_store_error_t *err, const char *what, 
   else if (rc == MDB_VERSION_MISMATCH) code = GX_STORE_EVERSION;
   else if (rc == MDB_INVALID || rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND) code = GX_STORE_ECORRUPT;
   else if (rc > 0) code = gx_store_errno_code(rc);
+  /* LMDB reports a short write on a full disk as EIO: say what it is */
+  struct statvfs vfs;
+  int full = (rc == EIO || rc == ENOSPC) && file && statvfs(file, &vfs) == 0 && vfs.f_bavail == 0;
+  if (full) code = GX_STORE_ENOSPC;
   return gx_store_seterr(err, code, rc > 0 ? rc : 0, file, 0, "%s %s: %s%s", what, file,
                          mdb_strerror(rc),
-                         rc == MDB_MAP_FULL ? " (raise lmdb_map_bytes)" : "");
+                         rc == MDB_MAP_FULL ? " (raise lmdb_map_bytes)"
+                         : full            ? " (the filesystem is full)"
+                                           : "");
 }
 
 int gx_store_parse_durability(const char *s) {

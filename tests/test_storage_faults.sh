@@ -109,10 +109,16 @@ check "with room again, appends continue" '[ $? -eq 0 ]'
 # ---- a real full filesystem (small tmpfs) when we may mount one
 mnt=$work/tmpfs; mkdir -p "$mnt"
 if [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o size=2m tmpfs "$mnt" 2>/dev/null; then
+  head -c 262144 /dev/zero >"$mnt/filler"   # what the operator deletes afterwards
   "$TOOL" write "$mnt/db" 13 0 >"$work/tfs.out" 2>"$work/tfs.err"; rc=$?
   durable=$(tail -n 1 "$work/tfs.out")
-  check "2 MiB tmpfs: clean ENOSPC error" '[ $rc -eq 3 ] && grep -q "No space left" "$work/tfs.err"'
+  check "2 MiB tmpfs: clean ENOSPC error" '[ $rc -eq 3 ] && grep -qE "No space left|filesystem is full" "$work/tfs.err"'
   echo "# $(head -n 1 "$work/tfs.err")"
+  out=$("$TOOL" open "$mnt/db" 2>&1); rc=$?
+  check "reopening on the still-full disk: works, or says the disk is full" \
+    'clean_rc $rc && { [ $rc -eq 0 ] || [[ $out == *"full"* ]] || [[ $out == *"No space"* ]]; }'
+  echo "# $out"
+  rm -f "$mnt/filler"
   out=$("$TOOL" check "$mnt/db" 13 "${durable:-0}" 2>&1); rc=$?
   if [ $rc -ne 0 ]; then echo "# $out"; fi
   check "full tmpfs: every durable block present, state consistent" '[ $rc -eq 0 ]'
