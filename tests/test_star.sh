@@ -20,13 +20,14 @@ check "cosign by the counterparty" "$S" cosign "$T/h1" $B --out "$T/t1"
 check "the result decodes, both signatures valid" bash -c "grep -q 'init_sig   valid' $T/show && grep -q 'cp_sig     valid' $T/show && grep -q 'amount     25' $T/show"
 check "counterparty chain advanced to seq 1" grep -q '^seq 1$' "$T/b/chain"
 PORT=$(gx_free_port)
-python3 - "$PORT" >"$T/recv" <<'PY' &
+python3 - "$PORT" "$T/ready" >"$T/recv" <<'PY' &
 import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1]))); s.settimeout(5)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1]))); s.settimeout(20)
+open(sys.argv[2], "w").close()
 print(s.recv(2000).hex())
 PY
 RECV=$!
-sleep 0.3
+for _ in $(seq 100); do [ -e "$T/ready" ] && break; sleep 0.1; done
 ID=$("$S" submit "$T/t1" --galaxy "127.0.0.1:$PORT" $A)
 wait $RECV
 check "submit sends one batch datagram carrying the transfer" bash -c "grep -q \"^01100100$(tr -d '\n' <"$T/t1")\$\" $T/recv"
@@ -50,7 +51,7 @@ expect_fail "wrong key cosigns" 2 "wrong key" "$S" cosign "$T/h2" --dir "$T/c"
 expect_fail "missing key (no keygen)" 2 "keygen" "$S" address --dir "$T/none"
 echo "garbage" >"$T/d-key"; mkdir -p "$T/d"; cp "$T/d-key" "$T/d/key"
 expect_fail "garbage key file" 2 "not a galaxy key file" "$S" address --dir "$T/d"
-sed 's/^public ./public 0/' "$T/c/key" >"$T/d/key"
+awk '/^public /{c=substr($2,1,1); $2=(c=="0"?"1":"0") substr($2,2)} {print}' "$T/c/key" >"$T/d/key"
 expect_fail "key file whose secret does not match" 2 "does not match" "$S" address --dir "$T/d"
 expect_fail "malformed address (length)" 2 "74 characters" "$S" pay --dir "$T/c" --to gx1234 --amount 1
 expect_fail "malformed address (prefix)" 2 "start with" "$S" pay --dir "$T/c" --to "xx${ADDR_B:2}" --amount 1
