@@ -58,6 +58,9 @@ done
 check "every bad db argument: one line naming it, exit 2" '[ $bad_args -eq 0 ]'
 out=$("$CTL" db --dir "$dir" dump 999999 2>&1); rc=$?
 check "db dump of a missing height: exit 1 with a message" '[ $rc -eq 1 ] && [[ $out == *"no block at height 999999"* ]]'
+out=$("$CTL" db --dir "$dir" --check-bh verify 2>&1); rc=$?
+check "db --check-bh verify rejects bodies that are not Black Holes" \
+  '[ $rc -eq 1 ] && [[ $out == *"does not hash"* ]] && [[ $out == *"offset 4096 (height 1)"* ]]'
 mdb_stat -a "$dir/index" >"$work/mdbstat" 2>&1
 check "the LMDB environment is readable by mdb_stat" '[ $? -eq 0 ] && grep -q "Status of account" "$work/mdbstat"'
 

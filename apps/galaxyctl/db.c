@@ -7,6 +7,9 @@
  *   galaxyctl db --dir DIR account ADDR    account state (gx... address or 64 hex key)
  *   galaxyctl db --dir DIR repair          cut the log at the first bad record, rebuild the index
  *
+ * --check-bh (verify, repair): also check that every body decodes as a Black
+ * Hole (core/gx_proto.h) whose id is the hash stored with it.
+ *
  * stat, verify, dump, tx and account open the store read-only (no lock, no
  * recovery) so they work beside a running galaxyd; repair needs it stopped.
  * Exit codes (apps/gx_cli.h): 0 ok, 1 not found / damaged / I/O failure,
@@ -18,10 +21,21 @@
 
 #include "apps/gx_cli.h"
 #include "core/gx_key.h"
+#include "core/gx_proto.h"
 #include "core/gx_util.h"
 #include "storage/gx_store.h"
 
-#define DB_USAGE "--dir DIR stat|verify|dump HEIGHT|tx HASH|account ADDR|repair"
+#define DB_USAGE "--dir DIR [--check-bh] stat|verify|dump HEIGHT|tx HASH|account ADDR|repair"
+
+/* gx_store_hash_fn_t for --check-bh: the body is an encoded Black Hole. */
+static int db_bh_hash(void *ctx, const uint8_t *body, uint32_t len, gx_hash_t *out) {
+  (void)ctx;
+  gx_bh_header_t h;
+  const uint8_t *xfers;
+  if (gx_bh_decode(&h, &xfers, body, len) != GX_PROTO_OK) return -1;
+  gx_bh_id(out, &h);
+  return 0;
+}
 
 static int db_open_fail(gx_store_err_t rc, const gx_store_error_t *err) {
   int code = rc == GX_STORE_EINVAL || rc == GX_STORE_ENOTFOUND ? GX_EXIT_USAGE : GX_EXIT_FAIL;
@@ -140,6 +154,7 @@ static int db_account(gx_store_t *st, const char *arg) {
 
 static int ctl_db(int argc, char **argv) {
   const char *dir = NULL;
+  int check_bh = 0;
   int i = 1;
   for (; i < argc; i++) {
     if (!strcmp(argv[i], "--dir")) {
@@ -147,6 +162,8 @@ static int ctl_db(int argc, char **argv) {
       dir = argv[++i];
     } else if (!strncmp(argv[i], "--dir=", 6)) {
       dir = argv[i] + 6;
+    } else if (!strcmp(argv[i], "--check-bh")) {
+      check_bh = 1;
     } else if (argv[i][0] == '-') {
       return gx_cli_fail(GX_EXIT_USAGE, "db: unknown option '%s' (usage: db %s)", argv[i], DB_USAGE);
     } else {
@@ -169,6 +186,7 @@ static int ctl_db(int argc, char **argv) {
   gx_store_cfg_defaults(&cfg);
   cfg.dir = dir;
   cfg.lmdb_map_bytes = 64ull << 30;
+  if (check_bh) cfg.hash_fn = db_bh_hash;
   gx_store_error_t err;
   if (!strcmp(cmd, "repair")) {
     uint64_t kept;
