@@ -49,11 +49,13 @@ jq -n \
   --arg cc "$cc_version" --arg sodium "$sodium" --arg isal "$isal" --arg dpdk "$dpdk" \
   --arg lmdb "$lmdb" --arg gbench "$gbench" \
   --arg binary "${1:-}" \
+  --arg loadavg "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)" \
   '{date: $date, host: $host,
     cpu: {model: $model, mhz: $mhz, nproc: $nproc, online: $online, smt_active: $smt,
           governor: $governor, virtualization: $virt,
           flags: {avx2: $avx2, avx512f: $avx512f, avx512ifma: $avx512ifma, sha_ni: $sha_ni,
                   aes: $aes, vaes: $vaes, gfni: $gfni, hypervisor: $hypervisor}},
+    load_average: $loadavg,
     kernel: $kernel, arch: $arch,
     memory_kib: $mem_kib,
     hugepages: {total: $huge_total, free: $huge_free, size_kib: $huge_kib},

@@ -9,6 +9,7 @@ Standard library only; plots are drawn by gnuplot (Debian gnuplot-nox).
 The report never invents a number: a figure that did not run is listed as
 missing or failed with the reason. docs/PERFORMANCE.md describes the output.
 """
+import ast
 import json
 import math
 import os
@@ -60,16 +61,36 @@ def lower_is_better(metric):
     return metric in TIME_METRICS or bool(re.search(r"(latency|_ns|_us|_ms|_seconds)$", metric))
 
 
+def factor_expr(text):
+    """Compiles FACTOR: arithmetic (+ - * / // and parentheses) on numbers and N."""
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        return None
+    ok = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.Load, ast.Add, ast.Sub,
+          ast.Mult, ast.Div, ast.FloorDiv, ast.USub)
+    for n in ast.walk(tree):
+        if not isinstance(n, ok) or (isinstance(n, ast.Name) and n.id != "N") or \
+                (isinstance(n, ast.Constant) and not isinstance(n.value, (int, float))):
+            return None
+    code = compile(tree, "<factor>", "eval")
+    return lambda arg: eval(code, {"__builtins__": {}}, {"N": arg})
+
+
 class Pair:
     def __init__(self, figure, baseline, metric, factor, line):
         self.figure, self.baseline, self.metric, self.factor_text = figure, baseline, metric, factor
         self.line = line
-        m = re.fullmatch(r"(?:([0-9.eE+-]+)\*)?N|N\*([0-9.eE+-]+)|([0-9.eE+-]+)", factor)
-        if not m:
-            raise ValueError("line %d: bad factor %r (a number, N or NUMBER*N)" % (line, factor))
-        self.scaling = m.group(3) is None
-        self.coef = float(m.group(1) or m.group(2) or m.group(3) or 1.0)
+        self.expr = factor_expr(factor)
+        if self.expr is None:
+            raise ValueError("line %d: bad factor %r (a number, or arithmetic on N such as 0.5*N, "
+                             "1/N, 1/((N-1)//3+1))" % (line, factor))
+        self.uses_n = re.search(r"\bN\b", factor) is not None
+        # worker scaling (plotted against N): a bound proportional to N
+        self.scaling = re.fullmatch(r"(?:[0-9.]+\*)?N|N\*[0-9.]+", factor) is not None
         self.wild = figure.endswith("/*")
+        if self.uses_n and not self.wild:
+            raise ValueError("line %d: factor %r uses N but %s has no /* argument" % (line, factor, figure))
 
     def match(self, key):
         """The argument (or True) when key is one of this pair's figures, else None."""
@@ -82,11 +103,12 @@ class Pair:
         return self.baseline.replace("*", str(arg)) if self.wild else self.baseline
 
     def factor_for(self, arg):
-        if self.scaling:
-            if not isinstance(arg, int) or isinstance(arg, bool):
-                return None
-            return self.coef * arg
-        return self.coef
+        if self.uses_n and (not isinstance(arg, int) or isinstance(arg, bool)):
+            return None
+        try:
+            return float(self.expr(arg if self.uses_n else 0))
+        except (ZeroDivisionError, OverflowError, TypeError):
+            return None
 
 
 def read_pairs(path):
@@ -337,8 +359,8 @@ def summarize(R):
             entry = {"suite": suite, "run": rname, "status": "ok", "reason": ""}
             err = run.error(key)
             matched = pairs_for(pairs, key) if suite != "baseline" else []
-            if err:
-                entry.update(status="failed", reason=err)
+            if err:  # gx_bench_skip(): "marks the run as skipped with a reason"
+                entry.update(status="skipped", reason=err)
             if not matched:
                 m = baseline_metric.get(key) or run.default_metric(key)
                 s = run.stat(key, m)
@@ -617,9 +639,10 @@ def cmd_report(d):
         meta.get("filter") or "(none)"))
     w("")
     w("Machine: **%s**, %s cores (%s online), kernel %s, %s MiB memory, hugepages %s x %s KiB (%s free), "
-      "virtualization %s." % (cpu.get("model"), cpu.get("nproc"), cpu.get("online"), machine.get("kernel"),
-                              (machine.get("memory_kib") or 0) // 1024, hp.get("total"),
-                              hp.get("size_kib"), hp.get("free"), cpu.get("virtualization")))
+      "virtualization %s; load average %s at the start, %s at the end (1, 5, 15 min)." % (
+          cpu.get("model"), cpu.get("nproc"), cpu.get("online"), machine.get("kernel"),
+          (machine.get("memory_kib") or 0) // 1024, hp.get("total"), hp.get("size_kib"), hp.get("free"),
+          cpu.get("virtualization"), meta.get("load_average_start", "?"), machine.get("load_average", "?")))
     w("CPU flags: " + ", ".join("%s %s" % (k, "yes" if v else "no") for k, v in flags.items()) + ".")
     w("Toolchain: " + ", ".join("%s %s" % kv for kv in machine.get("toolchain", {}).items()) + ".")
     w("")
@@ -700,12 +723,12 @@ def cmd_report(d):
     with open(os.path.join(d, "report.md"), "w") as f:
         f.write("\n".join(L))
     bad = [s for s, r in S["suites"].items() if r["status"] == "failed"]
-    errs = sorted(k for k, f in S["figures"].items() if f["status"] == "failed")
+    errs = sorted(k for k, f in S["figures"].items() if f["status"] in ("failed", "skipped"))
     print("report: %s/report.md (%d figures, %d suites failed%s)" % (
         d, sum(1 for f in S["figures"].values() if "value" in f), len(bad),
         (": " + ", ".join(bad)) if bad else ""))
     for k in errs:
-        print("report: figure %s failed: %s" % (k, S["figures"][k]["reason"]))
+        print("report: figure %s %s: %s" % (k, S["figures"][k]["status"], S["figures"][k]["reason"]))
     return 0
 
 

@@ -112,8 +112,13 @@ python3 - "$out/run.json" "$mode" "$filter" "$min_time" "$reps" "$build" "$stamp
 import json, subprocess, sys
 p, mode, flt, mt, reps, build, stamp = sys.argv[1:]
 rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+try:
+    load = " ".join(open("/proc/loadavg").read().split()[:3])
+except OSError:
+    load = "?"
 json.dump({"mode": mode, "filter": flt, "min_time": float(mt), "repetitions": int(reps),
-           "build": build, "date": stamp, "rev": rev or "unknown"}, open(p, "w"), indent=1)
+           "build": build, "date": stamp, "rev": rev or "unknown", "load_average_start": load},
+          open(p, "w"), indent=1)
 EOF
 
 # status FILE RC SECONDS REASON: one suite's outcome as JSON

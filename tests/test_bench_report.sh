@@ -56,8 +56,8 @@ check "core/x: baseline measured in its own process, value is the mean of its re
   [ "$(jv '.figures["core/x"] | "\(.value) \(.bound) \(.baseline_run)"')" = "1000 2000 core" ]
 check "verify/workers/2: bound = 0.5 x 2 x 4000, ratio 0.95" \
   [ "$(jv '.figures["verify/workers/2"] | "\(.bound) \(.ratio)"')" = "4000 0.95" ]
-check "a figure that reported an error is failed with its message" \
-  [ "$(jv '.figures["core/bad"] | "\(.status): \(.reason)"')" = "failed: verify failed" ]
+check "a figure that skipped itself (gx_bench_skip) is listed as skipped, with its reason" \
+  [ "$(jv '.figures["core/bad"] | "\(.status): \(.reason)"')" = "skipped: verify failed" ]
 check "a figure of an unwritten suite is missing, naming the suite" \
   jqq '.figures["gone/y"].status == "missing" and (.figures["gone/y"].reason | test("gone/"))' "$S"
 check "an unwritten suite is missing" [ "$(jv '.suites.gone.status')" = missing ]

@@ -18,6 +18,12 @@ rc=$?
 echo "# bench/run.sh --quick took $((SECONDS - t0))s, exit $rc"
 sed 's/^/# /' "$work/run.log" | grep -E 'bench:|FAILED|error' | head -n 40
 check "bench/run.sh --quick exits 0 (every suite that ran succeeded)" [ "$rc" -eq 0 ]
+if [ ! -f "$out/summary.json" ]; then # nothing to look at (the release build failed?)
+  not_ok "bench/run.sh wrote no results"
+  tail -n 15 "$out/logs/build.log" 2>/dev/null | sed 's/^/# build: /'
+  gx_done
+  exit 1
+fi
 
 jsons_ok() {
   local f n=0
