@@ -325,6 +325,7 @@ gx_acs_err_t gx_acs_on_message(gx_acs_t *acs, unsigned sender, const uint8_t *ms
     gx_ba_res_t br = gx_ba_on_msg(ba, &c, sender, &m);
     acs->st.ba[br]++;
     if (ba->stalled) acs->st.ba_stalled++;
+    if (ba->round > acs->st.ba_max_round) acs->st.ba_max_round = ba->round;
     if (br > GX_BA_DECIDED) why = GX_ACS_DROP_BA;
   }
   gx_acs_settle(acs, ep);

@@ -96,6 +96,7 @@ typedef struct {
   uint64_t ba[GX_BA_RES_COUNT];
   uint64_t coin_verifies, coin_combines;
   uint64_t epochs_output, rbc_bad, ba_stalled;
+  uint64_t ba_max_round;   /* highest BA round any instance reached */
 } gx_acs_stats_t;
 
 typedef struct gx_acs gx_acs_t;

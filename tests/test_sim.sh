@@ -18,6 +18,12 @@ group() { # title, gx_sim args...
   out=$("$bin" "$@" 2>&1); rc=$?
   local summary
   summary=$(echo "$out" | grep '^gx_sim: [0-9]* runs' | tail -n 1)
+  # the BA-attack scheduler must actually push agreements into threshold-coin rounds
+  if [ $rc -eq 0 ] && [[ $title == *ba-attack* ]]; then
+    local coins
+    coins=$(echo "$out" | sed -n 's/.* \([0-9]*\) coins combined.*/\1/p' | tail -n 1)
+    if [ "${coins:-0}" -eq 0 ]; then rc=1; echo "# ba-attack reached no threshold-coin round"; fi
+  fi
   if [ $rc -eq 0 ]; then
     echo "ok $n - $title: ${summary#gx_sim: }"
   else

@@ -85,7 +85,7 @@ typedef struct {
   size_t qn;
   unsigned drop_ppm, dup_ppm, delay_max;
   uint64_t part_from, part_to, part_mask;
-  int victim;
+  int victim, target;
   /* validity: hashes of what each proposer broadcast, per epoch */
   gx_hash_t bcast[SIM_MAXE][SIM_MAXN][8];
   unsigned nbcast[SIM_MAXE][SIM_MAXN];
@@ -270,9 +270,16 @@ static void sim_coin_learn(sim_t *s, const uint8_t *msg, size_t len) {
  * carry the coin value are held until the coin is known and then held back
  * (the opposite value goes first), as in HoneyBadgerBFT issue #59. */
 static int sim_attack_hold(sim_t *s, const sim_msg_t *m) {
-  if (!s->sched_attack || (int)m->dst != s->victim) return 0;
+  if (!s->sched_attack) return 0;
   gx_cmsg_t c;
   if (gx_cmsg_decode(&c, m->data, m->len) != GX_CMSG_OK) return 0;
+  /* split the inputs: the target proposer's broadcast reaches the even nodes
+   * late, so they input 0 to its BA (after N-f others decided 1) while the
+   * odd ones input 1 */
+  if (c.type <= GX_CMSG_RBC_READY && c.instance == s->target && m->dst % 2 == 0 &&
+      s->now < m->ready_at + 3000)
+    return 1;
+  if ((int)m->dst != s->victim) return 0;
   if (c.type < GX_CMSG_BA_BVAL || c.type > GX_CMSG_BA_CONF) return 0;
   if (s->now > m->ready_at + 4000) return 0; /* eventual delivery */
   int coin = sim_coin_value(s, c.epoch, c.instance, c.u.vote.round);
@@ -474,6 +481,7 @@ static void sim_free(sim_t *s) {
     sim_tot.share_bad += st->ba[GX_BA_DROP_SHARE];
     sim_tot.combines += st->coin_combines;
     sim_tot.verifies += st->coin_verifies;
+    if (st->ba_max_round > sim_tot.max_round) sim_tot.max_round = st->ba_max_round;
   }
   for (size_t k = 0; k < s->qn; k++) free(s->q[k]);
   s->qn = 0;
@@ -536,9 +544,11 @@ static int sim_run(sim_t *s, uint64_t seed, unsigned n, int byz_mode, uint64_t *
     }
   }
   s->victim = -1;
+  s->target = -1;
   if (attack) {
     do s->victim = (int)sim_below(&s->rng, n);
     while (!sim_is_honest(s, (unsigned)s->victim));
+    s->target = (int)sim_below(&s->rng, n);
     s->drop_ppm = 0;
     s->part_to = 0;
   }
@@ -751,9 +761,9 @@ int main(int argc, char **argv) {
   printf("gx_sim: honest nodes saw: %" PRIu64 " bad-RBC verdicts, %" PRIu64 " bad stripe proofs, %" PRIu64
          " conflicting fragments, %" PRIu64 " malformed, %" PRIu64 " stale-epoch, %" PRIu64
          " future-epoch drops, %" PRIu64 " bad coin shares, %" PRIu64 " shares verified, %" PRIu64
-         " coins combined\n",
+         " coins combined, BA rounds up to %" PRIu64 "\n",
          sim_tot.rbc_bad, sim_tot.rbc_proof, sim_tot.rbc_conflict, sim_tot.decode, sim_tot.stale,
-         sim_tot.future, sim_tot.share_bad, sim_tot.verifies, sim_tot.combines);
+         sim_tot.future, sim_tot.share_bad, sim_tot.verifies, sim_tot.combines, sim_tot.max_round);
   free(q);
   free(s);
   if (expect_stall) return stalled_runs ? GX_EXIT_OK : GX_EXIT_FAIL;
