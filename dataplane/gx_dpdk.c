@@ -53,6 +53,7 @@ struct gx_dpdk {
   gx_dpdk_q_t *qs;                /* nq, cache aligned */
   gx_dpdk_neigh_t *neigh;         /* GX_DPDK_NEIGH_SLOTS */
   uint64_t ask_interval_tsc;
+  gx_addr_t gw4, gw6; /* configured gateways as addresses (family 0 when none) */
 };
 
 static const gx_dp_ops_t gx_dpdk_ops;
@@ -76,6 +77,22 @@ static int parse_mac(const char *s, uint8_t mac[6]) {
   return 0;
 }
 
+/* "A" or "A/len" of family af; *len = 0 without a prefix. */
+static int parse_ip_prefix(int af, const char *s, uint8_t *ip, uint8_t *len) {
+  char buf[64];
+  const char *slash = strchr(s, '/');
+  size_t n = slash ? (size_t)(slash - s) : strlen(s);
+  unsigned max = af == AF_INET ? 32 : 128;
+  uint64_t v = 0;
+  if (n >= sizeof buf) return -1;
+  memcpy(buf, s, n);
+  buf[n] = 0;
+  if (inet_pton(af, buf, ip) != 1) return -1;
+  if (slash && (gx_parse_u64(slash + 1, &v) || v == 0 || v > max)) return -1;
+  *len = (uint8_t)v;
+  return 0;
+}
+
 static int parse_uint(const char *s, uint64_t max, uint64_t *out) {
   uint64_t v;
   if (gx_parse_u64(s, &v) || v > max) return -1;
@@ -94,20 +111,32 @@ int gx_dpdk_cfg_set(gx_dpdk_cfg_t *cfg, const char *key, const char *value, char
       goto bad;
     snprintf(cfg->lcores, sizeof cfg->lcores, "%s", value);
   } else if (!strcmp(key, "mac")) { /* empty: the port's own MAC */
-    cfg->has_mac = 0;
-    if (!*value) return 0;
-    if (parse_mac(value, cfg->local.mac)) goto bad;
-    cfg->has_mac = 1;
+    uint8_t mac[6];
+    if (*value && parse_mac(value, mac)) goto bad;
+    if (*value) memcpy(cfg->local.mac, mac, 6);
+    cfg->has_mac = *value != 0;
   } else if (!strcmp(key, "ipv4")) { /* empty: no IPv4 */
-    cfg->local.has_ip4 = 0;
-    if (!*value) return 0;
-    if (inet_pton(AF_INET, value, cfg->local.ip4) != 1) goto bad;
-    cfg->local.has_ip4 = 1;
+    uint8_t ip[4], len = 0;
+    if (*value && parse_ip_prefix(AF_INET, value, ip, &len)) goto bad;
+    if (*value) memcpy(cfg->local.ip4, ip, 4);
+    cfg->local.has_ip4 = *value != 0;
+    cfg->prefix4 = len;
   } else if (!strcmp(key, "ipv6")) { /* empty: no IPv6 */
-    cfg->local.has_ip6 = 0;
-    if (!*value) return 0;
-    if (inet_pton(AF_INET6, value, cfg->local.ip6) != 1 || cfg->local.ip6[0] == 0xff) goto bad;
-    cfg->local.has_ip6 = 1;
+    uint8_t ip[16], len = 0;
+    if (*value && (parse_ip_prefix(AF_INET6, value, ip, &len) || ip[0] == 0xff)) goto bad;
+    if (*value) memcpy(cfg->local.ip6, ip, 16);
+    cfg->local.has_ip6 = *value != 0;
+    cfg->prefix6 = len;
+  } else if (!strcmp(key, "gateway4")) {
+    uint8_t ip[4];
+    if (*value && inet_pton(AF_INET, value, ip) != 1) goto bad;
+    if (*value) memcpy(cfg->gw4, ip, 4);
+    cfg->has_gw4 = *value != 0;
+  } else if (!strcmp(key, "gateway6")) {
+    uint8_t ip[16];
+    if (*value && (inet_pton(AF_INET6, value, ip) != 1 || ip[0] == 0xff)) goto bad;
+    if (*value) memcpy(cfg->gw6, ip, 16);
+    cfg->has_gw6 = *value != 0;
   } else if (!strcmp(key, "udp_port")) {
     if (parse_uint(value, 65535, &v) || v == 0) goto bad;
     cfg->local.udp_port = (uint16_t)v;
@@ -163,6 +192,8 @@ static int lcore_count(const char *list) {
   return n;
 }
 
+static int on_link(const uint8_t *ip, const uint8_t *ours, unsigned plen);
+
 int gx_dpdk_cfg_validate(const gx_dpdk_cfg_t *cfg, char *err, size_t errlen) {
   if (!cfg->port[0]) {
     snprintf(err, errlen, "[dpdk] port is not set");
@@ -174,6 +205,15 @@ int gx_dpdk_cfg_validate(const gx_dpdk_cfg_t *cfg, char *err, size_t errlen) {
   }
   if (!cfg->local.udp_port) {
     snprintf(err, errlen, "[dpdk] udp_port is not set");
+    return -1;
+  }
+  if ((cfg->has_gw4 && !cfg->local.has_ip4) || (cfg->has_gw6 && !cfg->local.has_ip6)) {
+    snprintf(err, errlen, "[dpdk] a gateway needs our own address of its family (ipv4/ipv6)");
+    return -1;
+  }
+  if ((cfg->has_gw4 && !on_link(cfg->gw4, cfg->local.ip4, cfg->prefix4)) ||
+      (cfg->has_gw6 && !on_link(cfg->gw6, cfg->local.ip6, cfg->prefix6))) {
+    snprintf(err, errlen, "[dpdk] the gateway is outside our own prefix (ipv4/ipv6 = ADDR/LEN)");
     return -1;
   }
   if (cfg->rx_queues < 1 || cfg->rx_queues > GX_DPDK_MAX_QUEUES) {
@@ -512,6 +552,27 @@ static void neigh_solicit(gx_dpdk_q_t *q, const gx_addr_t *dst) {
   gx_metrics_add(&q->c.neigh_requests, 1);
 }
 
+/* 1 when ip is inside our prefix (or no prefix is configured). */
+static int on_link(const uint8_t *ip, const uint8_t *ours, unsigned plen) {
+  if (!plen) return 1;
+  unsigned full = plen / 8, rest = plen % 8;
+  if (memcmp(ip, ours, full)) return 0;
+  if (!rest) return 1;
+  uint8_t mask = (uint8_t)(0xff << (8 - rest));
+  return (ip[full] & mask) == (ours[full] & mask);
+}
+
+/* Where a frame to dst goes when dst itself is not a known neighbour: dst
+ * when it is on the link (or no gateway is configured), else the gateway. */
+static const gx_addr_t *next_hop(gx_dpdk_t *dp, const gx_addr_t *dst) {
+  const gx_dpdk_cfg_t *c = &dp->cfg;
+  if (dst->family == 4 && c->has_gw4 && !on_link(dst->ip, c->local.ip4, c->prefix4))
+    return &dp->gw4;
+  if (dst->family == 6 && c->has_gw6 && !on_link(dst->ip, c->local.ip6, c->prefix6))
+    return &dp->gw6;
+  return dst;
+}
+
 static int dpdk_tx_burst(gx_dp_queue_t *gq, const gx_addr_t *dst, const uint8_t *const *payloads,
                          const uint16_t *lens, int n) {
   gx_dpdk_q_t *q = gq->backend;
@@ -535,9 +596,12 @@ static int dpdk_tx_burst(gx_dp_queue_t *gq, const gx_addr_t *dst, const uint8_t 
         continue;
       }
       if (neigh_get(dp, a->family, a->ip, mac, NULL) != NEIGH_REACHABLE) {
-        gx_metrics_add(&q->c.tx_no_neighbour, 1);
-        neigh_solicit(q, a);
-        continue;
+        const gx_addr_t *hop = next_hop(dp, a);
+        if (hop == a || neigh_get(dp, hop->family, hop->ip, mac, NULL) != NEIGH_REACHABLE) {
+          gx_metrics_add(&q->c.tx_no_neighbour, 1);
+          neigh_solicit(q, hop);
+          continue;
+        }
       }
       struct rte_mbuf *mb = m[k];
       uint8_t *p = rte_pktmbuf_mtod(mb, uint8_t *);
@@ -611,6 +675,14 @@ gx_dpdk_t *gx_dpdk_open(const gx_dpdk_cfg_t *cfg, char *err, size_t errlen) {
   dp->cfg = *cfg;
   dp->nq = cfg->rx_queues;
   dp->ask_interval_tsc = rte_get_tsc_hz() / 10;
+  if (cfg->has_gw4) {
+    dp->gw4.family = 4;
+    memcpy(dp->gw4.ip, cfg->gw4, 4);
+  }
+  if (cfg->has_gw6) {
+    dp->gw6.family = 6;
+    memcpy(dp->gw6.ip, cfg->gw6, 16);
+  }
   dp->qs = aligned_alloc(RTE_CACHE_LINE_SIZE, sizeof(gx_dpdk_q_t) * (size_t)dp->nq);
   dp->neigh = calloc(GX_DPDK_NEIGH_SLOTS, sizeof *dp->neigh);
   if (!dp->qs || !dp->neigh) {

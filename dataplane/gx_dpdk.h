@@ -24,8 +24,9 @@
  * destination is unknown the datagram is dropped and counted
  * (tx_no_neighbour) and an ARP request / neighbour solicitation is sent (at
  * most one per destination every 100 ms); the caller's retransmission then
- * finds the neighbour. There is no static route or gateway (see
- * docs/OPERATIONS.md).
+ * finds the neighbour. A destination outside the configured prefix
+ * ("ipv4 = 192.0.2.10/24") that was never heard from goes to the gateway
+ * (gateway4 / gateway6), resolved the same way (see docs/OPERATIONS.md).
  *
  * Lifecycle (tango style): gx_dpdk_cfg_defaults -> gx_dpdk_cfg_set per config
  * key -> gx_dpdk_eal_cfg (fills the EAL start-up) -> gx_eal_init ->
@@ -68,6 +69,10 @@ typedef struct {
   int hugepages;               /* -1 auto, 0 --no-huge, 1 required (gx_eal_cfg_t) */
   unsigned mem_mb;             /* EAL memory with --no-huge; 0: 256 */
   int fallback_socket;         /* 1: galaxyd may fall back to socket mode */
+  uint8_t prefix4, prefix6;    /* on-link prefix lengths ("ipv4 = A/24"); 0: all on link */
+  uint8_t has_gw4, has_gw6;
+  uint8_t gw4[4];              /* next hop for off-link IPv4 destinations */
+  uint8_t gw6[16];
 } gx_dpdk_cfg_t;
 
 /* Counters of one queue (written by its lcore only). */
@@ -98,11 +103,12 @@ typedef struct gx_dpdk gx_dpdk_t;
 
 /* Defaults: one RX queue, UDP port 0 (must be set), auto hugepages, no address. */
 void gx_dpdk_cfg_defaults(gx_dpdk_cfg_t *cfg);
-/* One key of the config's [dpdk] section: port, lcores, mac, ipv4, ipv6,
- * udp_port, rx_queues, rx_desc, tx_desc, mbufs, hugepages (auto|yes|no),
- * mem_mb, fallback (socket|none); docs/OPERATIONS.md describes each. An empty
- * mac/ipv4/ipv6 means "none" (the port's MAC; that family off). 0, or -1 with
- * a reason (unknown key, bad value). */
+/* One key of the config's [dpdk] section: port, lcores, mac, ipv4 (A or
+ * A/len), ipv6 (A or A/len), gateway4, gateway6, udp_port, rx_queues,
+ * rx_desc, tx_desc, mbufs, hugepages (auto|yes|no), mem_mb, fallback
+ * (socket|none); docs/OPERATIONS.md describes each. An empty mac/ipv4/ipv6/
+ * gateway means "none" (the port's MAC; that family off; no gateway). 0, or
+ * -1 with a reason (unknown key, bad value; the config is then unchanged). */
 int gx_dpdk_cfg_set(gx_dpdk_cfg_t *cfg, const char *key, const char *value, char *err,
                     size_t errlen);
 /* Checks a complete config (a port, an address, a UDP port, queues in range,

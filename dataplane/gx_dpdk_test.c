@@ -273,6 +273,78 @@ static void test_tx_resolves_unknown_neighbour_then_sends(void **state) {
   assert_int_equal(s1.tx_dgrams - s0.tx_dgrams, 2);
 }
 
+/* A second port with a prefix and gateways: off-link destinations go to the
+ * gateway's MAC, on-link ones are resolved themselves. */
+static void test_tx_via_gateway(void **state) {
+  (void)state;
+  char err[256];
+  struct rte_ring *grx = rte_ring_create("gx_gw_rx", 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  struct rte_ring *gtx = rte_ring_create("gx_gw_tx", 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  assert_non_null(grx);
+  assert_non_null(gtx);
+  int port = gx_dpdk_ring_port("gx_ring_gw", grx, gtx, err, sizeof err);
+  char pname[RTE_ETH_NAME_MAX_LEN];
+  assert_true(port >= 0);
+  assert_int_equal(rte_eth_dev_get_name_by_port((uint16_t)port, pname), 0);
+  gx_dpdk_cfg_t cfg;
+  gx_dpdk_cfg_defaults(&cfg);
+  assert_int_equal(gx_dpdk_cfg_set(&cfg, "port", pname, err, sizeof err), 0);
+  assert_int_equal(gx_dpdk_cfg_set(&cfg, "ipv4", "10.77.0.2/24", err, sizeof err), 0);
+  assert_int_equal(gx_dpdk_cfg_set(&cfg, "gateway4", "10.78.0.254", err, sizeof err), 0);
+  assert_int_equal(gx_dpdk_cfg_set(&cfg, "udp_port", "9000", err, sizeof err), 0);
+  assert_int_equal(gx_dpdk_cfg_validate(&cfg, err, sizeof err), -1); /* gateway off-link */
+  assert_non_null(strstr(err, "gateway"));
+  assert_int_equal(gx_dpdk_cfg_set(&cfg, "gateway4", "10.77.0.254", err, sizeof err), 0);
+  assert_int_equal(gx_dpdk_cfg_set(&cfg, "ipv4", "10.77.0.2/33", err, sizeof err), -1);
+  assert_int_equal(gx_dpdk_cfg_set(&cfg, "mbufs", "1024", err, sizeof err), 0);
+  gx_dpdk_t *g = gx_dpdk_open(&cfg, err, sizeof err);
+  if (!g) fail_msg("%s", err);
+  gx_pkt_local_t gus = *gx_dpdk_local(g);
+  gx_dp_queue_t *q = gx_dpdk_queue(g, 0);
+  gx_pkt_local_t gw = {.mac = {0x02, 0, 0, 0, 0, 0xfe}, .has_ip4 = 1, .ip4 = {10, 77, 0, 254}};
+  static const uint8_t msg[] = "to a peer behind the router";
+  const uint8_t *pl[1] = {msg};
+  uint16_t lens[1] = {sizeof msg};
+  gx_addr_t far = {.family = 4, .port = 7100, .ip = {192, 0, 2, 7}};
+  assert_int_equal(gx_dp_tx_burst(q, &far, pl, lens, 1), 0);
+  uint8_t r[GX_PKT_FRAME_MAX], f[128];
+  void *obj = NULL;
+  assert_int_equal(rte_ring_dequeue(gtx, &obj), 0); /* ARP request for the gateway */
+  struct rte_mbuf *m = obj;
+  gx_pkt_info_t info;
+  size_t n = rte_pktmbuf_pkt_len(m);
+  memcpy(r, rte_pktmbuf_mtod(m, void *), n);
+  rte_pktmbuf_free(m);
+  assert_int_equal(gx_pkt_parse(r, n, &gw, 0, &info), GX_PKT_ARP_REQUEST);
+  /* The gateway answers; the datagram then leaves for its MAC. */
+  n = gx_pkt_build_arp(f, sizeof f, &gw, 2, gus.mac, gus.ip4);
+  struct rte_mbuf *in = rte_pktmbuf_alloc(test_pool);
+  memcpy(rte_pktmbuf_append(in, (uint16_t)n), f, n);
+  assert_int_equal(rte_ring_enqueue(grx, in), 0);
+  gx_dgram_t d[GX_DP_BURST];
+  assert_int_equal(gx_dp_rx_burst(q, d, GX_DP_BURST), 0);
+  assert_int_equal(gx_dp_tx_burst(q, &far, pl, lens, 1), 1);
+  assert_int_equal(rte_ring_dequeue(gtx, &obj), 0);
+  m = obj;
+  n = rte_pktmbuf_pkt_len(m);
+  memcpy(r, rte_pktmbuf_mtod(m, void *), n);
+  rte_pktmbuf_free(m);
+  assert_memory_equal(r, gw.mac, 6);                 /* next hop: the gateway */
+  assert_memory_equal(r + 14 + 16, far.ip, 4);       /* IP destination: the peer */
+  /* An on-link destination is resolved itself, not through the gateway. */
+  gx_addr_t near = {.family = 4, .port = 7100, .ip = {10, 77, 0, 9}};
+  assert_int_equal(gx_dp_tx_burst(q, &near, pl, lens, 1), 0);
+  assert_int_equal(rte_ring_dequeue(gtx, &obj), 0);
+  m = obj;
+  n = rte_pktmbuf_pkt_len(m);
+  memcpy(r, rte_pktmbuf_mtod(m, void *), n);
+  rte_pktmbuf_free(m);
+  gx_pkt_local_t nb = gw;
+  memcpy(nb.ip4, near.ip, 4);
+  assert_int_equal(gx_pkt_parse(r, n, &nb, 0, &info), GX_PKT_ARP_REQUEST);
+  gx_dpdk_close(g);
+}
+
 static void test_metrics_render_drop_reasons(void **state) {
   (void)state;
   static gx_metrics_t m;
@@ -457,6 +529,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_malformed_frames_dropped_by_reason),
       cmocka_unit_test(test_arp_and_nd_answered_inline),
       cmocka_unit_test(test_tx_resolves_unknown_neighbour_then_sends),
+      cmocka_unit_test(test_tx_via_gateway),
       cmocka_unit_test(test_metrics_render_drop_reasons),
       cmocka_unit_test(test_config_keys_and_errors),
   };
