@@ -11,7 +11,7 @@
 #     dropped, and the node keeps working (fragments: see the note below);
 #   - a pcap of valid traffic replayed with tcpreplay is ingested in full;
 #   - two af_packet queues: 64 flows spread over both, none lost;
-#   - net_tap (checksum offloads): echo through TX offload, NIC-flagged bad
+#   - net_tap (checksum offloads): IPv4/IPv6 echo through TX offload, NIC-flagged bad
 #     IP/UDP checksums dropped.
 # Needs root (namespaces), python3, tcpreplay. Cleans up on any exit.
 set -u
@@ -93,7 +93,8 @@ if cmd == 'csumoff':
 elif cmd == 'echo':  # family count: send count datagrams, count echoes
     fam, count = sys.argv[2], int(sys.argv[3])
     af, src, dst = ((socket.AF_INET, socket.inet_ntoa(SRC4), socket.inet_ntoa(DST4)) if fam == '4'
-                    else (socket.AF_INET6, 'fd00::1', 'fd00::2'))
+                    else (socket.AF_INET6, os.environ.get('GX_SRC6', 'fd00::1'),
+                          os.environ.get('GX_DST6', 'fd00::2')))
     s = socket.socket(af, socket.SOCK_DGRAM)
     s.bind((src, 0))
     s.settimeout(0.2)
@@ -229,26 +230,29 @@ check "2 queues: flows spread over both queues (q0=$work_q0 q1=$work_q1)" \
 
 # net_tap: a port with checksum offloads (the tap PMD verifies and fills
 # checksums itself), so the NIC-verdict RX path and the TX offload path run.
-ip netns exec "$ns" "$SINK" sink --port net_tap0,iface=gxtap0 --ipv4 10.78.0.2 --udp-port 9000 \
+ip netns exec "$ns" "$SINK" sink --port net_tap0,iface=gxtap0 --ipv4 10.78.0.2 --ipv6 fd01::2 --udp-port 9000 \
   --seconds 60 --echo >"$work/sink3.out" 2>"$work/sink3.err" &
 sink_pid=$!
 for _ in $(seq 100); do grep -q ready "$work/sink3.out" 2>/dev/null && break; sleep 0.1; done
 if grep -q ready "$work/sink3.out"; then
   ok "DPDK sink started on net_tap (gxtap0)"
   nsx ip addr add 10.78.0.1/24 dev gxtap0
+  nsx ip addr add fd01::1/64 dev gxtap0 nodad
   nsx ip link set gxtap0 up
   st3() { awk -v k="$1" '$1 == k { print $2 }' "$work/sink3.out"; }
   check "net_tap offers RX and TX checksum offload (rx=$(st3 offloads_rx) tx=$(st3 offloads_tx))" \
     [ "$(st3 offloads_rx)" = 3 -a "$(st3 offloads_tx)" = 3 ]
   got=$(GX_SRC4=10.78.0.1 GX_DST4=10.78.0.2 PY echo 4 100)
   check "net_tap: 100 datagrams echoed with TX checksum offload (got $got)" [ "$got" = 100 ]
+  got6=$(GX_SRC6=fd01::1 GX_DST6=fd01::2 PY echo 6 100)
+  check "net_tap: 100 IPv6 datagrams echoed with UDP checksum offload (got $got6)" [ "$got6" = 100 ]
   GX_SRC4=10.78.0.1 GX_DST4=10.78.0.2 PY csumbad gxtap0 "$(st3 mac)" "$(nsx cat /sys/class/net/gxtap0/address)"
   sleep 0.3
   kill -TERM "$sink_pid"; wait "$sink_pid"; sink_pid=""
   sed 's/^/# /' "$work/sink3.out" | grep -E "dgrams|csum|offloads"
   check "net_tap: NIC-flagged bad IP checksums dropped (drop_ip_csum $(st3 drop_ip_csum))" [ "$(st3 drop_ip_csum)" = 3 ]
   check "net_tap: NIC-flagged bad UDP checksums dropped (drop_udp_csum $(st3 drop_udp_csum))" [ "$(st3 drop_udp_csum)" = 3 ]
-  check "net_tap: only the echoed datagrams delivered ($(st3 rx_dgrams))" [ "$(st3 rx_dgrams)" = 100 ]
+  check "net_tap: only the echoed datagrams delivered ($(st3 rx_dgrams))" [ "$(st3 rx_dgrams)" = 200 ]
 else
   nok "DPDK sink started on net_tap (gxtap0)"; sed 's/^/# /' "$work/sink3.err"
 fi
