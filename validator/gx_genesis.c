@@ -68,6 +68,17 @@ void gx_genesis_coin_pub(const gx_genesis_t *g, gx_coin_pub_t *pub) {
   for (unsigned i = 0; i < g->n; i++) memcpy(pub->vk[i], g->v[i].coin_vk, 32);
 }
 
+void gx_genesis_cert_set(const gx_genesis_t *g, gx_cert_set_t *set) {
+  memset(set, 0, sizeof *set);
+  set->n = g->n;
+  for (unsigned i = 0; i < g->n; i++) set->key[i] = g->v[i].identity;
+}
+
+void gx_genesis_ledger_cfg(const gx_genesis_t *g, gx_ledger_cfg_t *cfg) {
+  cfg->max_proposers = g->n;
+  cfg->max_proposal_txs = g->proposal_max_txs;
+}
+
 /* ---- canonical id ------------------------------------------------------------- */
 typedef struct {
   crypto_generichash_blake2b_state st;
