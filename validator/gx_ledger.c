@@ -718,3 +718,12 @@ gx_ledger_err_t gx_ledger_encode_blackhole(const gx_ledger_t *l, uint8_t *out, s
   *len = n;
   return GX_LEDGER_OK;
 }
+
+int gx_ledger_bh_hash(void *ctx, const uint8_t *body, uint32_t body_len, gx_hash_t *hash) {
+  (void)ctx;
+  gx_bh_header_t h;
+  const uint8_t *xf;
+  if (gx_bh_decode(&h, &xf, body, body_len) != GX_PROTO_OK) return -1;
+  gx_bh_id(hash, &h);
+  return 0;
+}

@@ -196,6 +196,11 @@ gx_ledger_err_t gx_ledger_abort(gx_ledger_t *l);
 gx_ledger_err_t gx_ledger_encode_blackhole(const gx_ledger_t *l, uint8_t *out, size_t cap,
                                            size_t *len);
 
+/* Storage recovery check (gx_store_hash_fn_t): *hash = id of the encoded
+ * black hole in body (fully decoded with gx_bh_decode); -1 if it is not one.
+ * ctx is unused. */
+int gx_ledger_bh_hash(void *ctx, const uint8_t *body, uint32_t body_len, gx_hash_t *hash);
+
 /* State root after a block: H(STATE, prev_root || updates as 80-byte records
  * (key, balance u64, seq u64, head) in key order). */
 void gx_ledger_state_root(gx_hash_t *out, const gx_hash_t *prev_root,
