@@ -627,7 +627,11 @@ static gx_store_err_t gx_store_write_group(gx_store_t *st, size_t from, size_t t
       continue;
     }
     int rc = io_uring_submit_and_wait(&st->ring, 1);
-    if (rc < 0 && rc != -EINTR) { first_err = -rc; break; }
+    if (rc < 0 && rc != -EINTR) {
+      first_err = -rc;
+      st->failed = 1; /* requests may still be in flight: this ring is unusable */
+      break;
+    }
     struct io_uring_cqe *cqe;
     unsigned head, seen = 0;
     io_uring_for_each_cqe(&st->ring, head, cqe) {
