@@ -64,6 +64,9 @@ struct gx_ledger {
   uint8_t *bh;               /* encoded black hole */
   size_t bh_cap;
   gx_ledger_block_t blk;
+  gx_ledger_tx_fn_t tx_fn;   /* committed transfers by id (optional) */
+  void *tx_ctx;
+  uint8_t committed[GX_XFER_SZ]; /* the one tx_fn returned last */
 };
 
 static const char *const gx_ledger_errs[GX_LEDGER_ERR__COUNT] = {
@@ -408,6 +411,11 @@ uint64_t gx_ledger_total(const gx_ledger_t *l) {
   return total;
 }
 
+void gx_ledger_set_tx_source(gx_ledger_t *l, gx_ledger_tx_fn_t fn, void *ctx) {
+  l->tx_fn = fn;
+  l->tx_ctx = ctx;
+}
+
 /* ---- validation ----------------------------------------------------------------- */
 static gx_ledger_reject_t gx_ledger_chain_reason(gx_chain_err_t e) {
   switch (e) {
@@ -424,7 +432,7 @@ static gx_ledger_reject_t gx_ledger_chain_reason(gx_chain_err_t e) {
  * appends it to the block. Returns GX_LEDGER_ACCEPT, GX_LEDGER_FULL or a reason;
  * for an equivocation *eq_acct / *eq_first name the proof. */
 static int gx_ledger_try(gx_ledger_t *l, uint32_t ci, gx_ledger_verified_fn_t verified, void *vctx,
-                         const gx_pubkey_t **eq_acct, const gx_ledger_cand_t **eq_first) {
+                         const gx_pubkey_t **eq_acct, const uint8_t **eq_first) {
   gx_ledger_cand_t *c = &l->cand[ci];
   const gx_xfer_t *x = &c->x;
   if (c->sig_state == 0) {
@@ -446,15 +454,27 @@ static int gx_ledger_try(gx_ledger_t *l, uint32_t ci, gx_ledger_verified_fn_t ve
 
   /* Equivocation: a party already used this seq in an accepted transfer of
    * this block, with a different signed digest. */
-  const struct { gx_chain_err_t e; const gx_pubkey_t *acct; uint64_t seq; } party[2] = {
-    {ei, &x->initiator, x->init_link.seq}, {ec, &x->counterparty, x->cp_link.seq}};
+  const struct { gx_chain_err_t e; const gx_pubkey_t *acct; uint64_t seq; const gx_store_account_t *st; } party[2] = {
+    {ei, &x->initiator, x->init_link.seq, &ia}, {ec, &x->counterparty, x->cp_link.seq, &ca}};
   for (int p = 0; p < 2; p++) {
     if (party[p].e != GX_CHAIN_ERR_REPLAY) continue;
     const gx_ledger_cand_t *first = gx_ledger_eq_find(l, party[p].acct, party[p].seq);
-    if (first && !gx_hash_eq(&first->id, &c->id) &&
-        gx_chain_is_equivocation(first->enc, c->enc, party[p].acct)) {
+    if (first) {
+      if (!gx_hash_eq(&first->id, &c->id) && gx_chain_is_equivocation(first->enc, c->enc, party[p].acct)) {
+        *eq_acct = party[p].acct;
+        *eq_first = first->enc;
+        return GX_LEDGER_REJ_EQUIVOCATION;
+      }
+      continue;
+    }
+    /* against the committed head: fetch it, trust only what hashes to its id */
+    gx_hash_t got;
+    if (l->tx_fn && party[p].seq == party[p].st->seq && !gx_hash_eq(&party[p].st->head, &c->id) &&
+        l->tx_fn(l->tx_ctx, &party[p].st->head, l->committed) == 1 &&
+        (gx_xfer_id(&got, l->committed), gx_hash_eq(&got, &party[p].st->head)) &&
+        gx_chain_is_equivocation(l->committed, c->enc, party[p].acct)) {
       *eq_acct = party[p].acct;
-      *eq_first = first;
+      *eq_first = l->committed;
       return GX_LEDGER_REJ_EQUIVOCATION;
     }
   }
@@ -482,8 +502,8 @@ static int gx_ledger_try(gx_ledger_t *l, uint32_t ci, gx_ledger_verified_fn_t ve
   return GX_LEDGER_ACCEPT;
 }
 
-static void gx_ledger_record_eq(gx_ledger_t *l, const gx_pubkey_t *acct,
-                                const gx_ledger_cand_t *first, const gx_ledger_cand_t *second) {
+static void gx_ledger_record_eq(gx_ledger_t *l, const gx_pubkey_t *acct, const uint8_t *first,
+                                const gx_ledger_cand_t *second) {
   if (l->blk.equivocation_count >= l->cfg.max_equivocations) {
     l->blk.equivocations_unrecorded++;
     return;
@@ -491,7 +511,7 @@ static void gx_ledger_record_eq(gx_ledger_t *l, const gx_pubkey_t *acct,
   gx_ledger_equivocation_t *e = &l->eq[l->blk.equivocation_count++];
   e->account = *acct;
   e->seq = gx_ledger_link_of(&second->x, acct)->seq;
-  memcpy(e->first, first->enc, GX_XFER_SZ);
+  memcpy(e->first, first, GX_XFER_SZ);
   memcpy(e->second, second->enc, GX_XFER_SZ);
 }
 
@@ -609,7 +629,7 @@ gx_ledger_err_t gx_ledger_apply_epoch(gx_ledger_t *l, uint64_t epoch,
     for (uint32_t i = 0; i < left; i++) {
       uint32_t ci = l->order[i];
       const gx_pubkey_t *eq_acct = NULL;
-      const gx_ledger_cand_t *eq_first = NULL;
+      const uint8_t *eq_first = NULL;
       int r = gx_ledger_try(l, ci, verified, verified_ctx, &eq_acct, &eq_first);
       if (r == GX_LEDGER_ACCEPT) { accepted++; continue; }
       if (r == GX_LEDGER_FULL) {
@@ -670,7 +690,7 @@ gx_ledger_err_t gx_ledger_apply_blackhole(gx_ledger_t *l, const uint8_t *buf, si
   l->pending = 1;
   for (uint32_t i = 0; i < h.tx_count; i++) {
     const gx_pubkey_t *eq_acct = NULL;
-    const gx_ledger_cand_t *eq_first = NULL;
+    const uint8_t *eq_first = NULL;
     int r = gx_ledger_try(l, i, verified, verified_ctx, &eq_acct, &eq_first);
     if (r == GX_LEDGER_ACCEPT) continue;
     gx_ledger_clear_pending(l);

@@ -140,8 +140,19 @@ uint64_t gx_ledger_total(const gx_ledger_t *l);
 /* "Did this node already verify both signatures of tx id?" 1 yes, 0 no. */
 typedef int (*gx_ledger_verified_fn_t)(void *ctx, const gx_hash_t *tx_id);
 
+/* Optional source of committed transfers by tx id (e.g. the store:
+ * gx_store_find_tx + gx_store_get): copies the 290 bytes and returns 1, or 0
+ * when unknown. With it, a transfer that conflicts with a party's *committed*
+ * head transaction (same seq, different signed digest) is rejected as
+ * `equivocation` with a proof instead of as `replay`. The bytes are checked
+ * against the id; the block itself never depends on the source (both
+ * reasons reject), only the counts and proofs do. */
+typedef int (*gx_ledger_tx_fn_t)(void *ctx, const gx_hash_t *tx_id, uint8_t out[GX_XFER_SZ]);
+void gx_ledger_set_tx_source(gx_ledger_t *l, gx_ledger_tx_fn_t fn, void *ctx);
+
 /* Proof that `account` signed two different transfers at `seq`: `first` was
- * accepted in this block, `second` rejected (gx_chain_is_equivocation holds). */
+ * accepted (in this block, or committed before), `second` rejected
+ * (gx_chain_is_equivocation holds). */
 typedef struct {
   gx_pubkey_t account;
   uint64_t seq;

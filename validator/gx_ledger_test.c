@@ -276,6 +276,75 @@ static void test_each_reason(void **state) {
   free_ledger(l);
 }
 
+/* A committed transfer source for the cross-block equivocation test. */
+typedef struct {
+  uint8_t tx[4][GX_XFER_SZ];
+  int n, calls, lie;
+} source_t;
+static int source_fn(void *ctx, const gx_hash_t *id, uint8_t out[GX_XFER_SZ]) {
+  source_t *s = ctx;
+  s->calls++;
+  for (int i = 0; i < s->n; i++) {
+    gx_hash_t h;
+    gx_xfer_id(&h, s->tx[i]);
+    if (gx_hash_eq(&h, id) || s->lie) {
+      memcpy(out, s->tx[i], GX_XFER_SZ);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* A double spend against a transfer committed in an earlier block: replay
+ * without a source of committed transfers, equivocation with a proof with
+ * one; a lying source is caught by the id check. */
+static void test_committed_equivocation(void **state) {
+  (void)state;
+  model_t m[NACC];
+  gx_ledger_t *l = new_ledger(64, 1, 8);
+  do_genesis(l, 2, 100, m);
+  source_t src = {.n = 0};
+  uint8_t t1[GX_XFER_SZ], t2[GX_XFER_SZ];
+  next_tx(t1, m, 0, 5, 10, 1);
+  next_tx(t2, m, 0, 6, 10, 2); /* same seq 1 of account 0, other payee */
+  gx_ledger_block_t blk;
+  assert_int_equal(apply1(l, 1, t1, GX_XFER_SZ, &blk), GX_LEDGER_OK);
+  assert_int_equal(gx_ledger_commit(l), GX_LEDGER_OK);
+  memcpy(src.tx[src.n++], t1, GX_XFER_SZ);
+  assert_int_equal(apply1(l, 2, t2, GX_XFER_SZ, &blk), GX_LEDGER_OK);
+  assert_int_equal(blk.rejected[GX_LEDGER_REJ_REPLAY], 1);
+  assert_int_equal(blk.equivocation_count, 0);
+  gx_hash_t id_noproof = blk.id;
+  assert_int_equal(gx_ledger_abort(l), GX_LEDGER_OK);
+  gx_ledger_set_tx_source(l, source_fn, &src);
+  assert_int_equal(apply1(l, 2, t2, GX_XFER_SZ, &blk), GX_LEDGER_OK);
+  assert_int_equal(blk.rejected[GX_LEDGER_REJ_EQUIVOCATION], 1);
+  assert_int_equal(blk.rejected[GX_LEDGER_REJ_REPLAY], 0);
+  assert_int_equal(blk.equivocation_count, 1);
+  assert_memory_equal(blk.equivocations[0].first, t1, GX_XFER_SZ);
+  assert_memory_equal(blk.equivocations[0].second, t2, GX_XFER_SZ);
+  assert_true(gx_chain_is_equivocation(blk.equivocations[0].first, blk.equivocations[0].second,
+                                       &blk.equivocations[0].account));
+  assert_memory_equal(blk.id.b, id_noproof.b, 32); /* the block does not depend on it */
+  assert_int_equal(gx_ledger_abort(l), GX_LEDGER_OK);
+  /* an exact replay of the committed transfer stays a replay, no lookup */
+  src.calls = 0;
+  assert_int_equal(apply1(l, 2, t1, GX_XFER_SZ, &blk), GX_LEDGER_OK);
+  assert_int_equal(blk.rejected[GX_LEDGER_REJ_REPLAY], 1);
+  assert_int_equal(src.calls, 0);
+  assert_int_equal(gx_ledger_abort(l), GX_LEDGER_OK);
+  /* a source that returns other bytes is not believed */
+  uint8_t t3[GX_XFER_SZ];
+  make_tx(t3, 1, 7, 1, 1, NULL, 1, NULL, 99);
+  memcpy(src.tx[0], t3, GX_XFER_SZ);
+  src.lie = 1;
+  assert_int_equal(apply1(l, 2, t2, GX_XFER_SZ, &blk), GX_LEDGER_OK);
+  assert_int_equal(blk.rejected[GX_LEDGER_REJ_REPLAY], 1);
+  assert_int_equal(blk.equivocation_count, 0);
+  assert_int_equal(gx_ledger_abort(l), GX_LEDGER_OK);
+  free_ledger(l);
+}
+
 static void test_balance_overflow(void **state) {
   (void)state;
   gx_ledger_t *l = new_ledger(16, 1, 4);
@@ -648,6 +717,7 @@ int main(void) {
     cmocka_unit_test(test_genesis_rules),
     cmocka_unit_test(test_transfer_and_replay_on_follower),
     cmocka_unit_test(test_each_reason),
+    cmocka_unit_test(test_committed_equivocation),
     cmocka_unit_test(test_balance_overflow),
     cmocka_unit_test(test_passes),
     cmocka_unit_test(test_verified_callback),
