@@ -159,10 +159,15 @@ static int gx_node_start(gx_node_t *n) {
     GX_ERROR("galaxyd", "ingest: %s", err);
     return -1;
   }
-  char where[GX_SOCK_ADDR_STRLEN];
-  gx_addr_t la = c->listen_addr;
-  if (n->sock) la.port = gx_sock_port(n->sock);
-  gx_sock_addr_format(&la, where, sizeof where);
+  char where[GX_SOCK_ADDR_STRLEN + GX_DPDK_PORT_MAX + 16];
+  if (n->sock) {
+    gx_addr_t la = c->listen_addr;
+    la.port = gx_sock_port(n->sock);
+    gx_sock_addr_format(&la, where, sizeof where);
+  } else {
+    snprintf(where, sizeof where, "DPDK port %s UDP %u", n->dpdk_cfg.port,
+             gx_dpdk_local(n->dpdk)->udp_port);
+  }
   GX_INFO("galaxyd", "listening on %s (%s, %d RX queue%s, %d verify worker%s), metrics on %s, "
                      "%d gossip peer%s",
           where, c->mode, nq, nq == 1 ? "" : "s", c->ingest.n_verify,
