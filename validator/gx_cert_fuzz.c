@@ -1,5 +1,5 @@
-/* libFuzzer: the certificate decoder and the 0x33 black hole signature
- * message. Whatever decodes must re-encode to exactly the input; a decoded
+/* libFuzzer: the certificate decoder, the sync check and the 0x33 black hole
+ * signature message. Whatever decodes must re-encode to exactly the input; a decoded
  * certificate is verified against a fixed set (must not crash, and random
  * bytes must not verify). */
 #include <sodium.h>
@@ -19,6 +19,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (n != size || memcmp(re, data, size) != 0) abort();
     gx_hash_t id = {{0}};
     if (gx_cert_verify(&c, &set, &id) == GX_CERT_OK) abort();
+  }
+  /* sync check: the first bytes as a black hole header, the rest as a certificate */
+  if (size >= GX_BH_HDR_SZ) {
+    uint64_t h;
+    gx_hash_t bid;
+    if (gx_cert_check_blackhole(&set, data, GX_BH_HDR_SZ, data + GX_BH_HDR_SZ, size - GX_BH_HDR_SZ, &h, &bid) ==
+        GX_CERT_OK)
+      abort(); /* nobody can forge the set's signatures */
   }
   gx_bh_sig_msg_t m;
   if (gx_bh_sig_msg_decode(&m, data, size) == GX_CERT_OK) {
