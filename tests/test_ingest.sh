@@ -5,7 +5,7 @@
 # random/truncated/trailing/oversized datagrams are counted by reason and
 # survived, the mempool receives the verified transfers, peak RSS at the
 # default config stays under 1 GiB, SIGTERM stops it cleanly (exit 0, and no
-# sanitizer report when built with SAN=1).
+# sanitizer report when built with SAN=1). Stage threads are pinned as configured.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/test_ingest_lib.sh"
@@ -16,6 +16,10 @@ trap '[ -n "$gd_pid" ] && kill -KILL $gd_pid 2>/dev/null; rm -rf "$tmp"' EXIT
 udp=$(gx_free_port); http=$(gx_free_port)
 check "galaxyd starts with the default config and serves /metrics" gd_start a "$udp" "$http"
 pid=$gd_pid
+check "RX thread pinned to core 0 ([cores] rx default)" pinned "$pid" gx-rx0 0
+check "verify worker pinned to core 1 ([cores] verify default)" pinned "$pid" gx-verify0 1
+check "mempool stage pinned to core 0" pinned "$pid" gx-mempool 0
+check "gossip stage pinned to core 0" pinned "$pid" gx-gossip 0
 
 # ---- hostile datagrams first ----
 dead=$(gx_free_port)

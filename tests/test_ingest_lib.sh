@@ -18,11 +18,12 @@ gd_start() {
   return 1
 }
 
-# gd_stop PID: SIGTERM, then waits (bounded) for the exit; sets gd_rc to its
-# exit status (137 when it had to be killed). Call it directly, not in $(...).
+# gd_stop PID [SIGNAL]: SIGTERM (or SIGNAL), then waits (bounded) for the
+# exit; sets gd_rc to its exit status (137 when it had to be killed). Call it
+# directly, not in $(...).
 gd_stop() {
-  local pid=$1
-  kill -TERM "$pid" 2>/dev/null
+  local pid=$1 sig=${2:-TERM}
+  kill -"$sig" "$pid" 2>/dev/null
   for _ in $(seq 1 100); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
@@ -75,3 +76,14 @@ EOF
 
 # star_field SUMMARY KEY: the value of key=N in star load's summary line.
 star_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+# pinned PID THREAD_NAME CPU_LIST: a thread of PID with that name may run on
+# exactly CPU_LIST (its Cpus_allowed_list).
+pinned() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    [ "$(cat "$t/comm" 2>/dev/null)" = "$2" ] || continue
+    grep -qE "^Cpus_allowed_list:[[:space:]]+$3\$" "$t/status" && return 0
+  done
+  return 1
+}

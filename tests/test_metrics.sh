@@ -72,6 +72,6 @@ wait_until 30 counter_seen
 check "Prometheus query returns a non-zero gx_verify_ok_total" counter_seen
 kill -TERM "$prom"; wait "$prom" 2>/dev/null; prom=
 
-gd_stop "$gd_pid"; gd_pid=
-check "galaxyd stops with exit 0 (rc=$gd_rc)" [ "$gd_rc" -eq 0 ]
+gd_stop "$gd_pid" INT; gd_pid=
+check "galaxyd stops on SIGINT with exit 0 (rc=$gd_rc)" [ "$gd_rc" -eq 0 ]
 gx_done
