@@ -1374,6 +1374,12 @@ gx_store_err_t gx_store_close(gx_store_t *st) {
 
 /* ---------- readers ---------- */
 
+const char *gx_store_io_name(const gx_store_info_t *in) {
+  if (in->direct_io) return in->registered_buffers ? "O_DIRECT writes, io_uring fixed buffers"
+                                                   : "O_DIRECT writes, io_uring";
+  return in->registered_buffers ? "buffered writes, io_uring fixed buffers" : "buffered writes, io_uring";
+}
+
 void gx_store_info(gx_store_t *st, gx_store_info_t *out) {
   memset(out, 0, sizeof *out);
   out->direct_io = st->direct;

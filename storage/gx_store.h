@@ -128,6 +128,10 @@ typedef struct {
   uint64_t accounts, txs;   /* LMDB entry counts */
 } gx_store_info_t;
 
+/* "O_DIRECT writes, io_uring fixed buffers", "buffered writes", ... for the
+ * start-up log line. */
+const char *gx_store_io_name(const gx_store_info_t *in);
+
 gx_store_err_t gx_store_open(const gx_store_cfg_t *cfg, gx_store_t **out, gx_store_error_t *err);
 /* Syncs what is queued (unless mode none), flushes LMDB, closes. NULL is fine. */
 gx_store_err_t gx_store_close(gx_store_t *st);

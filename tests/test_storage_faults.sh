@@ -27,6 +27,10 @@ dir=$work/db
 "$TOOL" write "$dir" 11 600 >/dev/null 2>"$work/err"
 check "writer built a 600-block store" '[ $? -eq 0 ] && [ "$(ls "$dir"/log/*.seg | wc -l)" -ge 3 ]'
 
+out=$("$TOOL" open "$dir" 2>&1)
+check "open says which write path it uses" '[[ $out == *"ok durable=600 ("*"writes, io_uring"* ]]'
+echo "# $out"
+
 # ---- galaxyctl db on a healthy store
 out=$("$CTL" db --dir "$dir" stat 2>&1)
 check "db stat reports the durable height" '[[ $out == *"durable_height: 600"* ]]'
@@ -147,6 +151,14 @@ out=$("$CTL" db --dir "$work/lm" stat 2>&1); rc=$?
 check "galaxyctl on a garbage LMDB file: one-line error, no crash" 'clean_rc $rc && [ $rc -ne 0 ] && [ "$(wc -l <<<"$out")" -eq 1 ]'
 "$CTL" db --dir "$work/lm" repair >/dev/null 2>&1 && out=$("$TOOL" check "$work/lm" 11 600 2>&1)
 check "repair rebuilds a destroyed index from the log" '[ $? -eq 0 ]'
+cp -r "$dir" "$work/lv"   # LMDB data format version 999 in both meta pages
+for off in 20 4116; do printf '\xe7\x03\x00\x00' | dd of="$work/lv/index/data.mdb" bs=1 seek=$off conv=notrunc 2>/dev/null; done
+out=$("$TOOL" open "$work/lv" 2>&1); rc=$?
+check "wrong LMDB version: clear error" 'clean_rc $rc && [ $rc -ne 0 ] && [[ $out == *"incompatible LMDB version"* ]]'
+out=$("$CTL" db --dir "$work/lv" stat 2>&1); rc=$?
+check "galaxyctl on a wrong LMDB version: one line, exit 2" '[ $rc -eq 2 ] && [ "$(wc -l <<<"$out")" -eq 1 ]'
+"$CTL" db --dir "$work/lv" repair >/dev/null 2>&1 && out=$("$TOOL" check "$work/lv" 11 600 2>&1)
+check "repair rebuilds the index of a wrong LMDB version from the log" '[ $? -eq 0 ]'
 cp -r "$dir" "$work/tr"
 last=$(ls "$work/tr"/log/*.seg | tail -n 1)
 truncate -s 5000 "$last"

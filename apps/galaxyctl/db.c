@@ -13,7 +13,7 @@
  * stat, verify, dump, tx and account open the store read-only (no lock, no
  * recovery) so they work beside a running galaxyd; repair needs it stopped.
  * Exit codes (apps/gx_cli.h): 0 ok, 1 not found / damaged / I/O failure,
- * 2 bad arguments or no store at DIR. */
+ * 2 bad arguments, no store at DIR, or a store of an unsupported version. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +38,9 @@ static int db_bh_hash(void *ctx, const uint8_t *body, uint32_t len, gx_hash_t *o
 }
 
 static int db_open_fail(gx_store_err_t rc, const gx_store_error_t *err) {
-  int code = rc == GX_STORE_EINVAL || rc == GX_STORE_ENOTFOUND ? GX_EXIT_USAGE : GX_EXIT_FAIL;
+  int code = rc == GX_STORE_EINVAL || rc == GX_STORE_ENOTFOUND || rc == GX_STORE_EVERSION
+                 ? GX_EXIT_USAGE
+                 : GX_EXIT_FAIL;
   return gx_cli_fail(code, "%s", err->msg[0] ? err->msg : gx_store_strerror(rc));
 }
 

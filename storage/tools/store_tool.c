@@ -383,7 +383,9 @@ static int cmd_open(int argc, char **argv) {
     printf("error %s: %s\n", gx_store_strerror(e), err.msg);
     return 1;
   }
-  printf("ok durable=%" PRIu64 "\n", gx_store_durable_height(st));
+  gx_store_info_t info;
+  gx_store_info(st, &info);
+  printf("ok durable=%" PRIu64 " (%s)\n", gx_store_durable_height(st), gx_store_io_name(&info));
   gx_store_close(st);
   return 0;
 }
