@@ -3,12 +3,19 @@
  * (sendmmsg of 32 x 1454-byte batch datagrams, flat out, to 127.0.0.1) for
  * the same windows; items = datagrams received per second of wall time.
  *   baseline/raw_recvmmsg  a plain recvmmsg(32) loop on one socket
+ *   baseline/io_uring_recvmsg_multishot  the io_uring alternative the issue
+ *                          names: one multishot recvmsg over a provided-buffer
+ *                          ring, same counting; measured to decide whether
+ *                          gx_sock should switch (docs/GALAXYD.md)
  *   sock/ingest            galaxyd's pipeline: gx_sock queue -> RX stage
  *                          (parse + dedup) -> verify ring. The sender cycles
  *                          through 64 valid datagrams, so after the first lap
  *                          every transfer is a gossip duplicate dropped by
  *                          dedup (the steady state the issue describes). */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <liburing.h>
+#include <stdlib.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -106,27 +113,22 @@ static double sb_now(void) {
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static int sb_bound_socket(uint16_t *port);
+
 static void bm_raw_recvmmsg(gx_bench_t *b) {
   if (sb_prepare() != 0) {
     gx_bench_skip(b, "set-up failed");
     return;
   }
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  int buf = 8 << 20;
-  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof buf) != 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
-  struct sockaddr_in sa = {.sin_family = AF_INET};
-  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-  bind(fd, (struct sockaddr *)&sa, sizeof sa);
-  socklen_t sl = sizeof sa;
-  getsockname(fd, (struct sockaddr *)&sa, &sl);
+  uint16_t port;
+  int fd = sb_bound_socket(&port);
   struct timeval tv = {0, 10000};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   static uint8_t slots[32][2048];
   struct mmsghdr m[32];
   struct iovec iov[32];
   sb_sender_t snd;
-  sb_sender_start(&snd, ntohs(sa.sin_port));
+  sb_sender_start(&snd, port);
   int64_t got = 0;
   while (gx_bench_loop(b)) {
     double end = sb_now() + SB_WINDOW_MS / 1000.0;
@@ -144,6 +146,105 @@ static void bm_raw_recvmmsg(gx_bench_t *b) {
   gx_bench_items(b, got);
 }
 GX_BENCH_NAMED("baseline/raw_recvmmsg", bm_raw_recvmmsg, 1)
+
+static int sb_bound_socket(uint16_t *port) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  int buf = 8 << 20;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof buf) != 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+  struct sockaddr_in sa = {.sin_family = AF_INET};
+  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+  bind(fd, (struct sockaddr *)&sa, sizeof sa);
+  socklen_t sl = sizeof sa;
+  getsockname(fd, (struct sockaddr *)&sa, &sl);
+  *port = ntohs(sa.sin_port);
+  return fd;
+}
+
+enum { SB_URING_BUFS = 512, SB_URING_BUFSZ = 2048, SB_URING_BGID = 7 };
+
+static void sb_uring_arm(struct io_uring *ring, int fd, struct msghdr *mh) {
+  struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+  io_uring_prep_recvmsg_multishot(sqe, fd, mh, 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = SB_URING_BGID;
+  io_uring_submit(ring);
+}
+
+static void bm_uring_multishot(gx_bench_t *b) {
+  if (sb_prepare() != 0) {
+    gx_bench_skip(b, "set-up failed");
+    return;
+  }
+  uint16_t port;
+  int fd = sb_bound_socket(&port);
+  struct io_uring ring;
+  if (io_uring_queue_init(1024, &ring, 0) != 0) {
+    close(fd);
+    gx_bench_skip(b, "io_uring unavailable");
+    return;
+  }
+  struct io_uring_buf_ring *br = NULL;
+  uint8_t *bufs = NULL;
+  if (posix_memalign((void **)&br, 4096, SB_URING_BUFS * sizeof(struct io_uring_buf)) != 0 ||
+      !(bufs = malloc((size_t)SB_URING_BUFS * SB_URING_BUFSZ))) {
+    gx_bench_skip(b, "out of memory");
+    free(br);
+    io_uring_queue_exit(&ring);
+    close(fd);
+    return;
+  }
+  struct io_uring_buf_reg reg = {.ring_addr = (uint64_t)(uintptr_t)br,
+                                 .ring_entries = SB_URING_BUFS, .bgid = SB_URING_BGID};
+  if (io_uring_register_buf_ring(&ring, &reg, 0) != 0) {
+    gx_bench_skip(b, "provided buffer rings unsupported by this kernel");
+    free(br);
+    free(bufs);
+    io_uring_queue_exit(&ring);
+    close(fd);
+    return;
+  }
+  int mask = io_uring_buf_ring_mask(SB_URING_BUFS);
+  io_uring_buf_ring_init(br);
+  for (int i = 0; i < SB_URING_BUFS; i++)
+    io_uring_buf_ring_add(br, bufs + (size_t)i * SB_URING_BUFSZ, SB_URING_BUFSZ, (unsigned short)i,
+                          mask, i);
+  io_uring_buf_ring_advance(br, SB_URING_BUFS);
+  struct msghdr mh = {.msg_namelen = sizeof(struct sockaddr_in)};
+  sb_uring_arm(&ring, fd, &mh);
+  sb_sender_t snd;
+  sb_sender_start(&snd, port);
+  int64_t got = 0;
+  while (gx_bench_loop(b)) {
+    double end = sb_now() + SB_WINDOW_MS / 1000.0;
+    while (sb_now() < end) {
+      struct io_uring_cqe *cqe;
+      struct __kernel_timespec ts = {0, 10000000};
+      if (io_uring_wait_cqe_timeout(&ring, &cqe, &ts) != 0) continue;
+      unsigned head, seen = 0, rearm = 0;
+      io_uring_for_each_cqe(&ring, head, cqe) {
+        seen++;
+        if (!(cqe->flags & IORING_CQE_F_MORE)) rearm = 1;
+        if (cqe->res < 0 || !(cqe->flags & IORING_CQE_F_BUFFER)) continue;
+        unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+        uint8_t *p = bufs + (size_t)bid * SB_URING_BUFSZ;
+        if (io_uring_recvmsg_validate(p, cqe->res, &mh)) got++;
+        io_uring_buf_ring_add(br, p, SB_URING_BUFSZ, (unsigned short)bid, mask, 0);
+        io_uring_buf_ring_advance(br, 1);
+      }
+      io_uring_cq_advance(&ring, seen);
+      if (rearm) sb_uring_arm(&ring, fd, &mh);
+    }
+  }
+  sb_sender_stop(&snd);
+  io_uring_unregister_buf_ring(&ring, SB_URING_BGID);
+  io_uring_queue_exit(&ring);
+  free(br);
+  free(bufs);
+  close(fd);
+  gx_bench_items(b, got);
+}
+GX_BENCH_NAMED("baseline/io_uring_recvmsg_multishot", bm_uring_multishot, 1)
 
 static void bm_sock_ingest(gx_bench_t *b) {
   if (sb_prepare() != 0) {
