@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "apps/galaxyd/cfg.h"
+#include "apps/galaxyd/chain.h"
 #include "apps/galaxyd/http.h"
 #include "apps/gx_cli.h"
 #include "core/gx_log.h"
@@ -37,6 +38,7 @@ typedef struct {
   gx_ingest_t *ingest;
   gx_http_t *http;
   gx_metrics_t *metrics;
+  gx_galaxy_t galaxy; /* [chain]: consensus, ledger, storage, API */
   int eal_up;
 } gx_node_t;
 
@@ -147,16 +149,24 @@ static int gx_node_start(gx_node_t *n) {
     GX_ERROR("galaxyd", "metrics: %s", gx_metrics_strerror(me));
     return -1;
   }
+  if (gx_galaxy_open(&n->galaxy, n->ingest, n->metrics, err, sizeof err) != 0) {
+    GX_ERROR("galaxyd", "chain: %s", err);
+    return -1;
+  }
   if (c->metrics_listen[0]) {
     n->http = gx_http_new();
     if (!n->http || gx_http_route(n->http, "GET", "/metrics", gx_http_metrics, n->metrics) ||
-        gx_http_start(n->http, &c->metrics_addr, err, sizeof err)) {
+        gx_galaxy_routes(&n->galaxy, n->http) || gx_http_start(n->http, &c->metrics_addr, err, sizeof err)) {
       GX_ERROR("galaxyd", "[metrics] listen %s: %s", c->metrics_listen, n->http ? err : "out of memory");
       return -1;
     }
   }
   if (gx_ingest_start(n->ingest, err, sizeof err) != 0) {
     GX_ERROR("galaxyd", "ingest: %s", err);
+    return -1;
+  }
+  if (gx_galaxy_start(&n->galaxy, err, sizeof err) != 0) {
+    GX_ERROR("galaxyd", "chain: %s", err);
     return -1;
   }
   char where[GX_SOCK_ADDR_STRLEN + GX_DPDK_PORT_MAX + 16];
@@ -177,9 +187,11 @@ static int gx_node_start(gx_node_t *n) {
 }
 
 static void gx_node_stop(gx_node_t *n) {
+  gx_galaxy_stop(&n->galaxy); /* it calls into the mempool stage: stop it first */
   if (n->ingest) gx_ingest_stop(n->ingest);
   gx_http_delete(n->http); /* before the registry's storage goes away */
   n->http = NULL;
+  gx_galaxy_close(&n->galaxy);
   gx_ingest_delete(n->ingest);
   n->ingest = NULL;
   gx_sock_close(n->sock);
@@ -235,9 +247,12 @@ int main(int argc, char **argv) {
   gx_node_cfg_defaults(c);
   gx_dpdk_cfg_defaults(&n->dpdk_cfg);
   gx_node_cfg_section(c, "dpdk", gx_node_dpdk_key, &n->dpdk_cfg);
+  gx_galaxy_defaults(&n->galaxy);
+  gx_node_cfg_section(c, "chain", gx_galaxy_cfg_key, &n->galaxy);
   if (config) gx_node_cfg_load(c, config);
   for (int i = 0; i < n_over; i++) gx_node_cfg_override(c, overrides[i]);
   gx_node_cfg_finish(c, 1);
+  gx_galaxy_check(&n->galaxy, c);
   int dpdk_mode = !strcmp(c->mode, "dpdk");
   char report[4096] = "";
   if (dpdk_mode) {
@@ -252,6 +267,7 @@ int main(int argc, char **argv) {
   }
   if (check) {
     gx_node_cfg_print(c, stdout);
+    gx_galaxy_print(&n->galaxy, stdout);
     if (report[0]) printf("\n# dpdk pre-flight\n%s", report);
   }
   for (int i = 0; i < c->n_problems; i++) gx_cli_fail(GX_EXIT_USAGE, "%s", c->problems[i]);

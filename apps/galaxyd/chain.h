@@ -1,0 +1,53 @@
+/* galaxyd's chain part: the [chain] config section (genesis, node key, data
+ * directory, sync peers...), the commit stage (validator/gx_commit.h) and the
+ * JSON API on the HTTP server (docs/API.md):
+ *   GET /v1/status                 height, tip, counters, health
+ *   GET /v1/account/ADDR           balance, sequence, head of an account
+ *   GET /v1/tx/HASH                committed? at which height and index
+ *   GET /v1/blackhole/HEIGHT       header and transfer ids of a black hole
+ *   GET /v1/raw/blackhole/HEIGHT   the encoded black hole (binary, for sync)
+ *   GET /v1/raw/cert/HEIGHT        its certificate (binary, for sync)
+ * Errors are JSON {"error": "..."} with an HTTP status; never a crash.
+ * Threads: config and lifecycle on the main thread; API handlers on the HTTP
+ * server's thread (they use only the commit stage's thread-safe readers). */
+#ifndef GALAXYD_CHAIN_H
+#define GALAXYD_CHAIN_H
+
+#include "apps/galaxyd/cfg.h"
+#include "apps/galaxyd/http.h"
+#include "validator/gx_commit.h"
+
+typedef struct {
+  /* [chain] keys */
+  char genesis[GX_CFG_STR], node_key[GX_CFG_STR], data_dir[GX_CFG_STR];
+  char sync_peers[1024];
+  char durability[16];
+  unsigned batch_max, tick_ms, idle_epoch_ms;
+  int core;
+  char byzantine[64];
+  int enabled; /* a [chain] section with a genesis was given */
+  /* resolved */
+  gx_genesis_t genesis_v;
+  gx_ledger_alloc_t *balances;
+  gx_genesis_node_key_t key;
+  gx_commit_cfg_t commit_cfg;
+  char sync_store[GX_COMMIT_MAX_SYNC_PEERS][200];
+  gx_commit_t *commit;
+  gx_ingest_t *ingest;
+} gx_galaxy_t;
+
+void gx_galaxy_defaults(gx_galaxy_t *ch);
+/* The [chain] section handler for gx_node_cfg_section(). */
+int gx_galaxy_cfg_key(void *ctx, const char *key, const char *value, char *err, size_t errlen);
+/* Loads genesis and node key, checks them; problems go to cfg. */
+void gx_galaxy_check(gx_galaxy_t *ch, gx_node_cfg_t *cfg);
+void gx_galaxy_print(const gx_galaxy_t *ch, FILE *out);
+/* Creates the commit stage over ingest's mempool and registers metrics. */
+int gx_galaxy_open(gx_galaxy_t *ch, gx_ingest_t *ingest, gx_metrics_t *m, char *err, size_t errlen);
+/* Adds the /v1 routes (works without a chain: status says so). */
+int gx_galaxy_routes(gx_galaxy_t *ch, gx_http_t *http);
+int gx_galaxy_start(gx_galaxy_t *ch, char *err, size_t errlen);
+void gx_galaxy_stop(gx_galaxy_t *ch);
+void gx_galaxy_close(gx_galaxy_t *ch);
+
+#endif
