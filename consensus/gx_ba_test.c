@@ -1,0 +1,218 @@
+/* gx_ba: the CONF round gates the coin and carries the AUX-phase set; TERM;
+ * validity and agreement of 4 real instances under random delivery with split
+ * inputs (threshold-coin rounds included). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "consensus/gx_ba.h"
+
+#define BN 4
+#define BQ 20000
+
+typedef struct { uint8_t src, dst, len; uint8_t b[128]; } bmsg_t;
+
+static gx_coin_pub_t pub;
+static gx_coin_secret_t sec[BN];
+static bmsg_t *q;
+static size_t qn;
+static unsigned cur;
+static uint64_t combines;
+
+static void b_send(void *ctx, int dest, const uint8_t *msg, size_t len) {
+  (void)ctx;
+  for (unsigned d = 0; d < BN; d++) {
+    if (d == cur || (dest != GX_CMSG_ALL && (unsigned)dest != d)) continue;
+    assert_true(qn < BQ && len <= sizeof q[0].b);
+    q[qn].src = (uint8_t)cur;
+    q[qn].dst = (uint8_t)d;
+    q[qn].len = (uint8_t)len;
+    memcpy(q[qn].b, msg, len);
+    qn++;
+  }
+}
+
+static gx_cmsg_sink_t sink = {NULL, b_send};
+
+static gx_ba_ctx_t ctx_of(unsigned self, int skip_conf) {
+  gx_ba_ctx_t c = {.n = BN, .f = 1, .self = self, .max_rounds = 60, .epoch = 7, .pub = &pub,
+                   .sec = &sec[self], .sink = &sink, .coin_combines = &combines,
+                   .unsafe_skip_conf = skip_conf};
+  return c;
+}
+
+static int setup(void **st) {
+  (void)st;
+  if (sodium_init() < 0) return -1;
+  uint8_t seed[32] = {4};
+  q = calloc(BQ, sizeof *q);
+  return q && gx_coin_deal(&pub, sec, BN, 1, seed) == GX_COIN_OK ? 0 : -1;
+}
+static int teardown(void **st) {
+  (void)st;
+  free(q);
+  return 0;
+}
+
+static gx_ba_res_t feed(gx_ba_t *ba, const gx_ba_ctx_t *c, unsigned from, uint8_t type, uint16_t r,
+                        uint8_t v) {
+  uint8_t buf[GX_CMSG_MAX];
+  gx_cmsg_t m;
+  size_t n = gx_cmsg_encode_vote(buf, type, 7, 0, r, v);
+  assert_int_equal(gx_cmsg_decode(&m, buf, n), GX_CMSG_OK);
+  return gx_ba_on_msg(ba, c, from, &m);
+}
+
+/* Did node 0 send a message of this type (and round, value) so far? */
+static int sent(uint8_t type, int round, int value) {
+  for (size_t k = 0; k < qn; k++) {
+    gx_cmsg_t m;
+    if (q[k].src != 0 || gx_cmsg_decode(&m, q[k].b, q[k].len) != GX_CMSG_OK || m.type != type) continue;
+    if (round >= 0 && m.u.vote.round != round) continue;
+    if (value >= 0 && m.u.vote.value != value) continue;
+    return 1;
+  }
+  return 0;
+}
+
+static void run_aux_phase(int skip_conf, gx_ba_t *ba, uint8_t *mem, const gx_ba_ctx_t *c) {
+  (void)skip_conf;
+  qn = 0;
+  cur = 0;
+  gx_ba_bind(ba, mem);
+  gx_ba_reset(ba, c, 0);
+  gx_ba_input(ba, c, 0);
+  assert_true(sent(GX_CMSG_BA_BVAL, 0, 0));
+  feed(ba, c, 1, GX_CMSG_BA_BVAL, 0, 0);
+  feed(ba, c, 2, GX_CMSG_BA_BVAL, 0, 0);                /* 0 in bin_values: AUX(0) */
+  assert_true(sent(GX_CMSG_BA_AUX, 0, 0));
+  feed(ba, c, 1, GX_CMSG_BA_BVAL, 0, 1);
+  feed(ba, c, 2, GX_CMSG_BA_BVAL, 0, 1);                /* relay BVAL(1) */
+  assert_true(sent(GX_CMSG_BA_BVAL, 0, 1));
+  feed(ba, c, 3, GX_CMSG_BA_BVAL, 0, 1);                /* 1 in bin_values too */
+  feed(ba, c, 1, GX_CMSG_BA_AUX, 0, 0);
+  assert_false(sent(GX_CMSG_BA_CONF, -1, -1));         /* 2 AUX < N-f */
+  feed(ba, c, 2, GX_CMSG_BA_AUX, 0, 0);                 /* N-f AUX, all 0 */
+}
+
+static void test_conf_gates_the_coin(void **st) {
+  (void)st;
+  static uint8_t mem[1 << 16];
+  gx_ba_t ba;
+  gx_ba_ctx_t c = ctx_of(0, 0);
+  assert_true(gx_ba_footprint(1, 60) <= sizeof mem);
+  run_aux_phase(0, &ba, mem, &c);
+  /* CONF carries the AUX-phase set {0}, though bin_values is {0,1} (issue #57) */
+  assert_true(sent(GX_CMSG_BA_CONF, 0, 1));
+  assert_false(sent(GX_CMSG_BA_CONF, 0, 3));
+  /* no coin and no next round before N-f CONF */
+  assert_false(sent(GX_CMSG_BA_BVAL, 1, -1));
+  feed(&ba, &c, 1, GX_CMSG_BA_CONF, 0, 3);
+  assert_false(sent(GX_CMSG_BA_BVAL, 1, -1));
+  assert_int_equal(ba.round, 0);
+  feed(&ba, &c, 3, GX_CMSG_BA_CONF, 0, 1);              /* N-f CONF inside bin_values */
+  /* round 0's coin is the fixed 1; vals {0} != coin: est 0, round 1 */
+  assert_int_equal(ba.round, 1);
+  assert_int_equal(ba.est, 0);
+  assert_int_equal(ba.decided, -1);
+  assert_true(sent(GX_CMSG_BA_BVAL, 1, 0));
+
+  /* the un-fixed BA (test-only switch) goes to the coin straight after AUX */
+  gx_ba_ctx_t u = ctx_of(0, 1);
+  run_aux_phase(1, &ba, mem, &u);
+  assert_false(sent(GX_CMSG_BA_CONF, -1, -1));
+  assert_int_equal(ba.round, 1);
+  assert_true(sent(GX_CMSG_BA_BVAL, 1, 0));
+}
+
+static void test_decide_and_term(void **st) {
+  (void)st;
+  static uint8_t mem[1 << 16];
+  gx_ba_t ba;
+  gx_ba_ctx_t c = ctx_of(0, 0);
+  qn = 0;
+  cur = 0;
+  gx_ba_bind(&ba, mem);
+  gx_ba_reset(&ba, &c, 0);
+  gx_ba_input(&ba, &c, 1);
+  for (unsigned j = 1; j <= 2; j++) feed(&ba, &c, j, GX_CMSG_BA_BVAL, 0, 1);
+  for (unsigned j = 1; j <= 2; j++) feed(&ba, &c, j, GX_CMSG_BA_AUX, 0, 1);
+  assert_true(sent(GX_CMSG_BA_CONF, 0, 2));
+  feed(&ba, &c, 1, GX_CMSG_BA_CONF, 0, 2);
+  assert_int_equal(feed(&ba, &c, 2, GX_CMSG_BA_CONF, 0, 2), GX_BA_DECIDED);
+  assert_int_equal(ba.decided, 1);                       /* vals {1} == fixed coin 1 */
+  assert_true(sent(GX_CMSG_BA_TERM, 0, 1));
+  assert_int_equal(feed(&ba, &c, 3, GX_CMSG_BA_BVAL, 0, 0), GX_BA_DROP_DONE);
+  /* f+1 TERM decide a fresh instance with no input */
+  gx_ba_reset(&ba, &c, 0);
+  qn = 0;
+  assert_int_equal(feed(&ba, &c, 1, GX_CMSG_BA_TERM, 0, 0), GX_BA_OK);
+  assert_int_equal(feed(&ba, &c, 1, GX_CMSG_BA_TERM, 0, 1), GX_BA_DROP_DUP);
+  assert_int_equal(feed(&ba, &c, 2, GX_CMSG_BA_TERM, 0, 0), GX_BA_DECIDED);
+  assert_int_equal(ba.decided, 0);
+  assert_true(sent(GX_CMSG_BA_TERM, 0, 0));
+  assert_int_equal(feed(&ba, &c, 1, GX_CMSG_BA_BVAL, 60, 0), GX_BA_DROP_DONE);
+}
+
+/* Four honest instances, random delivery, inputs from the seed. */
+static void run_four(uint64_t seed, int *decided_out, unsigned *max_round) {
+  static uint8_t mem[BN][1 << 16];
+  gx_ba_t ba[BN];
+  gx_ba_ctx_t c[BN];
+  uint64_t rng = seed * 0x9e3779b97f4a7c15ull + 1;
+  qn = 0;
+  for (unsigned i = 0; i < BN; i++) {
+    c[i] = ctx_of(i, 0);
+    gx_ba_bind(&ba[i], mem[i]);
+    gx_ba_reset(&ba[i], &c[i], 0);
+  }
+  for (unsigned i = 0; i < BN; i++) {
+    cur = i;
+    gx_ba_input(&ba[i], &c[i], (int)((seed >> i) & 1));
+  }
+  while (qn) {
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    size_t at = (rng >> 33) % qn;
+    bmsg_t m = q[at];
+    q[at] = q[--qn];
+    gx_cmsg_t dm;
+    assert_int_equal(gx_cmsg_decode(&dm, m.b, m.len), GX_CMSG_OK);
+    cur = m.dst;
+    gx_ba_on_msg(&ba[m.dst], &c[m.dst], m.src, &dm);
+  }
+  for (unsigned i = 0; i < BN; i++) {
+    assert_true(ba[i].decided >= 0);
+    assert_int_equal(ba[i].decided, ba[0].decided);
+    if (ba[i].round > *max_round) *max_round = ba[i].round;
+  }
+  *decided_out = ba[0].decided;
+}
+
+static void test_agreement_validity_random(void **st) {
+  (void)st;
+  unsigned max_round = 0;
+  combines = 0;
+  for (uint64_t seed = 0; seed < 300; seed++) {
+    int d;
+    run_four(seed, &d, &max_round);
+    unsigned ones = (unsigned)__builtin_popcountll(seed & 0xF);
+    if (ones == 0) assert_int_equal(d, 0); /* validity: unanimous input wins */
+    if (ones == 4) assert_int_equal(d, 1);
+  }
+  assert_true(max_round >= 2); /* some runs reached a threshold-coin round */
+  assert_true(combines > 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_conf_gates_the_coin),
+    cmocka_unit_test(test_decide_and_term),
+    cmocka_unit_test(test_agreement_validity_random),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
