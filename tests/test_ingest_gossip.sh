@@ -4,7 +4,7 @@
 # lists A over IPv4. Transfers sent to A
 # reach B's mempool by gossip; A forwards each newly verified transfer once;
 # B verifies each once and forwards back to A, whose dedup drops the echoes
-# (so A still verified every transfer exactly once).
+# (so A still verified every transfer exactly once). B runs two RX queues.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/test_ingest_lib.sh"
@@ -20,8 +20,8 @@ else
 fi
 echo "# A 127.0.0.1:$ua -> B $b_addr"
 
-check "node B starts (listen $b_listen, peer A)" gd_start b "$b_listen" "$hb" \
-  --set gossip.peers="127.0.0.1:$ua" --set cores.verify=0
+check "node B starts (listen $b_listen, peer A, two RX queues)" gd_start b "$b_listen" "$hb" \
+  --set gossip.peers="127.0.0.1:$ua" --set cores.verify=0 --set cores.rx=0,1
 pid_b=$gd_pid; pids+=("$pid_b")
 check "node A starts (listen $a_listen, peer B $b_addr)" gd_start a "$a_listen" "$ha" --set gossip.peers="$b_addr"
 pid_a=$gd_pid; pids+=("$pid_a")
@@ -53,6 +53,9 @@ check "B's echoes back to A were dropped by A's dedup" \
 check "no send drops on either node" \
   [ "$(metric_sum "$ha" gx_gossip_send_drops_total)" -eq 0 -a "$(metric_sum "$hb" gx_sock_tx_drops_total)" -eq 0 ]
 
+check "B runs two SO_REUSEPORT RX queues" \
+  grep -q '^gx_sock_rx_errors_total{queue="1"} ' <(curl -sf "http://127.0.0.1:$hb/metrics")
+check "B's RX threads pinned to cores 0 and 1" pinned "$pid_b" gx-rx1 1
 gd_stop "$pid_a"; rc_a=$gd_rc
 gd_stop "$pid_b"; rc_b=$gd_rc
 check "both nodes stop on SIGTERM with exit 0 (A=$rc_a B=$rc_b)" [ "$rc_a" -eq 0 -a "$rc_b" -eq 0 ]
