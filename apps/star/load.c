@@ -1,5 +1,6 @@
 #include "apps/star/load.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -11,16 +12,80 @@
 
 #include "apps/gx_cli.h"
 #include "apps/star/net.h"
+#include "core/gx_chain.h"
 #include "core/gx_key.h"
 #include "core/gx_proto.h"
 #include "core/gx_util.h"
+
+/* Where each account's chain starts (its committed state, or fresh). */
+typedef struct {
+  gx_chain_head_t from, to;
+} star_pair_start_t;
 
 typedef struct {
   const star_load_cfg_t *cfg;
   uint8_t *xfers;      /* total * GX_XFER_SZ */
   uint64_t total;
   uint64_t pair_lo, pair_hi;
+  const star_pair_start_t *start; /* NULL: every chain starts at seq 1 */
 } star_signer_t;
+
+typedef struct {
+  char buf[1024];
+  size_t len;
+} star_http_body_t;
+
+static size_t star_http_write(char *p, size_t size, size_t n, void *ud) {
+  star_http_body_t *b = ud;
+  size_t k = size * n;
+  if (b->len + k >= sizeof b->buf) return 0;
+  memcpy(b->buf + b->len, p, k);
+  b->len += k;
+  b->buf[b->len] = 0;
+  return k;
+}
+
+/* GET /v1/account/ADDR: 0 with the head filled (unknown account: fresh), -1 on error. */
+static int star_fetch_head(CURL *curl, const char *api, const gx_pubkey_t *pk, gx_chain_head_t *h) {
+  char addr[GX_ADDR_LEN + 1], url[512];
+  gx_addr_encode(addr, pk);
+  snprintf(url, sizeof url, "%s/v1/account/%s", api, addr);
+  star_http_body_t b = {.len = 0};
+  curl_easy_setopt(curl, CURLOPT_URL, url);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+  if (curl_easy_perform(curl) != CURLE_OK) return -1;
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  memset(h, 0, sizeof *h);
+  if (status == 404) return 0;
+  const char *seq = strstr(b.buf, "\"seq\":"), *head = strstr(b.buf, "\"head\":\"");
+  if (status != 200 || !seq || !head) return -1;
+  h->seq = strtoull(seq + 6, NULL, 10);
+  char hex[65];
+  memcpy(hex, head + 8, 64);
+  hex[64] = 0;
+  return gx_hex_decode(h->head.b, 32, hex);
+}
+
+static int star_fetch_starts(const star_load_cfg_t *c, star_pair_start_t *starts) {
+  CURL *curl = curl_easy_init();
+  if (!curl) return -1;
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, star_http_write);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 3000L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  int rc = 0;
+  for (uint64_t p = 0; p < c->pairs && rc == 0; p++) {
+    gx_keypair_t a, b;
+    gx_key_derive(&a, "star-load", c->seed, 2 * p);
+    gx_key_derive(&b, "star-load", c->seed, 2 * p + 1);
+    rc = star_fetch_head(curl, c->api, &a.pk, &starts[p].from);
+    if (!rc) rc = star_fetch_head(curl, c->api, &b.pk, &starts[p].to);
+    gx_key_wipe(&a);
+    gx_key_wipe(&b);
+  }
+  curl_easy_cleanup(curl);
+  return rc;
+}
 
 /* Transfer j belongs to pair j % pairs, as that pair's (j / pairs + 1)-th. */
 static void *star_sign_pairs(void *arg) {
@@ -30,24 +95,30 @@ static void *star_sign_pairs(void *arg) {
     gx_keypair_t from, to;
     gx_key_derive(&from, "star-load", c->seed, 2 * p);
     gx_key_derive(&to, "star-load", c->seed, 2 * p + 1);
-    gx_hash_t prev;
-    memset(&prev, 0, sizeof prev);
-    uint64_t seq = 1;
-    for (uint64_t j = p; j < s->total; j += c->pairs, seq++) {
+    gx_chain_head_t from_head = {0}, to_head = {0};
+    if (s->start) {
+      from_head = s->start[p].from;
+      to_head = s->start[p].to;
+    }
+    for (uint64_t j = p; j < s->total; j += c->pairs) {
       gx_xfer_t x;
       memset(&x, 0, sizeof x);
       x.initiator = from.pk;
       x.counterparty = to.pk;
       x.amount = 1;
       x.nonce = j;
-      x.init_link.seq = seq;
-      x.init_link.prev = prev;
-      x.cp_link = x.init_link; /* both chains move together in a pair */
+      x.init_link.seq = from_head.seq + 1;
+      x.init_link.prev = from_head.head;
+      x.cp_link.seq = to_head.seq + 1;
+      x.cp_link.prev = to_head.head;
       gx_xfer_sign_init(&x, from.sk);
       gx_xfer_sign_cp(&x, to.sk);
       uint8_t *enc = s->xfers + j * GX_XFER_SZ;
       gx_xfer_encode(&x, enc);
-      gx_xfer_id(&prev, enc);
+      gx_hash_t id;
+      gx_xfer_id(&id, enc);
+      gx_chain_advance(&from_head, &x.init_link, &id);
+      gx_chain_advance(&to_head, &x.cp_link, &id);
     }
     gx_key_wipe(&from);
     gx_key_wipe(&to);
@@ -77,6 +148,16 @@ int star_load_run(const star_load_cfg_t *c) {
     star_net_close(&net);
     return gx_cli_fail(GX_EXIT_FAIL, "out of memory for %llu transfers", (unsigned long long)total);
   }
+  star_pair_start_t *starts = NULL;
+  if (c->api) {
+    starts = calloc(c->pairs, sizeof *starts);
+    if (!starts || star_fetch_starts(c, starts) != 0) {
+      free(starts);
+      free(xfers);
+      star_net_close(&net);
+      return gx_cli_fail(GX_EXIT_FAIL, "--api %s: cannot read the accounts' chain state", c->api);
+    }
+  }
   /* Pre-sign on all CPUs, pairs split between threads. */
   uint64_t nthreads = c->threads ? c->threads : (uint64_t)sysconf(_SC_NPROCESSORS_ONLN);
   if (nthreads > c->pairs) nthreads = c->pairs;
@@ -85,10 +166,11 @@ int star_load_run(const star_load_cfg_t *c) {
   star_signer_t signers[256];
   double t0 = star_now();
   for (uint64_t t = 0; t < nthreads; t++) {
-    signers[t] = (star_signer_t){c, xfers, total, c->pairs * t / nthreads, c->pairs * (t + 1) / nthreads};
+    signers[t] = (star_signer_t){c, xfers, total, c->pairs * t / nthreads, c->pairs * (t + 1) / nthreads, starts};
     pthread_create(&tids[t], NULL, star_sign_pairs, &signers[t]);
   }
   for (uint64_t t = 0; t < nthreads; t++) pthread_join(tids[t], NULL);
+  free(starts);
   fprintf(stderr, "star load: signed %llu transfers for %llu pairs in %.1fs, sending at %llu/s\n",
           (unsigned long long)total, (unsigned long long)c->pairs, star_now() - t0,
           (unsigned long long)c->rate);

@@ -1,6 +1,10 @@
 /* star load: pre-signs transfers between account pairs and sends them to a
  * galaxy in GX_MSG_TX_BATCH datagrams at a target rate.
  *
+ * With --api, each account's chain continues from its committed state, so
+ * a second run against the same network (same seed) makes new valid
+ * transfers instead of replays.
+ *
  * Accounts are derived with gx_key_derive("star-load", seed, i): pair p is
  * (account 2p pays account 2p+1), amount 1, both chains advancing by one per
  * transfer, so every transfer is valid against a genesis that funds the
@@ -25,6 +29,8 @@ typedef struct {
   uint64_t duplicate_every; /* send every K-th datagram twice (0: never) */
   uint64_t threads;         /* signing threads (0: one per CPU) */
   const char *dump_path;    /* write each datagram as a hex line here */
+  const char *api;          /* "http://host:port": continue each account's chain
+                             * from its committed state (GET /v1/account/ADDR) */
 } star_load_cfg_t;
 
 int star_load_run(const star_load_cfg_t *cfg);

@@ -31,11 +31,12 @@ static const char star_usage[] =
     "  show    FILE                              decode a half or full transfer and print its fields\n"
     "  load    --galaxy HOST:PORT --accounts N --rate R --duration S [--seed N]\n"
     "          [--corrupt-every K] [--duplicate-every K] [--dump FILE] [--threads T]\n"
+    "          [--api http://HOST:PORT]   continue the accounts' chains from a galaxy's API\n"
     "                                            pre-sign transfers between N account pairs and send them\n"
     "DIR defaults to $STAR_DIR, else ~/.star. Exit codes: 0 ok, 1 failure, 2 bad input.\n";
 
 enum { OPT_DIR = 256, OPT_TO, OPT_AMOUNT, OPT_NONCE, OPT_OUT, OPT_GALAXY, OPT_ACCOUNTS, OPT_RATE,
-       OPT_DURATION, OPT_SEED, OPT_CORRUPT, OPT_DUP, OPT_DUMP, OPT_THREADS, OPT_HELP };
+       OPT_DURATION, OPT_SEED, OPT_CORRUPT, OPT_DUP, OPT_DUMP, OPT_THREADS, OPT_API, OPT_HELP };
 
 static const struct option star_opts[] = {
   {"dir", required_argument, 0, OPT_DIR},         {"to", required_argument, 0, OPT_TO},
@@ -46,12 +47,13 @@ static const struct option star_opts[] = {
   {"corrupt-every", required_argument, 0, OPT_CORRUPT},
   {"duplicate-every", required_argument, 0, OPT_DUP},
   {"dump", required_argument, 0, OPT_DUMP},       {"threads", required_argument, 0, OPT_THREADS},
+  {"api", required_argument, 0, OPT_API},
   {"help", no_argument, 0, OPT_HELP},             {0, 0, 0, 0},
 };
 
 typedef struct {
   const char *dir, *to, *amount, *nonce, *out, *galaxy, *accounts, *rate, *duration, *seed,
-      *corrupt, *dup, *dump, *threads;
+      *corrupt, *dup, *dump, *threads, *api;
   const char *file; /* positional */
   int npos;
 } star_args_t;
@@ -77,6 +79,7 @@ static int star_parse(int argc, char **argv, star_args_t *a) {
       case OPT_DUP: a->dup = optarg; break;
       case OPT_DUMP: a->dump = optarg; break;
       case OPT_THREADS: a->threads = optarg; break;
+      case OPT_API: a->api = optarg; break;
       case OPT_HELP: fputs(star_usage, stdout); exit(0);
       case ':': return gx_cli_fail(GX_EXIT_USAGE, "option %s needs a value", argv[optind - 1]);
       default: return gx_cli_fail(GX_EXIT_USAGE, "unknown option '%s' (see star --help)", argv[optind - 1]);
@@ -339,6 +342,9 @@ static int star_load_cmd(star_args_t *a) {
   c.threads = 0;
   if (a->threads && (rc = star_u64("threads", a->threads, 1, 256, &c.threads))) return rc;
   c.dump_path = a->dump;
+  if (a->api && strncmp(a->api, "http://", 7) != 0)
+    return gx_cli_fail(GX_EXIT_USAGE, "--api '%s': expected http://HOST:PORT", a->api);
+  c.api = a->api;
   return star_load_run(&c);
 }
 

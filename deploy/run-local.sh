@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# make run: a local Galaxy network on loopback, under load, with live progress.
+#
+#   deploy/run-local.sh [--nodes N] [--rate R] [--accounts K] [--duration S]
+#                       [--dir DIR] [--base-port P] [--fresh]
+#
+# N galaxyd validators in socket mode (default 4) share one genesis that funds
+# the load accounts; `star load` drives transfers into node 0 (gossip spreads
+# them), continuing every account's chain from the committed state, so running
+# it again resumes from the stored chain. Every second one line: height,
+# committed transfers/s, p50/p99 epoch commit latency, mempool depth and each
+# node's health. Ctrl-C (or the end of --duration) stops everything cleanly.
+# Data, configs and logs live under DIR (default ./run/local).
+# Ports: ingest P+i, consensus P+100+i, HTTP (metrics + API) P+200+i; P=7600.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${GX_BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+BIN="$BUILD/bin"
+NODES=4 RATE=2000 ACCOUNTS=200 DURATION=60 DIR="$ROOT/run/local" BASE=7600 FRESH=0
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --nodes) NODES=$2; shift 2 ;;
+    --rate) RATE=$2; shift 2 ;;
+    --accounts) ACCOUNTS=$2; shift 2 ;;
+    --duration) DURATION=$2; shift 2 ;;
+    --dir) DIR=$2; shift 2 ;;
+    --base-port) BASE=$2; shift 2 ;;
+    --fresh) FRESH=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "run-local: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+for v in NODES RATE ACCOUNTS DURATION BASE; do
+  [[ ${!v} =~ ^[0-9]+$ ]] || { echo "run-local: --${v,,} must be a whole number" >&2; exit 2; }
+done
+[ "$NODES" -ge 4 ] || { echo "run-local: --nodes must be at least 4 (N >= 3f+1 with f >= 1)" >&2; exit 2; }
+[ "$FRESH" = 1 ] && rm -rf "$DIR"
+mkdir -p "$DIR"
+G="$DIR/genesis"
+if [ ! -f "$G/genesis.ini" ]; then
+  "$BIN/galaxyctl" genesis --validators "$NODES" --out "$G" --base-port $((BASE + 100)) \
+    --host 127.0.0.1 --fund-load-seed 1 --fund-load-accounts "$ACCOUNTS" \
+    --fund-amount 1000000000000 >"$DIR/genesis.log" 2>&1 ||
+    { cat "$DIR/genesis.log" >&2; exit 1; }
+fi
+NODES=$(grep -c '^\[validator ' "$G/genesis.ini")
+PIDS=()
+cleanup() {
+  trap - INT TERM EXIT
+  [ -n "${LOAD_PID:-}" ] && kill "$LOAD_PID" 2>/dev/null
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  echo "run-local: stopped; data kept in $DIR (run again to resume, --fresh to start over)"
+}
+trap cleanup INT TERM EXIT
+for ((i = 0; i < NODES; i++)); do
+  d="$DIR/node-$i"; mkdir -p "$d"
+  peers=""; sync=""
+  for ((j = 0; j < NODES; j++)); do
+    [ $j = $i ] && continue
+    peers="$peers${peers:+,}127.0.0.1:$((BASE + j))"
+    sync="$sync${sync:+,}http://127.0.0.1:$((BASE + 200 + j))"
+  done
+  cat >"$d/galaxyd.ini" <<INI
+; written by deploy/run-local.sh for validator $i of a local network
+[node]
+listen = 127.0.0.1:$((BASE + i))
+[cores]
+rx = 0
+verify = $(( $(nproc) > 1 ? 1 : 0 ))
+[ingest]
+items = 65536
+verify_ring = 65536
+dedup_entries = 1048576
+[mempool]
+capacity = 200000
+max_accounts = 65536
+[gossip]
+peers = $peers
+[metrics]
+listen = 127.0.0.1:$((BASE + 200 + i))
+[chain]
+genesis = $G/genesis.ini
+node_key = $G/node-$i.key
+data_dir = $d/data
+sync_peers = $sync
+INI
+  "$BIN/galaxyd" -c "$d/galaxyd.ini" >>"$d/galaxyd.log" 2>&1 &
+  PIDS+=($!)
+done
+echo "run-local: $NODES validators on 127.0.0.1, data in $DIR"
+for ((i = 0; i < NODES; i++)); do
+  echo "  node $i: transfers udp 127.0.0.1:$((BASE + i))  metrics http://127.0.0.1:$((BASE + 200 + i))/metrics  api http://127.0.0.1:$((BASE + 200 + i))/v1/status"
+done
+API0="http://127.0.0.1:$((BASE + 200))"
+for _ in $(seq 50); do curl -sf "$API0/v1/status" >/dev/null && break; sleep 0.2; done
+"$BIN/star" load --galaxy "127.0.0.1:$BASE" --accounts "$ACCOUNTS" --rate "$RATE" \
+  --duration "$DURATION" --api "$API0" >"$DIR/load.out" 2>"$DIR/load.log" &
+LOAD_PID=$!
+python3 "$ROOT/deploy/monitor.py" --base "$((BASE + 200))" --nodes "$NODES" --duration "$DURATION" \
+  --load-pid "$LOAD_PID"
+wait "$LOAD_PID" 2>/dev/null
+echo "run-local: load: $(cat "$DIR/load.out" 2>/dev/null)"
