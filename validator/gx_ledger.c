@@ -3,7 +3,6 @@
 #include "validator/gx_ledger.h"
 
 #include <sodium.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/gx_util.h"
@@ -22,6 +21,12 @@ typedef struct {
   uint32_t is_new;
   uint32_t ov_slot;     /* where the overlay table points at it */
 } gx_ledger_touch_t;
+
+/* A sort element: 8-byte big-endian key prefix and the index it sorts. */
+typedef struct {
+  uint64_t k;
+  uint32_t idx, pad;
+} gx_ledger_sk_t;
 
 /* One agreed transfer being validated. */
 typedef struct {
@@ -54,6 +59,7 @@ struct gx_ledger {
   uint64_t eqm_mask;
   gx_ledger_cand_t *cand;
   uint32_t *order;
+  gx_ledger_sk_t *sk;        /* sort scratch (2 * max_txs) */
   uint32_t *acc;             /* accepted candidate indices, block order */
   uint32_t acc_n;
   gx_hash_t *tx_ids;
@@ -121,7 +127,7 @@ static uint64_t gx_pow2_at_least(uint64_t v) {
 static size_t gx_align_up(size_t v) { return (v + GX_LEDGER_ALIGN - 1) & ~(size_t)(GX_LEDGER_ALIGN - 1); }
 
 typedef struct {
-  size_t table, touch, ov, eqm, cand, order, acc, tx_ids, scratch, updates, eq, rej, bh, total;
+  size_t table, touch, ov, eqm, cand, order, sk, acc, tx_ids, scratch, updates, eq, rej, bh, total;
   uint64_t table_slots, ov_slots, eqm_slots;
   size_t bh_cap;
 } gx_ledger_layout_t;
@@ -145,6 +151,7 @@ static int gx_ledger_layout(const gx_ledger_cfg_t *cfg, gx_ledger_layout_t *lay)
   GX_LAY(eqm, lay->eqm_slots * sizeof(uint32_t));
   GX_LAY(cand, m * sizeof(gx_ledger_cand_t));
   GX_LAY(order, m * sizeof(uint32_t));
+  GX_LAY(sk, 2 * m * sizeof(gx_ledger_sk_t));
   GX_LAY(acc, m * sizeof(uint32_t));
   GX_LAY(tx_ids, m * sizeof(gx_hash_t));
   GX_LAY(scratch, 2 * (m + 1) * sizeof(gx_hash_t));
@@ -183,6 +190,7 @@ gx_ledger_t *gx_ledger_new(void *mem, const gx_ledger_cfg_t *cfg) {
   memset(l->eqm, 0, lay.eqm_slots * sizeof(uint32_t));
   l->cand = (gx_ledger_cand_t *)(base + lay.cand);
   l->order = (uint32_t *)(base + lay.order);
+  l->sk = (gx_ledger_sk_t *)(base + lay.sk);
   l->acc = (uint32_t *)(base + lay.acc);
   l->tx_ids = (gx_hash_t *)(base + lay.tx_ids);
   l->scratch = (gx_hash_t *)(base + lay.scratch);
@@ -523,17 +531,65 @@ static void gx_ledger_reject(gx_ledger_t *l, uint32_t ci, gx_ledger_reject_t r) 
   b->rejection_count++;
 }
 
-static int gx_ledger_cmp_update(const void *a, const void *b) {
-  return memcmp(((const gx_store_account_update_t *)a)->key,
-                ((const gx_store_account_update_t *)b)->key, 32);
+/* In-place heapsort: no allocation (glibc's qsort may malloc), O(n log n)
+ * whatever the input. Elements are compact (8-byte key prefix, index) so most
+ * comparisons stay in cache; ties on the prefix fall back to the full
+ * comparator. The comparators are total orders, so every node gets the same
+ * result. */
+typedef int (*gx_ledger_cmp_t)(const gx_ledger_t *l, uint32_t a, uint32_t b);
+
+static inline int gx_ledger_sk_cmp(const gx_ledger_t *l, const gx_ledger_sk_t *a, const gx_ledger_sk_t *b,
+                                   gx_ledger_cmp_t cmp) {
+  if (a->k != b->k) return a->k < b->k ? -1 : 1;
+  return cmp(l, a->idx, b->idx);
+}
+
+static void gx_ledger_sift(const gx_ledger_t *l, gx_ledger_sk_t *a, uint32_t root, uint32_t n,
+                           gx_ledger_cmp_t cmp) {
+  gx_ledger_sk_t v = a[root];
+  for (;;) {
+    uint32_t child = 2 * root + 1;
+    if (child >= n) break;
+    if (child + 1 < n && gx_ledger_sk_cmp(l, &a[child], &a[child + 1], cmp) < 0) child++;
+    if (gx_ledger_sk_cmp(l, &v, &a[child], cmp) >= 0) break;
+    a[root] = a[child];
+    root = child;
+  }
+  a[root] = v;
+}
+
+static void gx_ledger_sort(const gx_ledger_t *l, gx_ledger_sk_t *a, uint32_t n, gx_ledger_cmp_t cmp) {
+  if (n < 2) return;
+  for (uint32_t i = n / 2; i-- > 0;) gx_ledger_sift(l, a, i, n, cmp);
+  for (uint32_t end = n - 1; end > 0; end--) {
+    gx_ledger_sk_t t = a[0];
+    a[0] = a[end];
+    a[end] = t;
+    gx_ledger_sift(l, a, 0, end, cmp);
+  }
+}
+
+static uint64_t gx_ledger_be64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v = v << 8 | p[i];
+  return v;
+}
+
+/* Touched accounts by key (after the prefix). */
+static int gx_ledger_cmp_touch(const gx_ledger_t *l, uint32_t a, uint32_t b) {
+  return memcmp(l->touch[a].u.key, l->touch[b].u.key, 32);
 }
 
 /* Writes the header, entry 0 and accepted transfers into l->bh and fills the
  * updates and roots of l->blk. */
 static gx_ledger_err_t gx_ledger_finish(gx_ledger_t *l, uint64_t epoch) {
   gx_ledger_block_t *b = &l->blk;
-  for (uint32_t i = 0; i < l->touch_n; i++) l->updates[i] = l->touch[i].u;
-  qsort(l->updates, l->touch_n, sizeof l->updates[0], gx_ledger_cmp_update);
+  for (uint32_t i = 0; i < l->touch_n; i++) {
+    l->sk[i].k = gx_ledger_be64(l->touch[i].u.key);
+    l->sk[i].idx = i;
+  }
+  gx_ledger_sort(l, l->sk, l->touch_n, gx_ledger_cmp_touch);
+  for (uint32_t i = 0; i < l->touch_n; i++) l->updates[i] = l->touch[l->sk[i].idx].u;
   b->updates = l->updates;
   b->update_count = l->touch_n;
   gx_bh_header_t *h = &b->header;
@@ -560,10 +616,9 @@ static gx_ledger_err_t gx_ledger_finish(gx_ledger_t *l, uint64_t epoch) {
   return GX_LEDGER_OK;
 }
 
-/* qsort_r comparator: (initiator key, initiator seq, tx id). */
-static int gx_ledger_cmp_cand(const void *a, const void *b, void *ctx) {
-  const gx_ledger_cand_t *cand = ctx;
-  const gx_ledger_cand_t *x = &cand[*(const uint32_t *)a], *y = &cand[*(const uint32_t *)b];
+/* Canonical order: (initiator key, initiator seq, tx id). */
+static int gx_ledger_cmp_cand(const gx_ledger_t *l, uint32_t a, uint32_t b) {
+  const gx_ledger_cand_t *x = &l->cand[a], *y = &l->cand[b];
   int r = memcmp(x->x.initiator.b, y->x.initiator.b, 32);
   if (r) return r;
   if (x->x.init_link.seq != y->x.init_link.seq) return x->x.init_link.seq < y->x.init_link.seq ? -1 : 1;
@@ -608,8 +663,12 @@ gx_ledger_err_t gx_ledger_apply_epoch(gx_ledger_t *l, uint64_t epoch,
   }
 
   /* 2. canonical order and dedup */
-  for (uint32_t i = 0; i < nc; i++) l->order[i] = i;
-  qsort_r(l->order, nc, sizeof(uint32_t), gx_ledger_cmp_cand, l->cand);
+  for (uint32_t i = 0; i < nc; i++) {
+    l->sk[i].k = gx_ledger_be64(l->cand[i].x.initiator.b);
+    l->sk[i].idx = i;
+  }
+  gx_ledger_sort(l, l->sk, nc, gx_ledger_cmp_cand);
+  for (uint32_t i = 0; i < nc; i++) l->order[i] = l->sk[i].idx;
   uint32_t m = 0;
   for (uint32_t i = 0; i < nc; i++) {
     if (m && gx_hash_eq(&l->cand[l->order[m - 1]].id, &l->cand[l->order[i]].id)) {
