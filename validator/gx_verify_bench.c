@@ -6,7 +6,9 @@
  *                     N pinned verify workers, mempool) fed K unique pre-signed
  *                     transfers from an in-memory gx_dp queue; items = verified
  *                     transfers per second of wall time from start to the
- *                     last verification. Runs with N > online CPUs are skipped. */
+ *                     last verification. Runs with N > online CPUs are skipped.
+ *                     Workers are pinned to cores 0..N-1 like galaxyd's
+ *                     [cores] verify; GX_BENCH_NOPIN=1 leaves them unpinned. */
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -143,7 +145,9 @@ static void bm_verify_workers(gx_bench_t *b) {
     snprintf(name, sizeof name, "vb%d", run++);
     c.name = name;
     c.n_verify = workers;
-    for (int i = 0; i < workers; i++) c.verify_cores[i] = (int)(i % ncpu);
+    /* pinned like galaxyd (worker i on core i); GX_BENCH_NOPIN=1 leaves them to
+     * the scheduler (useful on a shared, busy host) */
+    for (int i = 0; i < workers; i++) c.verify_cores[i] = getenv("GX_BENCH_NOPIN") ? -1 : (int)(i % ncpu);
     c.verify_ring = 32768; /* holds all K: RX never drops, workers never starve */
     c.link_ring = 32768;
     c.items = 32768;
