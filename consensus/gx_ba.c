@@ -133,15 +133,28 @@ static gx_ba_res_t gx_ba_progress(gx_ba_t *ba, const gx_ba_ctx_t *ctx) {
       if (!ctx->unsafe_skip_conf) gx_ba_send_vote(ba, ctx, GX_CMSG_BA_CONF, r, vals);
     }
     if (!rd->coin_out) {
-      if (!ctx->unsafe_skip_conf) {
-        /* senders whose CONF set lies inside bin_values */
-        uint64_t outside = 0;
+      if (ctx->unsafe_skip_conf) {
+        rd->vals = rd->sent_conf; /* the un-fixed BA: the AUX-phase set */
+      } else {
+        /* N-f CONF whose sets lie inside bin_values (TERM(b) = CONF({b})).
+         * vals = {b} only when N-f of them are exactly {b}, else {0,1}: a
+         * node that finishes AUX after the coin is out cannot pick a
+         * singleton against it, since N-f CONFs include an honest one sent
+         * before the coin was known (HoneyBadgerBFT-Python's rule). */
+        uint64_t outside = 0, only[2];
         for (int b = 0; b < 2; b++)
           if (!(rd->bin_values >> b & 1)) outside |= rd->conf_has[b];
         uint64_t ok = rd->conf_got & ~outside;
-        for (int b = 0; b < 2; b++)
-          if (rd->bin_values >> b & 1) ok |= ba->term[b];
-        if (gx_pop(ok) < n - f) return GX_BA_OK;
+        for (int b = 0; b < 2; b++) {
+          only[b] = 0;
+          if (!(rd->bin_values >> b & 1)) continue;
+          only[b] = (rd->conf_has[b] & ~rd->conf_has[!b]) | ba->term[b];
+          ok |= ba->term[b];
+        }
+        if (gx_pop(only[1]) >= n - f) rd->vals = 2;
+        else if (gx_pop(only[0]) >= n - f) rd->vals = 1;
+        else if (gx_pop(ok) >= n - f) rd->vals = 3;
+        else return GX_BA_OK;
       }
       rd->coin_out = 1;
       int fixed = gx_ba_fixed_coin(r);
@@ -168,7 +181,7 @@ static gx_ba_res_t gx_ba_progress(gx_ba_t *ba, const gx_ba_ctx_t *ctx) {
       rd->coin = (int8_t)bit;
     }
     /* end of round */
-    uint8_t vals = rd->sent_conf;
+    uint8_t vals = rd->vals;
     if (vals == 1 || vals == 2) {
       int b = vals == 2;
       ba->est = (int8_t)b;

@@ -6,7 +6,8 @@
  *   after 2f+1. AUX(r, w) once, w the first value in bin_values (est if both).
  *   After N-f AUX whose values lie in bin_values: vals = those values;
  *   CONF(r, vals) -- the AUX-phase set (HoneyBadgerBFT-Python issue #57).
- *   After N-f CONF whose sets lie in bin_values: release our coin share.
+ *   After N-f CONF whose sets lie in bin_values: vals = {b} if N-f of them
+ *   are exactly {b}, else {0,1}; release our coin share.
  *   Coin: rounds r % 3 == 0 -> 1, r % 3 == 1 -> 0 (fixed, no crypto),
  *   r % 3 == 2 -> threshold coin (gx_coin) named (epoch, instance, r).
  *   If vals == {b}: est = b, and decide b when b == coin; else est = coin.
@@ -56,7 +57,7 @@ typedef struct {
 
 typedef struct {
   uint64_t bval[2], aux[2], conf_got, conf_has[2], share_from;
-  uint8_t sent_bval, sent_aux, sent_conf, bin_values, coin_out;
+  uint8_t sent_bval, sent_aux, sent_conf, bin_values, coin_out, vals;
   int8_t coin;
   uint8_t nshares;
   /* followed in the arena by (f+1) share indices (u16) and points (32 bytes) */
