@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <rte_errno.h>
+#include <rte_mempool.h>
 #include <rte_ring.h>
 #include <sched.h>
 #include <stdio.h>
@@ -30,43 +31,31 @@ typedef struct {
   uint8_t data[GX_UDP_PAYLOAD_MAX];
 } gx_tx_buf_t;
 
-/* A fixed pool: one array allocated at start-up plus an rte_ring (MP/MC) of
- * free element pointers -- what rte_mempool's default ring handler does, minus
- * rte_mempool.h, whose inline rte_memcpy needs SSSE3 that this build's flags
- * do not enable. */
+/* A fixed pool of items: a DPDK rte_mempool (default MP/MC ring handler, no
+ * per-lcore cache: stage threads are not EAL lcores), sized at start-up from
+ * EAL memory. */
 typedef struct {
-  struct rte_ring *free;
-  uint8_t *mem;
-  size_t elt;
+  struct rte_mempool *mp;
 } gx_pool_t;
 
 static int gx_pool_init(gx_pool_t *p, const char *name, uint32_t count, size_t elt) {
-  uint32_t slots = 2;
-  while (slots <= count) slots <<= 1; /* ring capacity is slots - 1 */
-  p->elt = (elt + 63) & ~(size_t)63;
-  p->mem = calloc(count, p->elt);
-  p->free = rte_ring_create(name, slots, SOCKET_ID_ANY, 0);
-  if (!p->mem || !p->free) return -1;
-  for (uint32_t i = 0; i < count; i++) {
-    void *o = p->mem + (size_t)i * p->elt;
-    rte_ring_enqueue(p->free, o);
-  }
-  return 0;
+  p->mp = rte_mempool_create(name, count, (unsigned)elt, 0, 0, NULL, NULL, NULL, NULL,
+                             SOCKET_ID_ANY, 0);
+  return p->mp ? 0 : -1;
 }
 static void gx_pool_fini(gx_pool_t *p) {
-  rte_ring_free(p->free);
-  free(p->mem);
-  p->free = NULL;
-  p->mem = NULL;
+  rte_mempool_free(p->mp);
+  p->mp = NULL;
 }
 static inline void *gx_pool_get(gx_pool_t *p) {
   void *o = NULL;
-  return rte_ring_dequeue(p->free, &o) == 0 ? o : NULL;
+  return rte_mempool_get(p->mp, &o) == 0 ? o : NULL;
 }
-static inline void gx_pool_put(gx_pool_t *p, void *o) { rte_ring_enqueue(p->free, o); }
+static inline void gx_pool_put(gx_pool_t *p, void *o) { rte_mempool_put(p->mp, o); }
 static inline void gx_pool_put_bulk(gx_pool_t *p, void *const *o, unsigned n) {
-  rte_ring_enqueue_bulk(p->free, o, n, NULL);
+  rte_mempool_put_bulk(p->mp, o, n);
 }
+static unsigned gx_pool_avail(const gx_pool_t *p) { return rte_mempool_avail_count(p->mp); }
 
 #define GX_TX_BUFS 4096
 #define GX_MP_BURST 64
@@ -610,7 +599,7 @@ void gx_ingest_stop(gx_ingest_t *ing) {
 static void gx_ring_drain(struct rte_ring *r, gx_pool_t *pool) {
   void *objs[64];
   unsigned n;
-  if (!r || !pool->free) return;
+  if (!r || !pool->mp) return;
   while ((n = rte_ring_dequeue_burst(r, objs, 64, NULL)) > 0) gx_pool_put_bulk(pool, objs, n);
 }
 
@@ -675,7 +664,7 @@ void gx_ingest_snapshot(const gx_ingest_t *ing, gx_ingest_snapshot_t *o) {
 /* ---- metrics ---- */
 static double gx_m_ring_count(void *r) { return (double)rte_ring_count(r); }
 static double gx_m_ring_cap(void *r) { return (double)rte_ring_get_capacity(r); }
-static double gx_m_pool_avail(void *p) { return (double)rte_ring_count(((gx_pool_t *)p)->free); }
+static double gx_m_pool_avail(void *p) { return (double)gx_pool_avail(p); }
 static double gx_m_mp_size(void *ing) { return (double)gx_mempool_size(((gx_ingest_t *)ing)->mp); }
 static double gx_m_mp_accts(void *ing) {
   return (double)gx_mempool_accounts(((gx_ingest_t *)ing)->mp);

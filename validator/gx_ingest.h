@@ -1,7 +1,7 @@
 /* gx_ingest: galaxyd's ingest pipeline runtime. Stages run on threads pinned
  * to configured cores and are joined by DPDK rte_rings; transfers travel as
- * fixed-size items from one pool (an array plus an rte_ring of free items,
- * sized at start-up). EAL must be up (gx_eal_init) before gx_ingest_new.
+ * fixed-size items from one rte_mempool sized at start-up. EAL must be up
+ * (gx_eal_init; --no-huge where there are no hugepages) before gx_ingest_new.
  *
  *   RX+parse+dedup (one thread per gx_dp queue, any backend)
  *      |  verify ring (MP/MC)          <- ingress: full ring = drop, counted
