@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # galaxyctl genesis: makes a local network's genesis and node keys (modes,
 # never overwrites, load accounts funded, --fund), --check re-loads it and
-# checks node keys against it, and every bad input gives exit 2 and one line.
+# checks node keys against it, every bad input gives exit 2 and one line, and
+# the transfers of `star load` apply through the ledger on the genesis that
+# funds them (--replay).
 . "$(dirname "$0")/lib.sh"
 T=$(gx_tmpdir genesis); trap 'rm -rf "$T"' EXIT
 C="$BIN/galaxyctl"; S="$BIN/star"
@@ -64,4 +66,31 @@ expect_fail "--check: bad validator section, with its line" 2 "line [0-9]+: \[va
 expect_fail "--check: missing file" 1 "No such file" "$C" genesis --check "$T/none.ini"
 cp "$T/net/node-1.key" "$T/k1"; chmod 600 "$T/k1"; sed -i 's/^index 1$/index 2/' "$T/k1"
 expect_fail "--check: node key with the wrong index" 2 "coin secret share" "$C" genesis --check "$T/net/genesis.ini" --key "$T/k1"
+
+# the contract with star load: the accounts it uses are the ones funded, and
+# its transfers go through the ledger (galaxyctl genesis --check --replay)
+PORT=$(gx_free_port)
+(cd "$T" && "$S" load --galaxy "127.0.0.1:$PORT" --accounts 6 --rate 300 --duration 1 --seed 5 \
+   --dump "$T/clean.hex" >"$T/load1" 2>/dev/null)
+(cd "$T" && "$S" load --galaxy "127.0.0.1:$PORT" --accounts 6 --rate 300 --duration 1 --seed 5 \
+   --corrupt-every 40 --dump "$T/bad.hex" >"$T/load2" 2>/dev/null)
+"$C" genesis --validators 4 --out "$T/ld" --fund-load-seed 5 --fund-load-accounts 6 --fund-amount 1000 \
+  --proposal-max-txs 16 >/dev/null
+n1=$(grep -o 'transfers=[0-9]*' "$T/load1" | cut -d= -f2)
+r1=$("$C" genesis --check "$T/ld/genesis.ini" --replay "$T/clean.hex" | tail -1)
+check "star load transfers all apply on the funded genesis ($n1)" \
+  bash -c "[ -n '$n1' ] && [[ '$r1' == *' transfers=$n1 accepted=$n1 '* ]] && [[ '$r1' == *' supply=6000' ]]"
+check "no transfer rejected for any reason" bash -c "! grep -qE '(signature|replay|gap|link|overdraft|overflow|equivocation|malformed)=[1-9]' <<<'$r1'"
+c2=$(grep -o 'corrupted=[0-9]*' "$T/load2" | cut -d= -f2)
+r2=$("$C" genesis --check "$T/ld/genesis.ini" --replay "$T/bad.hex" | tail -1)
+acc=$(grep -o 'accepted=[0-9]*' <<<"$r2" | cut -d= -f2); gap=$(grep -o 'seq_gap=[0-9]*' <<<"$r2" | cut -d= -f2)
+check "each corrupted transfer is a bad_signature ($c2), the rest of its chain a seq_gap" \
+  bash -c "[ '${c2:-0}' -gt 0 ] && [[ '$r2' == *' bad_signature=$c2 '* ]] && [ \$(( $acc + $c2 + $gap )) -eq $n1 ] && [[ '$r2' == *' supply=6000' ]]"
+"$C" genesis --validators 4 --out "$T/ld2" --fund-load-seed 6 --fund-load-accounts 6 --fund-amount 1000 >/dev/null
+r3=$("$C" genesis --check "$T/ld2/genesis.ini" --replay "$T/clean.hex" | tail -1)
+check "another seed's genesis funds none of them: overdrafts, nothing accepted" \
+  bash -c "[[ '$r3' == *' accepted=0 '* ]] && ! [[ '$r3' == *' overdraft=0 '* ]]"
+echo "zz" >"$T/junk.hex"
+expect_fail "--replay: a line that is not a batch datagram" 2 "junk.hex: line 1: not a hex transaction batch" \
+  "$C" genesis --check "$T/ld/genesis.ini" --replay "$T/junk.hex"
 gx_done

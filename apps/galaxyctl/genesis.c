@@ -5,7 +5,14 @@
  *       [--name NAME] [--proposal-max-txs T]
  *       [--fund-load-seed S --fund-load-accounts K --fund-amount A]
  *       [--fund ADDR=AMOUNT ...]
- *   galaxyctl genesis --check FILE [--key NODE_KEY_FILE]
+ *   galaxyctl genesis --check FILE [--key NODE_KEY_FILE] [--replay DUMP]
+ *
+ * --replay dry-runs transfers against the genesis through the ledger (no
+ * network, no store): DUMP is `star load --dump` output, one transaction batch
+ * datagram (0x10) per line in hex. Transfers are cut, in file order, into
+ * epochs of n x proposal_max_txs, split into n proposals; each epoch is
+ * applied and committed. Prints one summary line with the counts per reason;
+ * exit 1 when the supply is not conserved.
  *
  * Writes DIR/genesis.ini (0644) and DIR/node-<i>.key (0600) for i < N; never
  * overwrites an existing file (checked for all files before writing any).
@@ -25,11 +32,109 @@
 #include "core/gx_key.h"
 #include "core/gx_util.h"
 #include "validator/gx_genesis.h"
+#include "validator/gx_ledger.h"
 
 #define CTL_GENESIS_MAX_FUND 256
 #define CTL_GENESIS_MAX_LOAD (1u << 20)
 
-static int ctl_genesis_check(const char *file, const char *keyfile) {
+typedef struct {
+  uint64_t rejected[GX_LEDGER_REJ__COUNT], accepted, total, dups, blocks;
+} ctl_replay_t;
+
+/* One epoch: `have` transfers at xf, cut into up to n proposals of at most
+ * proposal_max_txs each; applied and committed. */
+static int ctl_replay_epoch(gx_ledger_t *l, const gx_genesis_t *g, const uint8_t *xf, uint32_t have,
+                            ctl_replay_t *r) {
+  const uint8_t *props[GX_GENESIS_MAX_VALIDATORS];
+  uint32_t lens[GX_GENESIS_MAX_VALIDATORS];
+  uint32_t left = have;
+  for (unsigned p = 0; p < g->n; p++) {
+    uint32_t k = left < g->proposal_max_txs ? left : g->proposal_max_txs;
+    props[p] = xf + (size_t)(have - left) * GX_XFER_SZ;
+    lens[p] = k * GX_XFER_SZ;
+    left -= k;
+  }
+  gx_ledger_block_t blk;
+  gx_ledger_err_t e = gx_ledger_apply_epoch(l, r->blocks + 1, props, lens, g->n, NULL, NULL, &blk);
+  if (e == GX_LEDGER_OK) e = gx_ledger_commit(l);
+  if (e != GX_LEDGER_OK)
+    return gx_cli_fail(GX_EXIT_FAIL, "epoch %llu: %s", (unsigned long long)r->blocks + 1, gx_ledger_strerror(e));
+  for (int i = 0; i < GX_LEDGER_REJ__COUNT; i++) r->rejected[i] += blk.rejected[i];
+  r->accepted += blk.tx_count;
+  r->dups += blk.duplicates;
+  r->blocks++;
+  return GX_EXIT_OK;
+}
+
+/* Applies the transfers of a `star load --dump` file, epoch by epoch. */
+static int ctl_genesis_replay(const gx_genesis_t *g, const char *dump) {
+  FILE *f = fopen(dump, "r");
+  if (!f) return gx_cli_fail(GX_EXIT_FAIL, "%s: %s", dump, strerror(errno));
+  gx_ledger_cfg_t cfg;
+  gx_ledger_cfg_defaults(&cfg);
+  gx_genesis_ledger_cfg(g, &cfg);
+  cfg.max_accounts = 2 * g->balance_count + 4096;
+  randombytes_buf(cfg.hash_key, sizeof cfg.hash_key);
+  size_t fp = gx_ledger_footprint(&cfg);
+  uint32_t per_epoch = (uint32_t)g->n * g->proposal_max_txs;
+  void *mem = fp ? aligned_alloc(GX_LEDGER_ALIGN, (fp + GX_LEDGER_ALIGN - 1) & ~(size_t)(GX_LEDGER_ALIGN - 1)) : NULL;
+  uint8_t *xf = malloc((size_t)per_epoch * GX_XFER_SZ);
+  char *line = NULL;
+  size_t line_cap = 0;
+  int rc = GX_EXIT_OK;
+  ctl_replay_t r = {0};
+  uint64_t lineno = 0;
+  uint32_t have = 0;
+  gx_ledger_t *l = mem ? gx_ledger_new(mem, &cfg) : NULL;
+  if (!l || !xf) {
+    rc = gx_cli_fail(GX_EXIT_FAIL, "out of memory for the ledger");
+    goto out;
+  }
+  if (gx_ledger_genesis(l, &g->id, g->balances, g->balance_count) != GX_LEDGER_OK) {
+    rc = gx_cli_fail(GX_EXIT_FAIL, "ledger refused the genesis balances");
+    goto out;
+  }
+  while (getline(&line, &line_cap, f) >= 0) {
+    lineno++;
+    uint8_t dg[GX_UDP_PAYLOAD_MAX];
+    long n = gx_hex_decode_var(dg, sizeof dg, line);
+    const uint8_t *ptrs[GX_BATCH_MAX];
+    size_t count = 0;
+    if (n <= 0 || gx_batch_decode(dg, (size_t)n, ptrs, NULL, &count, NULL) != GX_PROTO_OK) {
+      rc = gx_cli_fail(GX_EXIT_USAGE, "%s: line %llu: not a hex transaction batch datagram", dump,
+                       (unsigned long long)lineno);
+      goto out;
+    }
+    for (size_t i = 0; i < count; i++) {
+      memcpy(xf + (size_t)have * GX_XFER_SZ, ptrs[i], GX_XFER_SZ);
+      have++;
+      r.total++;
+      if (have == per_epoch) {
+        if ((rc = ctl_replay_epoch(l, g, xf, have, &r)) != GX_EXIT_OK) goto out;
+        have = 0;
+      }
+    }
+  }
+  if (have && (rc = ctl_replay_epoch(l, g, xf, have, &r)) != GX_EXIT_OK) goto out;
+  uint64_t supply = gx_ledger_total(l);
+  printf("replay blocks=%llu transfers=%llu accepted=%llu duplicates=%llu", (unsigned long long)r.blocks,
+         (unsigned long long)r.total, (unsigned long long)r.accepted, (unsigned long long)r.dups);
+  for (int i = 0; i < GX_LEDGER_REJ__COUNT; i++)
+    printf(" %s=%llu", gx_ledger_reject_label((gx_ledger_reject_t)i), (unsigned long long)r.rejected[i]);
+  printf(" supply=%llu\n", (unsigned long long)supply);
+  if (supply != g->supply)
+    rc = gx_cli_fail(GX_EXIT_FAIL, "supply %llu after replay, genesis says %llu", (unsigned long long)supply,
+                     (unsigned long long)g->supply);
+out:
+  free(line);
+  free(xf);
+  if (l) gx_ledger_delete(l);
+  free(mem);
+  fclose(f);
+  return rc;
+}
+
+static int ctl_genesis_check(const char *file, const char *keyfile, const char *replay) {
   gx_genesis_t *g = malloc(sizeof *g);
   gx_ledger_alloc_t *bal = malloc(sizeof *bal * (1u << 20));
   if (!g || !bal) {
@@ -61,6 +166,8 @@ static int ctl_genesis_check(const char *file, const char *keyfile) {
     gx_hex_encode(hex, g->id.b, 32);
     printf("genesis %s chain %s validators %u f %u accounts %u supply %llu\n", hex, g->name, g->n,
            gx_genesis_f(g), g->balance_count, (unsigned long long)g->supply);
+    fflush(stdout);
+    if (replay) rc = ctl_genesis_replay(g, replay);
   }
   free(bal);
   free(g);
@@ -83,7 +190,8 @@ static int ctl_exists(const char *path) {
 static int ctl_genesis(int argc, char **argv) {
   uint64_t n = 0, base_port = 7000, load_seed = 0, load_accounts = 0, fund_amount = 0, pmt = 0;
   int have_seed = 0, have_accounts = 0, have_amount = 0;
-  const char *out = NULL, *host = "127.0.0.1", *name = "galaxy-local", *check = NULL, *key = NULL;
+  const char *out = NULL, *host = "127.0.0.1", *name = "galaxy-local", *check = NULL, *key = NULL,
+             *replay = NULL;
   const char *fund[CTL_GENESIS_MAX_FUND];
   int nfund = 0;
   for (int i = 1; i < argc; i++) {
@@ -97,13 +205,14 @@ static int ctl_genesis(int argc, char **argv) {
       rc = ctl_parse_u64_arg(a, v, 1, CTL_GENESIS_MAX_LOAD, &load_accounts), have_accounts = 1, i++;
     else if (!strcmp(a, "--fund-amount")) rc = ctl_parse_u64_arg(a, v, 1, GX_AMOUNT_MAX, &fund_amount), have_amount = 1, i++;
     else if (!strcmp(a, "--out") || !strcmp(a, "--host") || !strcmp(a, "--name") || !strcmp(a, "--fund") ||
-             !strcmp(a, "--check") || !strcmp(a, "--key")) {
+             !strcmp(a, "--check") || !strcmp(a, "--key") || !strcmp(a, "--replay")) {
       if (!v || !v[0]) return gx_cli_fail(GX_EXIT_USAGE, "%s needs a value", a);
       if (!strcmp(a, "--out")) out = v;
       else if (!strcmp(a, "--host")) host = v;
       else if (!strcmp(a, "--name")) name = v;
       else if (!strcmp(a, "--check")) check = v;
       else if (!strcmp(a, "--key")) key = v;
+      else if (!strcmp(a, "--replay")) replay = v;
       else if (nfund >= CTL_GENESIS_MAX_FUND) return gx_cli_fail(GX_EXIT_USAGE, "more than %d --fund", CTL_GENESIS_MAX_FUND);
       else fund[nfund++] = v;
       i++;
@@ -111,7 +220,7 @@ static int ctl_genesis(int argc, char **argv) {
       printf("usage: galaxyctl genesis --validators N --out DIR [--base-port P] [--host H] [--name NAME]\n"
              "         [--proposal-max-txs T] [--fund-load-seed S --fund-load-accounts K --fund-amount A]\n"
              "         [--fund ADDR=AMOUNT ...]\n"
-             "       galaxyctl genesis --check FILE [--key NODE_KEY_FILE]\n");
+             "       galaxyctl genesis --check FILE [--key NODE_KEY_FILE] [--replay STAR_LOAD_DUMP]\n");
       return GX_EXIT_OK;
     } else {
       return gx_cli_fail(GX_EXIT_USAGE, "genesis: unknown option '%s' (try galaxyctl genesis --help)", a);
@@ -120,10 +229,10 @@ static int ctl_genesis(int argc, char **argv) {
   }
   if (check) {
     if (n || out || nfund || have_seed || have_accounts || have_amount)
-      return gx_cli_fail(GX_EXIT_USAGE, "genesis --check takes only --key");
-    return ctl_genesis_check(check, key);
+      return gx_cli_fail(GX_EXIT_USAGE, "genesis --check takes only --key and --replay");
+    return ctl_genesis_check(check, key, replay);
   }
-  if (key) return gx_cli_fail(GX_EXIT_USAGE, "--key goes with --check");
+  if (key || replay) return gx_cli_fail(GX_EXIT_USAGE, "--key and --replay go with --check");
   if (!n) return gx_cli_fail(GX_EXIT_USAGE, "genesis needs --validators N (1..64)");
   if (!out) return gx_cli_fail(GX_EXIT_USAGE, "genesis needs --out DIR");
   if ((have_seed || have_accounts || have_amount) && !(have_seed && have_accounts && have_amount))
@@ -275,5 +384,5 @@ done:
   return rc;
 }
 
-GX_CTL_COMMAND("genesis", "--validators N --out DIR [...] | --check FILE [--key KEY]: make or check a genesis",
+GX_CTL_COMMAND("genesis", "--validators N --out DIR [...] | --check FILE [--key KEY] [--replay DUMP]: make or check a genesis",
                ctl_genesis);
