@@ -67,7 +67,7 @@ static int gx_acs_cfg_ok(const gx_acs_cfg_t *c) {
 static size_t gx_acs_layout(const gx_acs_cfg_t *cfg, uint8_t *base) {
   unsigned n = cfg->n, f = cfg->f, k = n - 2 * f;
   uint32_t stride = gx_rbc_stride(n, f, cfg->max_proposal);
-  size_t words = (gx_cmsg_frag_count((uint32_t)((cfg->max_proposal + 4ull + k - 1) / k)) + 63) / 64;
+  size_t words = (gx_cmsg_frag_count(stride) + 63) / 64; /* stride >= stripe_max */
   size_t inst_fp = GX_AL((size_t)n * stride + (size_t)k * stride + n * words * 8);
   size_t ba_fp = GX_AL(gx_ba_footprint(f, cfg->ba_max_rounds));
   size_t off = GX_AL(sizeof(gx_acs_t));

@@ -20,9 +20,15 @@ const char *gx_rbc_strerror(gx_rbc_res_t r) {
   return (unsigned)r < GX_RBC_RES_COUNT ? gx_rbc_res_names[r] : "unknown";
 }
 
+/* Stripe length for a value of len bytes: ceil((len + 4) / k) rounded up to
+ * a multiple of 64, so every data stripe coded in place starts 64-byte aligned. */
+static uint32_t gx_rbc_stripe_len(unsigned k, uint64_t len) {
+  uint64_t sl = (len + 4 + k - 1) / k;
+  return (uint32_t)((sl + 63) & ~(uint64_t)63);
+}
+
 static uint32_t gx_rbc_stripe_max(unsigned k, uint32_t max_value) {
-  uint64_t framed = (uint64_t)max_value + 4;
-  return (uint32_t)((framed + k - 1) / k);
+  return gx_rbc_stripe_len(k, max_value);
 }
 
 uint32_t gx_rbc_stride(unsigned n, unsigned f, uint32_t max_value) {
@@ -100,8 +106,7 @@ int gx_rbc_encode(gx_rbc_coder_t *c, gx_rbc_enc_t *enc, const uint8_t *value, ui
 
 int gx_rbc_code(gx_rbc_coder_t *c, gx_rbc_enc_t *enc, const uint8_t *value, uint32_t len) {
   if (len > c->max_value) return -1;
-  uint64_t framed = (uint64_t)len + 4;
-  uint32_t sl = (uint32_t)((framed + c->k - 1) / c->k);
+  uint32_t sl = gx_rbc_stripe_len(c->k, len);
   uint64_t total = (uint64_t)sl * c->k;
   uint8_t *area = enc->stripes; /* data region: k * stride >= total bytes */
   int in_place = value == area;
@@ -259,7 +264,7 @@ static void gx_rbc_decode(gx_rbc_t *r, gx_rbc_coder_t *c, const gx_hash_t *root)
   uint64_t total = (uint64_t)sl * c->k;
   uint32_t len = gx_ld32(r->vbuf + total - 4);
   if ((uint64_t)len + 4 > total || len > c->max_value ||
-      sl != (uint32_t)(((uint64_t)len + 4 + c->k - 1) / c->k)) {
+      sl != gx_rbc_stripe_len(c->k, len)) {
     r->done = GX_RBC_DONE_BAD;
     return;
   }
