@@ -9,6 +9,7 @@
 #include <liburing.h>
 #include <limits.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@
 #define GX_STORE_MAX_SEGMENTS (1u << 20)
 #define GX_STORE_FSYNC_TAG UINT64_MAX
 
-/* One account or tx entry of an LMDB apply batch (see gx_store_apply_buffer). */
+/* One account or tx entry of an LMDB apply batch (see gx_store_apply_range). */
 typedef struct {
   const uint8_t *key; /* 32 bytes in the staging buffer; later entries have higher addresses */
   const uint8_t *val; /* account: 48 bytes in the buffer; tx: NULL */
@@ -60,6 +61,15 @@ struct gx_store {
   uint32_t group_seq;   /* group number of the records being appended */
   uint64_t last_apply_ns;
   gx_store_kv_t *kv;    /* apply batch of kv_cap entries, sized at open */
+  /* applier thread (see gx_store_applier_main) */
+  pthread_t applier;
+  int applier_started;
+  pthread_mutex_t amu;
+  pthread_cond_t acv;
+  int a_busy, a_stop, a_failed;
+  size_t a_to;
+  uint64_t a_seg, a_base;
+  gx_store_error_t a_err;
   size_t kv_len, kv_cap;
   _Atomic uint64_t durable_height, applied_height;
   int failed;
@@ -720,25 +730,28 @@ static int gx_store_kv_add(gx_store_t *st, MDB_txn *txn, const uint8_t *key, con
   return 0;
 }
 
-/* One LMDB write transaction for the records in buf[from, to). */
-static gx_store_err_t gx_store_apply_buffer(gx_store_t *st, size_t from, size_t to) {
+/* One LMDB write transaction for the records in buf[from, to), which lie at
+ * file offset base + from.. of segment seg. Runs on the applier thread (or on
+ * the writer while the applier is idle): one at a time. */
+static gx_store_err_t gx_store_apply_range(gx_store_t *st, size_t from, size_t to, uint64_t seg,
+                                           uint64_t base, gx_store_error_t *err) {
   char p[PATH_MAX];
   snprintf(p, sizeof p, "%s/index", st->dir);
   MDB_txn *txn;
   int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
-  if (rc) return gx_store_lmdberr(&st->err, "cannot begin a write transaction in", rc, p);
+  if (rc) return gx_store_lmdberr(err, "cannot begin a write transaction in", rc, p);
   size_t off = from;
   gx_store_rec_t rec = {0};
   st->kv_len = 0;
   while (off < to && !rc) {
     if (gx_store_rec_decode(st->buf + off, to - off, &rec) != GX_STORE_REC_OK) {
       mdb_txn_abort(txn);
-      return gx_store_seterr(&st->err, GX_STORE_EFAILED, 0, p, 0, "internal: staged record unreadable");
+      return gx_store_seterr(err, GX_STORE_EFAILED, 0, p, 0, "internal: staged record unreadable");
     }
     uint8_t hk[8], hv[56], hh[8];
     gx_store_be64(hk, rec.height);
-    gx_st64(hv, st->seg_index);
-    gx_st64(hv + 8, st->buf_base + off);
+    gx_st64(hv, seg);
+    gx_st64(hv + 8, base + off);
     gx_st32(hv + 16, rec.rec_len);
     gx_st32(hv + 20, 0);
     memcpy(hv + 24, rec.hash.b, 32);
@@ -757,13 +770,13 @@ static gx_store_err_t gx_store_apply_buffer(gx_store_t *st, size_t from, size_t 
     off += rec.rec_len;
   }
   if (!rc) rc = gx_store_kv_flush(st, txn);
-  gx_store_mark_t m = {rec.height, st->seg_index, st->buf_base + to};
+  gx_store_mark_t m = {rec.height, seg, base + to};
   if (!rc) rc = gx_store_put_mark(st, txn, &m);
   if (rc) {
     mdb_txn_abort(txn);
-    return gx_store_lmdberr(&st->err, "cannot apply blocks to", rc, p);
+    return gx_store_lmdberr(err, "cannot apply blocks to", rc, p);
   }
-  if ((rc = mdb_txn_commit(txn))) return gx_store_lmdberr(&st->err, "cannot commit blocks to", rc, p);
+  if ((rc = mdb_txn_commit(txn))) return gx_store_lmdberr(err, "cannot commit blocks to", rc, p);
   atomic_store(&st->applied_height, rec.height);
   return GX_STORE_OK;
 }
@@ -787,16 +800,95 @@ static void gx_store_compact(gx_store_t *st) {
   st->apply_start -= keep_from;
 }
 
+/* ---- the applier thread: LMDB commits off the writer's path ----
+ * The writer hands it [apply_start, group_start) (durable, not applied) and
+ * goes on writing groups after group_start; the applier reads only that range
+ * and, when done, advances apply_start. The writer compacts the buffer and
+ * changes segment only while the applier is idle. amu guards a_* and, while
+ * a_busy, apply_start. */
+static void *gx_store_applier_main(void *arg) {
+  gx_store_t *st = arg;
+  pthread_mutex_lock(&st->amu);
+  for (;;) {
+    while (!st->a_busy && !st->a_stop) pthread_cond_wait(&st->acv, &st->amu);
+    if (!st->a_busy) break;
+    size_t from = st->apply_start, to = st->a_to;
+    uint64_t seg = st->a_seg, base = st->a_base;
+    pthread_mutex_unlock(&st->amu);
+    gx_store_error_t e;
+    memset(&e, 0, sizeof e);
+    gx_store_err_t rc = gx_store_apply_range(st, from, to, seg, base, &e);
+    pthread_mutex_lock(&st->amu);
+    if (rc != GX_STORE_OK) {
+      st->a_failed = 1;
+      st->a_err = e;
+    } else {
+      st->apply_start = to;
+    }
+    st->a_busy = 0;
+    pthread_cond_broadcast(&st->acv);
+  }
+  pthread_mutex_unlock(&st->amu);
+  return NULL;
+}
+
+/* Waits until the applier is idle; reports (once) an apply that failed. */
+static gx_store_err_t gx_store_applier_wait(gx_store_t *st) {
+  if (!st->applier_started) return GX_STORE_OK;
+  pthread_mutex_lock(&st->amu);
+  while (st->a_busy) pthread_cond_wait(&st->acv, &st->amu);
+  int failed = st->a_failed;
+  if (failed) {
+    st->err = st->a_err;
+    st->a_failed = 0;
+  }
+  pthread_mutex_unlock(&st->amu);
+  if (failed) {
+    st->failed = 1; /* the log has it; reopening re-applies */
+    return st->err.code;
+  }
+  return GX_STORE_OK;
+}
+
+/* 1 while the applier works, -1 when its last apply failed, else 0. */
+static int gx_store_applier_state(gx_store_t *st) {
+  if (!st->applier_started) return 0;
+  pthread_mutex_lock(&st->amu);
+  int state = st->a_busy ? 1 : st->a_failed ? -1 : 0;
+  pthread_mutex_unlock(&st->amu);
+  return state;
+}
+
+/* Starts applying [apply_start, group_start); the applier must be idle. */
+static void gx_store_applier_start(gx_store_t *st) {
+  st->last_apply_ns = gx_store_now_ns();
+  pthread_mutex_lock(&st->amu);
+  st->a_to = st->group_start;
+  st->a_seg = st->seg_index;
+  st->a_base = st->buf_base;
+  st->a_busy = 1;
+  pthread_cond_signal(&st->acv);
+  pthread_mutex_unlock(&st->amu);
+}
+
 gx_store_err_t gx_store_apply(gx_store_t *st) {
   if (!st || st->cfg.read_only) return GX_STORE_EINVAL;
   if (st->failed) return GX_STORE_EFAILED;
+  gx_store_err_t rc = gx_store_applier_wait(st);
+  if (rc) return rc;
   if (st->apply_start < st->group_start) {
-    gx_store_err_t rc = gx_store_apply_buffer(st, st->apply_start, st->group_start);
-    if (rc != GX_STORE_OK) {
-      st->failed = 1; /* the log has it; reopening re-applies */
-      return rc;
+    if (st->applier_started) {
+      gx_store_applier_start(st);
+      if ((rc = gx_store_applier_wait(st))) return rc;
+    } else {
+      rc = gx_store_apply_range(st, st->apply_start, st->group_start, st->seg_index, st->buf_base,
+                                &st->err);
+      if (rc != GX_STORE_OK) {
+        st->failed = 1;
+        return rc;
+      }
+      st->apply_start = st->group_start;
     }
-    st->apply_start = st->group_start;
   }
   st->last_apply_ns = gx_store_now_ns();
   gx_store_compact(st);
@@ -824,14 +916,20 @@ gx_store_err_t gx_store_sync(gx_store_t *st) {
     st->group_seq++;
     atomic_store(&st->durable_height, st->last_height);
   }
-  /* LMDB: every sync in mode block or with apply_interval_ms 0, else once the
-   * oldest unapplied block is apply_interval_ms old or half the buffer waits. */
+  /* LMDB: at once in mode block or with apply_interval_ms 0; else, when the
+   * applier thread is idle, hand it what is durable once apply_interval_ms has
+   * passed or a quarter of the buffer waits (it commits while we write on). */
+  if (st->cfg.durability == GX_STORE_DURABLE_BLOCK || st->cfg.apply_interval_ms == 0)
+    return gx_store_apply(st);
+  int state = gx_store_applier_state(st);
+  if (state < 0) return gx_store_applier_wait(st); /* reports the failed apply */
+  if (state > 0) return GX_STORE_OK;
+  gx_store_compact(st);
   if (st->apply_start == st->group_start) return GX_STORE_OK;
   uint64_t now = gx_store_now_ns();
-  if (st->cfg.durability == GX_STORE_DURABLE_BLOCK || st->cfg.apply_interval_ms == 0 ||
-      now - st->last_apply_ns >= (uint64_t)st->cfg.apply_interval_ms * 1000000ull ||
-      st->group_start - st->apply_start >= st->buf_cap / 2)
-    return gx_store_apply(st);
+  if (now - st->last_apply_ns >= (uint64_t)st->cfg.apply_interval_ms * 1000000ull ||
+      st->group_start - st->apply_start >= st->buf_cap / 4)
+    gx_store_applier_start(st);
   return GX_STORE_OK;
 }
 
@@ -1339,6 +1437,17 @@ gx_store_err_t gx_store_open(const gx_store_cfg_t *cfg, gx_store_t **out, gx_sto
   if ((rc = gx_store_open_lmdb(st, err))) goto fail;
   if ((rc = gx_store_recover(st, err))) goto fail;
   st->last_apply_ns = gx_store_now_ns();
+  if (!cfg->read_only) {
+    pthread_mutex_init(&st->amu, NULL);
+    pthread_cond_init(&st->acv, NULL);
+    if (pthread_create(&st->applier, NULL, gx_store_applier_main, st) != 0) {
+      pthread_mutex_destroy(&st->amu);
+      pthread_cond_destroy(&st->acv);
+      rc = gx_store_seterr(err, GX_STORE_EIO, EAGAIN, NULL, 0, "cannot start the LMDB applier thread");
+      goto fail;
+    }
+    st->applier_started = 1;
+  }
   *out = st;
   return GX_STORE_OK;
 fail:
@@ -1358,6 +1467,17 @@ gx_store_err_t gx_store_close(gx_store_t *st) {
     if (rc == GX_STORE_OK && st->cfg.durability != GX_STORE_DURABLE_NONE &&
         fdatasync(st->seg_fd) != 0)
       rc = GX_STORE_EIO;
+  }
+  if (st->applier_started) {
+    pthread_mutex_lock(&st->amu);
+    while (st->a_busy) pthread_cond_wait(&st->acv, &st->amu);
+    st->a_stop = 1;
+    pthread_cond_signal(&st->acv);
+    pthread_mutex_unlock(&st->amu);
+    pthread_join(st->applier, NULL);
+    pthread_mutex_destroy(&st->amu);
+    pthread_cond_destroy(&st->acv);
+    st->applier_started = 0;
   }
   if (st->env) {
     if (!st->cfg.read_only && !st->failed) mdb_env_sync(st->env, 1);

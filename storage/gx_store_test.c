@@ -738,6 +738,7 @@ static void test_deferred_apply(void **s) {
   gx_store_cfg_t cfg;
   cfg_small(&cfg, dir);
   cfg.segment_bytes = 1u << 20;
+  cfg.write_buffer_bytes = 1u << 20; /* 40 blocks stay under a quarter: no pressure apply */
   cfg.apply_interval_ms = 60000;
   pid_t pid = fork();
   assert_true(pid >= 0);
