@@ -14,11 +14,12 @@
  * its log record was fdatasync'ed (a crash after that loses nothing: recovery
  * re-applies the log). It becomes visible to readers (lookups, range, state)
  * once gx_store_applied_height() >= its height: its index and state entries
- * were committed to LMDB, always after the log record was durable. Syncs
- * apply to LMDB at most every cfg.apply_interval_ms (one LMDB commit, with its
- * own fdatasync, for many groups); mode `block`, apply_interval_ms 0,
- * gx_store_apply() and close apply at once. Mode `none` never syncs
- * (benchmarks only).
+ * were committed to LMDB, always after the log record was durable. A sync
+ * hands durable blocks to the store's applier thread at most every
+ * cfg.apply_interval_ms (one LMDB commit, with its own fdatasync, for many
+ * groups, while the writer goes on); mode `block` and apply_interval_ms 0
+ * apply before the sync returns; gx_store_apply() and close wait for it.
+ * Mode `none` never syncs (benchmarks only).
  *
  * Memory: gx_store_open allocates everything (the staging buffer of
  * cfg.write_buffer_bytes, io_uring rings, LMDB handles); the append path never
@@ -26,7 +27,8 @@
  * caller's block after gx_store_append returns.
  *
  * Threads: one writer thread owns the handle and calls append, sync, apply,
- * close, info and last_error. gx_store_durable_height, gx_store_applied_height
+ * close, info and last_error; a writable handle runs one internal applier
+ * thread (LMDB write transactions), started by open and joined by close. gx_store_durable_height, gx_store_applied_height
  * and the readers (locate, record_size, get, get_by_hash, height_of, find_tx,
  * account, accounts, range, verify) may be called concurrently from any
  * thread: LMDB read transactions (MDB_NOTLS) and pread on segment files.
@@ -36,6 +38,8 @@
  * Errors: gx_store_err_t codes; gx_store_strerror() names them. Open, verify
  * and repair fill a gx_store_error_t with the detail (file, offset, errno, one
  * line of text); the writer functions keep theirs in gx_store_last_error().
+ * A failed LMDB apply on the applier thread is returned by the writer's next
+ * sync, apply or append (and poisons the handle, see below).
  * After a log write fails (disk full) the unsynced group is dropped (its
  * blocks were never durable: append them again once there is room), the log
  * is cut back to the durable end and the store stays usable. After an LMDB
@@ -104,7 +108,8 @@ typedef struct {
   uint32_t max_readers;          /* LMDB reader slots; default 126 */
   gx_store_hash_fn_t hash_fn;    /* body hash check during recovery and verify */
   void *hash_ctx;
-  uint32_t apply_interval_ms;    /* LMDB apply at most this often; default 10, 0 = every sync */
+  uint32_t apply_interval_ms;    /* hand blocks to the LMDB applier at most this often;
+                                    default 10; 0 = apply within every sync */
 } gx_store_cfg_t;
 
 void gx_store_cfg_defaults(gx_store_cfg_t *cfg);
