@@ -341,9 +341,10 @@ void gx_acs_tick(gx_acs_t *acs) {
   for (uint64_t e = acs->lo; e < acs->lo + acs->cfg.epoch_slots; e++) {
     gx_acs_epoch_t *ep = &acs->slots[e % acs->cfg.epoch_slots];
     if (!ep->used || ep->epoch != e) continue;
-    if (ep->proposed)
+    if (ep->proposed) /* a peer whose valid ECHO we hold has its VAL already */
       for (unsigned j = 0; j < n; j++)
-        if (j != self) gx_rbc_send_val(ep->enc, e, (uint16_t)self, j, &acs->sink);
+        if (j != self && ep->rbc[self].slot[j].state != GX_RBC_SLOT_VALID)
+          gx_rbc_send_val(ep->enc, e, (uint16_t)self, j, &acs->sink);
     gx_ba_ctx_t c = gx_acs_ba_ctx(acs, e);
     for (unsigned j = 0; j < n; j++) {
       gx_rbc_resend(&ep->rbc[j], &acs->coder, e, &acs->sink);
