@@ -472,7 +472,10 @@ def fmt_metric(v, metric):
     if metric == "items_per_second":
         return si(v, "/s")
     if metric in TIME_METRICS:
-        return "%.4g us" % (v / 1e3) if v >= 1e3 else "%.4g ns" % v
+        for div, unit in ((1e9, "s"), (1e6, "ms"), (1e3, "us")):
+            if v >= div:
+                return "%.4g %s" % (v / div, unit)
+        return "%.4g ns" % v
     return si(v)
 
 
@@ -541,6 +544,43 @@ def plot_workers(d, S):
             % (gp_quote(fs[0]["metric"]), ", \\\n  ".join(plots))), None
 
 
+def read_hist(path):
+    """[(upper bound in ms or inf, cumulative count)] from "LE_SECONDS CUMULATIVE" lines."""
+    out = []
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                w = line.split()
+                if len(w) == 2 and not line.startswith("#"):
+                    try:
+                        out.append((math.inf if w[0] in ("inf", "+Inf") else float(w[0]) * 1e3, float(w[1])))
+                    except ValueError:
+                        pass
+    return out
+
+
+def plot_latency_hist(d, hist):
+    n = hist[-1][1]
+    q = {}
+    for p in (50, 90, 99):
+        q[p] = next((le for le, c in hist if c >= p / 100 * n), None)
+    os.makedirs(os.path.join(d, "plots"), exist_ok=True)
+    finite = [(le, c) for le, c in hist if le != math.inf]
+    with open(os.path.join(d, "plots", "latency_cdf.dat"), "w") as out:
+        out.write("# upper bound (ms), fraction of epochs at or below it\n")
+        for le, c in finite:
+            out.write("%.6g %.6g\n" % (le, c / n))
+    fmt = lambda v: "inf" if v in (None, math.inf) else "%.3g" % v
+    script = (TERM + "set output 'commit_latency.png'\n"
+              "set title %s\nset xlabel 'epoch commit latency (ms, log scale; bucket upper bounds)'\n"
+              "set ylabel 'fraction of epochs'\nset logscale x\n"
+              "set grid\nset key bottom right\nset yrange [0:1.05]\n"
+              "plot 'plots/latency_cdf.dat' using 1:2 with linespoints lw 2 pt 7 title 'CDF (histogram buckets)'\n"
+              % gp_quote("Commit latency: %d epochs, p50 <= %s ms, p90 <= %s ms, p99 <= %s ms"
+                         % (n, fmt(q[50]), fmt(q[90]), fmt(q[99]))))
+    return script, None, {"n": n, "p50": q[50], "p90": q[90], "p99": q[99], "from": "histogram buckets"}
+
+
 def plot_latency(d, S, R):
     src = os.path.join(d, "e2e", "commit_latency_ms.txt")
     samples = []
@@ -551,6 +591,9 @@ def plot_latency(d, S, R):
                     samples.append(float(line.split()[0]))
                 except (ValueError, IndexError):
                     pass
+    hist = read_hist(os.path.join(d, "e2e", "commit_latency_hist.txt"))
+    if not samples and hist and hist[-1][1] > 0:
+        return plot_latency_hist(d, hist)
     if not samples:
         st = R["status"].get("e2e")
         why = ("e2e %s: %s" % (st[0], st[1])) if st and st[0] != "ok" else \
@@ -569,7 +612,7 @@ def plot_latency(d, S, R):
               "plot 'plots/latency_cdf.dat' using 1:2 with steps lw 2 title 'CDF'\n"
               % gp_quote("Commit latency: %d commits, p50 %.3g ms, p90 %.3g ms, p99 %.3g ms"
                          % (n, q[50], q[90], q[99])))
-    return script, None, {"n": n, "p50": q[50], "p90": q[90], "p99": q[99]}
+    return script, None, {"n": n, "p50": q[50], "p90": q[90], "p99": q[99], "from": "samples"}
 
 
 def plot_ratios(d, S):

@@ -15,8 +15,8 @@
 #               "filtered out"
 #   --out DIR   results directory (default build/bench/<UTC time>; build/bench/latest
 #               then points at it)
-#   --build DIR release build directory (default build/release); --no-build uses
-#               the gx_bench already there
+#   --build DIR release build directory, relative to the repository root
+#               (default build/release); --no-build uses the gx_bench already there
 #   --timeout S per-suite limit in seconds (default 120 quick, 900 otherwise)
 #
 # What it does: builds gx_bench with `make RELEASE=1`, lists its benchmarks,
@@ -31,6 +31,7 @@
 # Exit: 0 every suite that ran succeeded; 1 a suite failed or the build failed
 # (the report is still written when gx_bench exists); 2 bad usage.
 set -u
+caller=$PWD
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
 prog=bench/run.sh
@@ -70,7 +71,8 @@ interleave=false
 [ "$reps" -gt 1 ] && interleave=true
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 latest=0
-if [ -z "$out" ]; then out=build/bench/$stamp; latest=1; fi
+if [ -z "$out" ]; then out=build/bench/$stamp; latest=1
+elif [[ $out != /* ]]; then out=$caller/$out; fi   # relative to where run.sh was called
 build=${build:-build/release}
 bin=$build/bin/gx_bench
 
@@ -86,6 +88,12 @@ if [ "$do_build" = 1 ]; then
     tail -n 20 "$out/logs/build.log" >&2
     echo "$prog: release build failed (log: $out/logs/build.log)" >&2
     exit 1
+  fi
+  # the apps, for the end-to-end run only: a failure here fails the e2e suite alone
+  rm -f "$out/logs/build-apps.err"
+  if ! make --no-print-directory RELEASE=1 B="$build" -j"$(nproc)" apps >"$out/logs/build-apps.log" 2>&1; then
+    { echo "release build of the apps failed: $(grep -m1 -E 'error|Error' "$out/logs/build-apps.log")"; } \
+      >"$out/logs/build-apps.err"
   fi
 fi
 if [ ! -x "$bin" ]; then
@@ -163,7 +171,10 @@ if [ -n "$filter" ]; then
   if [[ $filter == -* ]]; then [[ e2e/ =~ ${filter#-} ]] && run_e2e=0
   else [[ e2e/ =~ $filter ]] || run_e2e=0; fi
 fi
-if [ "$run_e2e" = 1 ]; then
+if [ "$run_e2e" = 0 ]; then
+  mkdir -p "$out/e2e"
+  echo '{"status": "filtered_out", "reason": "excluded by --filter"}' >"$out/e2e/status.json"
+elif [ "$run_e2e" = 1 ]; then
   t0=$SECONDS
   bench/e2e.sh --out "$out/e2e" --mode "$mode" --build "$build" >"$out/logs/e2e.log" 2>&1
   rc=$?

@@ -75,6 +75,13 @@ check "workers.png drawn from the scaling figures" is_png "$d/workers.png"
 check "workers data holds both worker counts and their bounds" \
   grep -qxE '2 3800 4000' "$d/plots/workers_0.dat"
 check "commit_latency.png drawn" is_png "$d/commit_latency.png"
+# the form bench/e2e.sh writes: the window's Prometheus histogram, cumulative
+mv "$d/e2e/commit_latency_ms.txt" "$work/samples.txt"
+printf '# le_seconds cumulative\n0.01 0\n0.05 3\n0.1 9\n0.25 10\ninf 10\n' >"$d/e2e/commit_latency_hist.txt"
+python3 bench/report.py report "$d" >/dev/null 2>&1
+check "commit latency from histogram buckets: p50 <= 100 ms, p90 <= 100 ms, p99 <= 250 ms" \
+  jqq '.commit_latency_ms | .n == 10 and .p50 == 100 and .p90 == 100 and .p99 == 250' "$S"
+check "commit_latency.png drawn from the histogram" is_png "$d/commit_latency.png"
 check "benchmarks.json merges every process, tagged with it" \
   jqq '[.benchmarks[].gx_run] | unique == ["core", "e2e", "verify"]' "$d/benchmarks.json"
 
