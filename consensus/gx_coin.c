@@ -146,27 +146,38 @@ gx_coin_err_t gx_coin_share_verify(const gx_coin_pub_t *pub, unsigned index, con
 }
 
 /* Lagrange interpolation in the exponent: value at x = at of the polynomial
- * through (xs[k], pts[k]), k < count. */
+ * through (xs[k], pts[k]), k < count. The count denominators are inverted
+ * together (one inversion, Montgomery's trick). */
 static gx_coin_err_t gx_coin_interp(uint8_t out[PT], const uint32_t *xs,
                                     const uint8_t (*pts)[PT], unsigned count, uint32_t at) {
-  uint8_t acc[PT];
-  int have = 0;
+  uint8_t num[GX_CONS_MAX_N][SC], den[GX_CONS_MAX_N][SC], pre[GX_CONS_MAX_N][SC];
+  uint8_t xa[SC], xk[SC], xm[SC], t[SC], inv[SC];
+  if (count == 0 || count > GX_CONS_MAX_N) return GX_COIN_ERR_ARG;
+  gx_coin_scalar_u32(xa, at);
   for (unsigned k = 0; k < count; k++) {
-    uint8_t num[SC], den[SC], t[SC], xa[SC], xk[SC], xm[SC], lam[SC], term[PT];
-    gx_coin_scalar_u32(num, 1);
-    gx_coin_scalar_u32(den, 1);
-    gx_coin_scalar_u32(xa, at);
+    gx_coin_scalar_u32(num[k], 1);
+    gx_coin_scalar_u32(den[k], 1);
     gx_coin_scalar_u32(xk, xs[k]);
     for (unsigned m = 0; m < count; m++) {
       if (m == k) continue;
       gx_coin_scalar_u32(xm, xs[m]);
       crypto_core_ristretto255_scalar_sub(t, xa, xm);
-      crypto_core_ristretto255_scalar_mul(num, num, t);
+      crypto_core_ristretto255_scalar_mul(num[k], num[k], t);
       crypto_core_ristretto255_scalar_sub(t, xk, xm);
-      crypto_core_ristretto255_scalar_mul(den, den, t);
+      crypto_core_ristretto255_scalar_mul(den[k], den[k], t);
     }
-    if (crypto_core_ristretto255_scalar_invert(t, den) != 0) return GX_COIN_ERR_ARG;
-    crypto_core_ristretto255_scalar_mul(lam, num, t);
+    if (k == 0) memcpy(pre[0], den[0], SC);
+    else crypto_core_ristretto255_scalar_mul(pre[k], pre[k - 1], den[k]);
+  }
+  if (crypto_core_ristretto255_scalar_invert(inv, pre[count - 1]) != 0) return GX_COIN_ERR_ARG;
+  uint8_t acc[PT];
+  int have = 0;
+  for (unsigned k = count; k-- > 0;) {
+    uint8_t dinv[SC], lam[SC], term[PT];
+    if (k > 0) crypto_core_ristretto255_scalar_mul(dinv, inv, pre[k - 1]); /* 1/den[k] */
+    else memcpy(dinv, inv, SC);
+    crypto_core_ristretto255_scalar_mul(inv, inv, den[k]);                  /* 1/pre[k-1] */
+    crypto_core_ristretto255_scalar_mul(lam, num[k], dinv);
     if (sodium_is_zero(lam, SC)) continue; /* at == some other xs */
     if (crypto_scalarmult_ristretto255(term, lam, pts[k]) != 0) return GX_COIN_ERR_POINT;
     if (have) crypto_core_ristretto255_add(acc, acc, term);
