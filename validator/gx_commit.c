@@ -79,6 +79,10 @@ struct gx_commit {
   gx_hash_t *vids;     /* agreed transfers this node verified at ingest, sorted */
   uint8_t *vflags;
   size_t n_vids, max_txs;
+  gx_hash_t *all_ids;  /* ids of every agreed transfer of the epoch, batch order */
+  const uint8_t **drop;/* agreed transfers the ledger rejected (pointers into the batch) */
+  gx_hash_t *drop_ids;
+  size_t n_drop;
   gx_metrics_hist_t epoch_hist; /* propose -> commit, ns */
   gx_metrics_hist_t apply_hist; /* ledger apply + store, ns */
 };
@@ -186,15 +190,20 @@ static void gx_commit_fail(gx_commit_t *c, const char *what) {
 
 typedef struct {
   const gx_ledger_block_t *blk;
+  const uint8_t *const *drop; /* rejected transfers to remove from the mempool */
+  size_t n_drop;
+  const gx_hash_t *drop_ids;
 } gx_commit_mp_arg_t;
 
 static void gx_commit_mempool_committed(gx_mempool_t *mp, void *arg) {
-  const gx_ledger_block_t *b = ((gx_commit_mp_arg_t *)arg)->blk;
+  gx_commit_mp_arg_t *a = arg;
+  const gx_ledger_block_t *b = a->blk;
   for (uint32_t i = 0; i < b->update_count; i++) {
     gx_pubkey_t k;
     memcpy(k.b, b->updates[i].key, 32);
     gx_mempool_on_committed(mp, &k, b->updates[i].state.seq);
   }
+  for (size_t i = 0; i < a->n_drop; i++) gx_mempool_drop(mp, a->drop[i], &a->drop_ids[i]);
   gx_mempool_untake_all(mp); /* what we proposed and was not included goes back */
 }
 
@@ -234,9 +243,10 @@ static int gx_commit_finish_block(gx_commit_t *c, const gx_ledger_block_t *b, in
             (unsigned long long)b->equivocations[i].seq, (unsigned long long)b->header.height);
   }
   if (c->cfg.ingest) {
-    gx_commit_mp_arg_t a = {b};
+    gx_commit_mp_arg_t a = {b, (const uint8_t *const *)c->drop, c->n_drop, c->drop_ids};
     gx_ingest_mempool_call(c->cfg.ingest, gx_commit_mempool_committed, &a);
   }
+  c->n_drop = 0;
   if (gossip_sig) gx_commit_sign_and_gossip(c, b->header.height, &b->id);
   if (b->header.height > GX_CERT_WINDOW / 2)
     gx_cert_collector_advance(&c->collector, b->header.height - GX_CERT_WINDOW / 2);
@@ -279,11 +289,32 @@ static void gx_commit_collect_verified(gx_commit_t *c, const gx_acs_batch_t *bat
   size_t total = 0;
   for (unsigned i = 0; i < batch->count; i++) total += batch->len[i] / GX_XFER_SZ;
   if (total > c->max_txs) return; /* the ledger refuses oversized proposals anyway */
-  gx_commit_contains_arg_t a = {batch->value, batch->len, batch->count, c->vflags, c->vids, total};
+  gx_commit_contains_arg_t a = {batch->value, batch->len, batch->count, c->vflags, c->all_ids, total};
   gx_ingest_mempool_call(c->cfg.ingest, gx_commit_mempool_contains, &a);
   for (size_t k = 0; k < total; k++)
-    if (c->vflags[k]) c->vids[c->n_vids++] = c->vids[k];
+    if (c->vflags[k]) c->vids[c->n_vids++] = c->all_ids[k];
   qsort(c->vids, c->n_vids, sizeof *c->vids, gx_commit_hash_cmp);
+}
+
+/* The agreed transfers the ledger rejected, to be dropped from our mempool
+ * (otherwise they would be proposed, and rejected, every epoch). */
+static void gx_commit_collect_rejected(gx_commit_t *c, const gx_acs_batch_t *batch,
+                                       const gx_ledger_block_t *blk) {
+  c->n_drop = 0;
+  if (!c->cfg.ingest || !blk->rejection_count) return;
+  size_t k = 0;
+  for (unsigned i = 0; i < batch->count; i++)
+    for (uint32_t off = 0; off + GX_XFER_SZ <= batch->len[i] && k < c->max_txs; off += GX_XFER_SZ, k++) {
+      const uint8_t *x = batch->value[i] + off;
+      gx_hash_t id;
+      gx_xfer_id(&id, x);
+      for (uint32_t r = 0; r < blk->rejection_count && c->n_drop < c->max_txs; r++)
+        if (gx_hash_eq(&blk->rejections[r].id, &id)) {
+          c->drop[c->n_drop] = x;
+          c->drop_ids[c->n_drop++] = id;
+          break;
+        }
+    }
 }
 
 static void gx_acs_deliver_cb(void *ctx, const gx_acs_batch_t *batch) {
@@ -305,6 +336,7 @@ static void gx_acs_deliver_cb(void *ctx, const gx_acs_batch_t *batch) {
     gx_commit_fail(c, why);
     return;
   }
+  gx_commit_collect_rejected(c, batch, &blk);
   if (gx_commit_finish_block(c, &blk, 1) != 0) return;
   uint64_t t1 = gx_now_ns();
   gx_metrics_hist_observe(&c->apply_hist, t1 - t0);
@@ -620,6 +652,13 @@ gx_commit_t *gx_commit_new(const gx_commit_cfg_t *cfg, char *err, size_t errlen)
   c->max_txs = (size_t)g->n * g->proposal_max_txs;
   c->vids = malloc(c->max_txs * sizeof *c->vids);
   c->vflags = malloc(c->max_txs);
+  c->all_ids = malloc(c->max_txs * sizeof *c->all_ids);
+  c->drop = malloc(c->max_txs * sizeof *c->drop);
+  c->drop_ids = malloc(c->max_txs * sizeof *c->drop_ids);
+  if (!c->all_ids || !c->drop || !c->drop_ids) {
+    snprintf(err, errlen, "out of memory for the commit stage buffers");
+    goto fail;
+  }
   if (!c->vids || !c->vflags ||
       !c->sync_buf || !c->proposal || !c->proposal_ids || !c->sendbuf || !c->certs) {
     snprintf(err, errlen, "out of memory for the commit stage buffers");
@@ -752,6 +791,9 @@ void gx_commit_delete(gx_commit_t *c) {
   free(c->certs);
   free(c->vids);
   free(c->vflags);
+  free(c->all_ids);
+  free((void *)c->drop);
+  free(c->drop_ids);
   pthread_mutex_destroy(&c->ledger_lock);
   pthread_mutex_destroy(&c->cert_lock);
   free(c);
@@ -772,6 +814,7 @@ void gx_commit_status(gx_commit_t *c, gx_commit_status_t *o) {
   pthread_mutex_lock(&c->ledger_lock);
   gx_hash_t state_root;
   gx_ledger_tip(c->ledger, &o->tip, &state_root);
+  o->total_balance = gx_ledger_total(c->ledger);
   pthread_mutex_unlock(&c->ledger_lock);
   o->running = atomic_load(&c->running);
   o->syncing = atomic_load(&c->st_syncing);

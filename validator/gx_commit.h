@@ -66,6 +66,7 @@ typedef struct {
   uint64_t rejected[GX_LEDGER_REJ__COUNT];
   uint64_t equivocations, synced_blocks, sync_failures;
   gx_hash_t tip;
+  uint64_t total_balance;               /* sum of all balances now (must equal supply) */
   int running, syncing;
   char failure[1024];                  /* why the stage stopped, "" while healthy */
 } gx_commit_status_t;

@@ -375,6 +375,16 @@ void gx_mempool_untake_all(gx_mempool_t *mp) {
   }
 }
 
+int gx_mempool_drop(gx_mempool_t *mp, const uint8_t enc[GX_XFER_SZ], const gx_hash_t *id) {
+  if (!gx_mempool_contains(mp, enc, id)) return 0;
+  gx_xfer_t x;
+  gx_xfer_decode(&x, enc, GX_XFER_SZ);
+  uint32_t ai = gx_acct_find(mp, &x.initiator);
+  gx_entry_remove(mp, *gx_slot(mp, ai, x.init_link.seq));
+  /* readiness is re-evaluated by gx_mempool_untake_all(), which follows */
+  return 1;
+}
+
 int gx_mempool_contains(gx_mempool_t *mp, const uint8_t enc[GX_XFER_SZ], const gx_hash_t *id) {
   gx_xfer_t x;
   if (gx_xfer_decode(&x, enc, GX_XFER_SZ) != GX_PROTO_OK) return 0;

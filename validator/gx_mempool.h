@@ -78,6 +78,9 @@ size_t gx_mempool_take(gx_mempool_t *mp, uint8_t *out, gx_hash_t *ids, size_t ma
 /* The account committed everything up to and including seq: its transfers
  * with seq <= that are removed (included or obsolete) and next_seq = seq + 1. */
 void gx_mempool_on_committed(gx_mempool_t *mp, const gx_pubkey_t *account, uint64_t seq);
+/* Removes this transfer (if held): the ledger rejected it, so proposing it
+ * again would only be rejected again. 1 when it was held. */
+int gx_mempool_drop(gx_mempool_t *mp, const uint8_t enc[GX_XFER_SZ], const gx_hash_t *id);
 /* Every taken, uncommitted transfer becomes ready again. O(tracked accounts). */
 void gx_mempool_untake_all(gx_mempool_t *mp);
 

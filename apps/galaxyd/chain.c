@@ -218,13 +218,13 @@ static int gx_api_status(void *ctx, const gx_http_req_t *req, char *body, size_t
       "{\"chain\":true,\"name\":\"%s\",\"validator\":%u,\"validators\":%u,\"height\":%llu,"
       "\"tip\":\"%s\",\"next_epoch\":%llu,\"blackholes\":%llu,\"empty_blackholes\":%llu,"
       "\"transfers_committed\":%llu,\"certificates\":%llu,\"equivocations\":%llu,"
-      "\"synced_blackholes\":%llu,\"syncing\":%s,\"healthy\":%s,\"failure\":\"%s\","
+      "\"synced_blackholes\":%llu,\"supply\":%llu,\"total_balance\":%llu,\"syncing\":%s,\"healthy\":%s,\"failure\":\"%s\","
       "\"mempool\":%llu,\"verified\":%llu,\"verify_failed\":%llu,\"duplicates\":%llu,\"rejected\":{",
       ch->genesis_v.name, ch->key.index, ch->genesis_v.n, (unsigned long long)s.height, tip,
       (unsigned long long)s.next_epoch, (unsigned long long)s.blocks,
       (unsigned long long)s.empty_blocks, (unsigned long long)s.txs, (unsigned long long)s.certs,
       (unsigned long long)s.equivocations, (unsigned long long)s.synced_blocks,
-      s.syncing ? "true" : "false", s.running && !s.failure[0] ? "true" : "false", s.failure,
+      (unsigned long long)ch->genesis_v.supply, (unsigned long long)s.total_balance, s.syncing ? "true" : "false", s.running && !s.failure[0] ? "true" : "false", s.failure,
       (unsigned long long)is.mempool_size, (unsigned long long)is.verified_ok,
       (unsigned long long)is.verify_failed, (unsigned long long)is.duplicates);
   for (int r = 0; r < GX_LEDGER_REJ__COUNT && n < cap; r++)
