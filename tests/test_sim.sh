@@ -41,4 +41,10 @@ for nn in 4 7 10; do
   lo=$((nn * 100000 + 50001)); hi=$((lo + per / 2 - 1))
   group "N=$nn ba-attack scheduler $((per / 2)) seeds" --seeds "$lo..$hi" --n "$nn" --sched ba-attack --epochs 2 --max-prop 256
 done
+# one seed, one run: the same seeds twice give byte-identical per-run lines
+n=$((n + 1))
+r1=$("$bin" --seeds 900001..900020 --n 7 --byz all --epochs 3 -v 2>&1)
+r2=$("$bin" --seeds 900001..900020 --n 7 --byz all --epochs 3 -v 2>&1)
+if [ -n "$r1" ] && [ "$r1" = "$r2" ]; then echo "ok $n - replay: 20 seeds run twice give identical runs"
+else fail=$((fail + 1)); echo "not ok $n - replay: the same seeds gave different runs"; fi
 [ $fail -eq 0 ]
