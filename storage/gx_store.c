@@ -43,7 +43,7 @@ struct gx_store {
   char dir[PATH_MAX - 64];
   int lock_fd;
   MDB_env *env;
-  MDB_dbi db_meta, db_height, db_hash, db_tx, db_acct;
+  MDB_dbi db_meta, db_height, db_hash, db_tx, db_acct, db_cert;
   struct io_uring ring;
   int ring_ok, direct, registered;
   uint32_t align; /* GX_STORE_ALIGN for O_DIRECT, 1 for buffered writes */
@@ -548,6 +548,14 @@ static gx_store_err_t gx_store_open_lmdb(gx_store_t *st, gx_store_error_t *err) 
                                "%s: '%s' is not a table of this store", p, dbs[i].name);
       return gx_store_lmdberr(err, "cannot open table in", rc, p);
     }
+  }
+  /* Certificates (written after their block, by gx_store_put_cert). A store
+   * from before the table existed has none: read-only opens tolerate that. */
+  rc = mdb_dbi_open(txn, "cert", create, &st->db_cert);
+  if (rc == MDB_NOTFOUND && st->cfg.read_only) st->db_cert = 0;
+  else if (rc) {
+    mdb_txn_abort(txn);
+    return gx_store_lmdberr(err, "cannot open table in", rc, p);
   }
   MDB_val k = {6, "format"}, v;
   rc = mdb_get(txn, st->db_meta, &k, &v);
@@ -1641,6 +1649,44 @@ gx_store_err_t gx_store_account(gx_store_t *st, const uint8_t key[32], gx_store_
   if (rc) r = gx_store_lmdb_code(rc);
   else if (v.mv_size != 48) r = GX_STORE_ECORRUPT;
   else gx_store_decode_account(v.mv_data, out);
+  mdb_txn_abort(txn);
+  return r;
+}
+
+gx_store_err_t gx_store_put_cert(gx_store_t *st, uint64_t height, const uint8_t *cert, size_t len) {
+  if (st->cfg.read_only || !st->db_cert || height == 0 || len == 0 || len > GX_STORE_MAX_CERT)
+    return GX_STORE_EINVAL;
+  uint8_t key[8];
+  for (int i = 0; i < 8; i++) key[i] = (uint8_t)(height >> (56 - 8 * i)); /* big endian: ordered */
+  MDB_txn *txn;
+  int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+  if (rc) return gx_store_lmdb_code(rc);
+  MDB_val k = {8, key}, v = {len, (void *)cert};
+  rc = mdb_put(txn, st->db_cert, &k, &v, 0);
+  if (rc) {
+    mdb_txn_abort(txn);
+    return gx_store_lmdb_code(rc);
+  }
+  rc = mdb_txn_commit(txn);
+  return rc ? gx_store_lmdb_code(rc) : GX_STORE_OK;
+}
+
+gx_store_err_t gx_store_get_cert(gx_store_t *st, uint64_t height, uint8_t *out, size_t cap,
+                                 size_t *len) {
+  if (!st->db_cert) return GX_STORE_ENOTFOUND;
+  uint8_t key[8];
+  for (int i = 0; i < 8; i++) key[i] = (uint8_t)(height >> (56 - 8 * i));
+  MDB_txn *txn;
+  if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) return GX_STORE_ELMDB;
+  MDB_val k = {8, key}, v;
+  int rc = mdb_get(txn, st->db_cert, &k, &v);
+  gx_store_err_t r = GX_STORE_OK;
+  if (rc) r = gx_store_lmdb_code(rc);
+  else if (v.mv_size > cap) r = GX_STORE_ESMALL;
+  else {
+    memcpy(out, v.mv_data, v.mv_size);
+    *len = v.mv_size;
+  }
   mdb_txn_abort(txn);
   return r;
 }

@@ -176,6 +176,15 @@ gx_store_err_t gx_store_get_by_hash(gx_store_t *st, const gx_hash_t *hash, uint8
 gx_store_err_t gx_store_find_tx(gx_store_t *st, const gx_hash_t *tx, uint64_t *height,
                                 uint32_t *index);
 gx_store_err_t gx_store_account(gx_store_t *st, const uint8_t key[32], gx_store_account_t *out);
+/* A black hole's certificate (opaque bytes, at most GX_STORE_MAX_CERT): kept in
+ * the LMDB "cert" table, committed by its own write transaction. It is made
+ * after its block is durable (signatures arrive later), so a crash may lose
+ * certificates of the last blocks; peers still serve them for sync. Any
+ * thread; put from one writer at a time. ENOTFOUND when absent. */
+#define GX_STORE_MAX_CERT 8192
+gx_store_err_t gx_store_put_cert(gx_store_t *st, uint64_t height, const uint8_t *cert, size_t len);
+gx_store_err_t gx_store_get_cert(gx_store_t *st, uint64_t height, uint8_t *out, size_t cap,
+                                 size_t *len);
 
 /* Calls fn for each applied (visible) height in [from, to] in order, reading each record
  * into buf[cap] (ESMALL when one does not fit). fn returns non-zero to stop. */

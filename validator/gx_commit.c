@@ -129,7 +129,10 @@ static void gx_commit_store_cert(gx_commit_t *c, uint64_t height, const gx_cert_
   s->height = len ? height : 0;
   s->len = (uint16_t)len;
   pthread_mutex_unlock(&c->cert_lock);
-  if (len) atomic_fetch_add(&c->st_certs, 1);
+  if (!len) return;
+  atomic_fetch_add(&c->st_certs, 1);
+  if (gx_store_put_cert(c->store, height, s->bytes, len) != GX_STORE_OK)
+    GX_WARN("commit", "cannot store the certificate of black hole %llu", (unsigned long long)height);
 }
 
 int gx_commit_cert(gx_commit_t *c, uint64_t height, uint8_t *out, size_t cap, size_t *len) {
@@ -142,6 +145,7 @@ int gx_commit_cert(gx_commit_t *c, uint64_t height, uint8_t *out, size_t cap, si
     rc = 0;
   }
   pthread_mutex_unlock(&c->cert_lock);
+  if (rc != 0 && gx_store_get_cert(c->store, height, out, cap, len) == GX_STORE_OK) rc = 0;
   return rc;
 }
 

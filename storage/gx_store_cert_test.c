@@ -1,0 +1,55 @@
+/* Certificates kept beside black holes: put, get, overwrite, absent heights,
+ * bad arguments, survival across reopen, read-only handles. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "storage/gx_store.h"
+
+static void test_cert_put_get_reopen(void **st) {
+  (void)st;
+  char dir[] = "/tmp/gx-cert-test.XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  gx_store_cfg_t cfg;
+  gx_store_cfg_defaults(&cfg);
+  cfg.dir = dir;
+  gx_store_t *s;
+  gx_store_error_t err;
+  assert_int_equal(gx_store_open(&cfg, &s, &err), GX_STORE_OK);
+  uint8_t a[130], b[200], out[300];
+  memset(a, 0xA1, sizeof a);
+  memset(b, 0xB2, sizeof b);
+  size_t len = 0;
+  assert_int_equal(gx_store_get_cert(s, 5, out, sizeof out, &len), GX_STORE_ENOTFOUND);
+  assert_int_equal(gx_store_put_cert(s, 5, a, sizeof a), GX_STORE_OK);
+  assert_int_equal(gx_store_put_cert(s, 6, b, sizeof b), GX_STORE_OK);
+  assert_int_equal(gx_store_get_cert(s, 5, out, sizeof out, &len), GX_STORE_OK);
+  assert_int_equal(len, sizeof a);
+  assert_memory_equal(out, a, sizeof a);
+  assert_int_equal(gx_store_get_cert(s, 6, out, 10, &len), GX_STORE_ESMALL);
+  assert_int_equal(gx_store_put_cert(s, 0, a, sizeof a), GX_STORE_EINVAL);
+  assert_int_equal(gx_store_put_cert(s, 7, a, 0), GX_STORE_EINVAL);
+  assert_int_equal(gx_store_put_cert(s, 7, a, GX_STORE_MAX_CERT + 1), GX_STORE_EINVAL);
+  assert_int_equal(gx_store_put_cert(s, 5, b, sizeof b), GX_STORE_OK); /* a newer one replaces */
+  assert_int_equal(gx_store_close(s), GX_STORE_OK);
+  cfg.read_only = 1;
+  assert_int_equal(gx_store_open(&cfg, &s, &err), GX_STORE_OK);
+  assert_int_equal(gx_store_get_cert(s, 5, out, sizeof out, &len), GX_STORE_OK);
+  assert_int_equal(len, sizeof b);
+  assert_memory_equal(out, b, sizeof b);
+  assert_int_equal(gx_store_put_cert(s, 9, a, sizeof a), GX_STORE_EINVAL); /* read-only */
+  assert_int_equal(gx_store_close(s), GX_STORE_OK);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_cert_put_get_reopen)};
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
