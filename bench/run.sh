@@ -187,6 +187,8 @@ elif [ "$run_e2e" = 1 ]; then
     python3 -c 'import json,sys; json.dump({"status": "failed", "reason": sys.argv[2]}, open(sys.argv[1], "w"))' \
       "$out/e2e/status.json" "bench/e2e.sh exited $rc without a status"
   fi
+  python3 -c 'import json,sys; p=sys.argv[1]; d=json.load(open(p)); d["seconds"]=int(sys.argv[2]); json.dump(d, open(p, "w"))' \
+    "$out/e2e/status.json" $((SECONDS - t0)) 2>/dev/null
 fi
 
 bench/machine.sh "$bin" >"$out/machine.json" 2>"$out/logs/machine.err" ||
