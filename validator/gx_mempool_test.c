@@ -169,6 +169,28 @@ static void test_account_limit_and_recycle(void **state) {
   gx_mempool_delete(mp);
 }
 
+/* gx_mempool_drop (added for the ledger's rejections): a dropped transfer is
+ * gone, taken or not, and is not handed out again after untake. */
+static void test_drop(void **state) {
+  (void)state;
+  gx_mempool_t *mp = mk_pool(100, 8, 10);
+  uint8_t e1[GX_XFER_SZ], e2[GX_XFER_SZ], out[4 * GX_XFER_SZ];
+  gx_hash_t id1, id2;
+  mk(e1, &id1, 1, 1, 0);
+  mk(e2, &id2, 1, 2, 0);
+  assert_int_equal(gx_mempool_insert(mp, e1, &id1, NULL), 0);
+  assert_int_equal(gx_mempool_insert(mp, e2, &id2, NULL), 0);
+  assert_int_equal(gx_mempool_take(mp, out, NULL, 4), 2);
+  assert_int_equal(gx_mempool_drop(mp, e2, &id2), 1); /* taken, then rejected */
+  assert_int_equal(gx_mempool_drop(mp, e2, &id2), 0);
+  assert_false(gx_mempool_contains(mp, e2, &id2));
+  assert_int_equal(gx_mempool_size(mp), 1);
+  gx_mempool_untake_all(mp);
+  assert_int_equal(gx_mempool_take(mp, out, NULL, 4), 1);
+  assert_int_equal(seq_of(out), 1);
+  gx_mempool_delete(mp);
+}
+
 static void test_bad_config(void **state) {
   (void)state;
   gx_mempool_cfg_t c;
@@ -215,6 +237,7 @@ int main(void) {
       cmocka_unit_test(test_take_order_commit_untake),
       cmocka_unit_test(test_eviction_policy),
       cmocka_unit_test(test_account_limit_and_recycle),
+      cmocka_unit_test(test_drop),
       cmocka_unit_test(test_bad_config),
       cmocka_unit_test(test_random_ops),
   };
