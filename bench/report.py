@@ -257,6 +257,19 @@ class Run:
     def stat(self, key, metric):
         return stats(metric_value(r, metric) for r in self.rows.get(key, []))
 
+    STD_FIELDS = {"family_index", "per_family_instance_index", "repetitions", "repetition_index",
+                  "threads", "iterations", "real_time", "cpu_time", "items_per_second",
+                  "bytes_per_second"}
+
+    def counters(self, key):
+        """Means of a benchmark's custom counters (p50_ns, ratio, ...)."""
+        vals = {}
+        for r in self.rows.get(key, []):
+            for k, v in r.items():
+                if k not in self.STD_FIELDS and isinstance(v, (int, float)) and not isinstance(v, bool):
+                    vals.setdefault(k, []).append(float(v))
+        return {k: statistics.fmean(v) for k, v in sorted(vals.items())}
+
     def default_metric(self, key):
         rows = self.rows.get(key, [])
         for m in ("items_per_second", "bytes_per_second"):
@@ -356,7 +369,8 @@ def summarize(R):
                                  "cv": statistics.stdev(vals) / statistics.fmean(vals),
                                  "per_run": dict(ms)}
                     continue
-            entry = {"suite": suite, "run": rname, "status": "ok", "reason": ""}
+            entry = {"suite": suite, "run": rname, "status": "ok", "reason": "",
+                     "counters": run.counters(key)}
             err = run.error(key)
             matched = pairs_for(pairs, key) if suite != "baseline" else []
             if err:  # gx_bench_skip(): "marks the run as skipped with a reason"
@@ -477,6 +491,11 @@ def fmt_metric(v, metric):
                 return "%.4g %s" % (v / div, unit)
         return "%.4g ns" % v
     return si(v)
+
+
+def fmt_counters(f):
+    c = f.get("counters") or {}
+    return ", ".join("%s %s" % (k, si(v)) for k, v in c.items()) or "-"
 
 
 def pct(x):
@@ -704,32 +723,32 @@ def cmd_report(d):
     w("")
     w("## Figures against their baselines")
     w("")
-    w("| figure | metric | value | baseline | baseline value | factor | bound | ratio | +/- | status |")
-    w("|---|---|---|---|---|---|---|---|---|---|")
+    w("| figure | metric | value | baseline | baseline value | factor | bound | ratio | +/- | status | counters |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|")
     paired = sorted((k, f) for k, f in S["figures"].items() if f.get("paired"))
     for k, f in paired:
         m = f["metric"]
         st = f["status"] + (": " + f["reason"] if f.get("reason") else "")
-        w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             k, m, fmt_metric(f.get("value"), m), f.get("baseline", "-"),
             fmt_metric(f.get("baseline_value"), m),
             "%.4g" % f["factor"] if f.get("factor") is not None else f.get("factor_text", "-"),
             fmt_metric(f.get("bound"), m),
             "%.3f" % f["ratio"] if f.get("ratio") is not None else "-",
-            pct(f.get("ratio_cv")), md_escape(st)))
+            pct(f.get("ratio_cv")), md_escape(st), fmt_counters(f)))
     w("")
     w("## Figures without a baseline pairing")
     w("")
     w("These have no line in bench/pairs.txt: their values are shown, without a ratio.")
     w("")
-    w("| figure | metric | value | +/- | status |")
-    w("|---|---|---|---|---|")
+    w("| figure | metric | value | +/- | status | counters |")
+    w("|---|---|---|---|---|---|")
     for k, f in sorted(S["figures"].items()):
         if f.get("paired") or f["suite"] == "baseline":
             continue
         st = f["status"] + (": " + f["reason"] if f.get("reason") else "")
-        w("| %s | %s | %s | %s | %s |" % (k, f.get("metric"), fmt_metric(f.get("value"), f.get("metric")),
-                                         pct(f.get("cv")), md_escape(st)))
+        w("| %s | %s | %s | %s | %s | %s |" % (k, f.get("metric"), fmt_metric(f.get("value"), f.get("metric")),
+                                              pct(f.get("cv")), md_escape(st), fmt_counters(f)))
     w("")
     w("## Baselines")
     w("")
