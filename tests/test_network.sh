@@ -45,8 +45,14 @@ check "certificate of height 1 served (>= f+1 = 2 signatures)" test "$C1" -ge $(
 # ---- invalid transfers: right reason ---------------------------------------------
 rej() { net_field "$1" "rejected.$2"; }
 "$S" pay --dir "$T/a" --to "$B" --amount 10 --out "$T/h1" && "$S" cosign "$T/h1" --dir "$T/b" --out "$T/t1"
-ID1=$("$S" submit "$T/t1" --dir "$T/a" --galaxy "127.0.0.1:$BASE")
-check "valid wallet transfer committed" net_wait "net_curl $(net_api 2)/v1/tx/$ID1 | grep -q '\"committed\":true'" 20
+"$S" submit "$T/t1" --dir "$T/a" --galaxy "127.0.0.1:$BASE" --wait --api "$(net_api 1)" >"$T/sub1"
+check "star submit --wait returns once the transfer is committed" grep -q '^committed at height' "$T/sub1"
+ID1=$(head -1 "$T/sub1")
+check "valid wallet transfer committed on another node too" net_wait "net_curl $(net_api 2)/v1/tx/$ID1 | grep -q '\"committed\":true'" 20
+check "star tx reports it committed" bash -c "'$S' tx $ID1 --api $(net_api 3) | grep -q '^committed height'"
+check "star balance: payer 90, payee 10" bash -c "'$S' balance --dir $T/a --api $(net_api 0) | grep -q ' balance 90 seq 1\$' && '$S' balance $B --api $(net_api 0) | grep -q ' balance 10 seq 1\$'"
+BADB="${B:0:73}$( [ "${B:73:1}" = 0 ] && echo 1 || echo 0)"
+expect_fail "star balance with a mistyped address" 2 "checksum" "$S" balance "$BADB" --api "$(net_api 0)"
 # a's chain as committed (the wallet cannot know which of its transfers were rejected)
 sync_wallet() { # dir addr
   local j; j=$(net_curl "$(net_api 0)/v1/account/$2") || j='{"seq":0,"head":"0000000000000000000000000000000000000000000000000000000000000000"}'

@@ -26,9 +26,13 @@ static const char star_usage[] =
     "  pay     --to ADDR --amount N [--nonce N] [--out FILE] [--dir DIR]\n"
     "                                            make and sign the initiator's half\n"
     "  cosign  FILE [--out FILE] [--dir DIR]     check a half addressed to us, add our link and signature\n"
-    "  submit  FILE --galaxy HOST:PORT [--dir DIR]\n"
-    "                                            send a full transfer; advances our chain if we initiated it\n"
+    "  submit  FILE --galaxy HOST:PORT [--wait --api http://HOST:PORT [--timeout S]] [--dir DIR]\n"
+    "                                            send a full transfer; advances our chain if we initiated it;\n"
+    "                                            --wait: until it is committed (exit 1 on timeout)\n"
     "  show    FILE                              decode a half or full transfer and print its fields\n"
+    "  balance [ADDR] --api http://HOST:PORT [--dir DIR]\n"
+    "                                            committed balance and sequence (default: this wallet)\n"
+    "  tx      ID --api http://HOST:PORT          is the transfer committed, at which height\n"
     "  load    --galaxy HOST:PORT --accounts N --rate R --duration S [--seed N]\n"
     "          [--corrupt-every K] [--duplicate-every K] [--dump FILE] [--threads T]\n"
     "          [--api http://HOST:PORT]   continue the accounts' chains from a galaxy's API\n"
@@ -36,7 +40,8 @@ static const char star_usage[] =
     "DIR defaults to $STAR_DIR, else ~/.star. Exit codes: 0 ok, 1 failure, 2 bad input.\n";
 
 enum { OPT_DIR = 256, OPT_TO, OPT_AMOUNT, OPT_NONCE, OPT_OUT, OPT_GALAXY, OPT_ACCOUNTS, OPT_RATE,
-       OPT_DURATION, OPT_SEED, OPT_CORRUPT, OPT_DUP, OPT_DUMP, OPT_THREADS, OPT_API, OPT_HELP };
+       OPT_DURATION, OPT_SEED, OPT_CORRUPT, OPT_DUP, OPT_DUMP, OPT_THREADS, OPT_API, OPT_WAIT,
+       OPT_TIMEOUT, OPT_HELP };
 
 static const struct option star_opts[] = {
   {"dir", required_argument, 0, OPT_DIR},         {"to", required_argument, 0, OPT_TO},
@@ -47,13 +52,15 @@ static const struct option star_opts[] = {
   {"corrupt-every", required_argument, 0, OPT_CORRUPT},
   {"duplicate-every", required_argument, 0, OPT_DUP},
   {"dump", required_argument, 0, OPT_DUMP},       {"threads", required_argument, 0, OPT_THREADS},
-  {"api", required_argument, 0, OPT_API},
+  {"api", required_argument, 0, OPT_API},         {"wait", no_argument, 0, OPT_WAIT},
+  {"timeout", required_argument, 0, OPT_TIMEOUT},
   {"help", no_argument, 0, OPT_HELP},             {0, 0, 0, 0},
 };
 
 typedef struct {
   const char *dir, *to, *amount, *nonce, *out, *galaxy, *accounts, *rate, *duration, *seed,
-      *corrupt, *dup, *dump, *threads, *api;
+      *corrupt, *dup, *dump, *threads, *api, *timeout;
+  int wait;
   const char *file; /* positional */
   int npos;
 } star_args_t;
@@ -80,6 +87,8 @@ static int star_parse(int argc, char **argv, star_args_t *a) {
       case OPT_DUMP: a->dump = optarg; break;
       case OPT_THREADS: a->threads = optarg; break;
       case OPT_API: a->api = optarg; break;
+      case OPT_WAIT: a->wait = 1; break;
+      case OPT_TIMEOUT: a->timeout = optarg; break;
       case OPT_HELP: fputs(star_usage, stdout); exit(0);
       case ':': return gx_cli_fail(GX_EXIT_USAGE, "option %s needs a value", argv[optind - 1]);
       default: return gx_cli_fail(GX_EXIT_USAGE, "unknown option '%s' (see star --help)", argv[optind - 1]);
@@ -227,7 +236,7 @@ static int star_pay(star_args_t *a) {
 static int star_cosign(star_args_t *a) {
   gx_xfer_t x;
   uint8_t enc[GX_XFER_SZ];
-  int kind, rc;
+  int kind = 0, rc;
   if ((rc = star_read_xfer(a->file, &x, enc, &kind))) return rc;
   if (kind != 1) return gx_cli_fail(GX_EXIT_USAGE, "%s: already co-signed (a full transfer)", a->file);
   if (gx_xfer_verify_init(&x) != GX_XFER_VERIFY_OK)
@@ -255,7 +264,7 @@ static int star_cosign(star_args_t *a) {
 static int star_submit(star_args_t *a) {
   gx_xfer_t x;
   uint8_t enc[GX_XFER_SZ];
-  int kind, rc;
+  int kind = 0, rc;
   if ((rc = star_read_xfer(a->file, &x, enc, &kind))) return rc;
   if (kind != 2) return gx_cli_fail(GX_EXIT_USAGE, "%s: only the initiator's half; the counterparty must co-sign it first (star cosign)", a->file);
   gx_xfer_verify_t v = gx_xfer_verify_enc(enc);
@@ -263,6 +272,8 @@ static int star_submit(star_args_t *a) {
     return gx_cli_fail(GX_EXIT_USAGE, "%s: the %s signature does not verify", a->file,
                        v == GX_XFER_VERIFY_BAD_INIT_SIG ? "initiator's" : "counterparty's");
   if (!a->galaxy) return gx_cli_fail(GX_EXIT_USAGE, "--galaxy HOST:PORT is required");
+  if (a->wait && (!a->api || strncmp(a->api, "http://", 7) != 0))
+    return gx_cli_fail(GX_EXIT_USAGE, "--wait needs --api http://HOST:PORT (a galaxy's API)");
   star_net_t net;
   char err[256];
   if (star_net_open(&net, a->galaxy, err, sizeof err) != 0)
@@ -296,13 +307,29 @@ static int star_submit(star_args_t *a) {
   gx_xfer_id(&id, enc);
   gx_hex_encode(idhex, id.b, 32);
   printf("%s\n", idhex);
-  return 0;
+  fflush(stdout);
+  if (!a->wait) return 0;
+  uint64_t timeout = 30;
+  if (a->timeout && (rc = star_u64("timeout", a->timeout, 1, 86400, &timeout))) return rc;
+  for (uint64_t tries = 0; tries < timeout * 10; tries++) {
+    char url[600], body[512];
+    snprintf(url, sizeof url, "%s/v1/tx/%s", a->api, idhex);
+    long st = star_http_get(url, body, sizeof body);
+    const char *h = strstr(body, "\"height\":");
+    if (st == 200 && h) {
+      printf("committed at height %llu\n", strtoull(h + 9, NULL, 10));
+      return 0;
+    }
+    usleep(100000);
+  }
+  return gx_cli_fail(GX_EXIT_FAIL, "transfer %s not committed within %llus", idhex,
+                     (unsigned long long)timeout);
 }
 
 static int star_show(star_args_t *a) {
   gx_xfer_t x;
   uint8_t enc[GX_XFER_SZ];
-  int kind, rc;
+  int kind = 0, rc;
   if ((rc = star_read_xfer(a->file, &x, enc, &kind))) return rc;
   char from[GX_ADDR_LEN + 1], to[GX_ADDR_LEN + 1], prev[65];
   gx_addr_encode(from, &x.initiator);
@@ -324,6 +351,64 @@ static int star_show(star_args_t *a) {
            gx_xfer_verify_enc(enc) == GX_XFER_VERIFY_OK ? "valid" : "INVALID", idhex);
   }
   return 0;
+}
+
+static int star_api_arg(const star_args_t *a) {
+  if (!a->api) return gx_cli_fail(GX_EXIT_USAGE, "--api http://HOST:PORT is required");
+  if (strncmp(a->api, "http://", 7) != 0)
+    return gx_cli_fail(GX_EXIT_USAGE, "--api '%s': expected http://HOST:PORT", a->api);
+  return 0;
+}
+
+static int star_balance(star_args_t *a) {
+  int rc;
+  if ((rc = star_api_arg(a))) return rc;
+  char addr[GX_ADDR_LEN + 1];
+  gx_pubkey_t pk;
+  if (a->file) {
+    gx_addr_err_t ae = gx_addr_decode(&pk, a->file);
+    if (ae) return gx_cli_fail(GX_EXIT_USAGE, "'%s': %s", a->file, gx_addr_strerror(ae));
+    snprintf(addr, sizeof addr, "%s", a->file);
+  } else {
+    star_wallet_t w;
+    if ((rc = star_open(a, &w))) return rc;
+    gx_addr_encode(addr, &w.key.pk);
+    gx_key_wipe(&w.key);
+  }
+  char url[600], body[1024];
+  snprintf(url, sizeof url, "%s/v1/account/%s", a->api, addr);
+  long st = star_http_get(url, body, sizeof body);
+  if (st < 0) return gx_cli_fail(GX_EXIT_FAIL, "%s: cannot reach the galaxy", a->api);
+  if (st == 404) {
+    printf("%s balance 0 seq 0 (no committed transaction yet)\n", addr);
+    return 0;
+  }
+  const char *b = strstr(body, "\"balance\":"), *q = strstr(body, "\"seq\":");
+  if (st != 200 || !b || !q) return gx_cli_fail(GX_EXIT_FAIL, "%s: HTTP %ld: %s", url, st, body);
+  printf("%s balance %llu seq %llu\n", addr, strtoull(b + 10, NULL, 10), strtoull(q + 6, NULL, 10));
+  return 0;
+}
+
+static int star_tx(star_args_t *a) {
+  int rc;
+  if ((rc = star_api_arg(a))) return rc;
+  uint8_t id[32];
+  if (!a->file || gx_hex_decode(id, 32, a->file) != 0)
+    return gx_cli_fail(GX_EXIT_USAGE, "a transaction ID (64 hex characters) is required");
+  char url[600], body[1024];
+  snprintf(url, sizeof url, "%s/v1/tx/%s", a->api, a->file);
+  long st = star_http_get(url, body, sizeof body);
+  if (st < 0) return gx_cli_fail(GX_EXIT_FAIL, "%s: cannot reach the galaxy", a->api);
+  const char *h = strstr(body, "\"height\":");
+  if (st == 200 && h) {
+    printf("committed height %llu\n", strtoull(h + 9, NULL, 10));
+    return 0;
+  }
+  if (st == 404) {
+    printf("not committed\n");
+    return GX_EXIT_FAIL;
+  }
+  return gx_cli_fail(GX_EXIT_FAIL, "%s: HTTP %ld", url, st);
 }
 
 static int star_load_cmd(star_args_t *a) {
@@ -366,7 +451,7 @@ int main(int argc, char **argv) {
   static const struct { const char *name; int (*fn)(star_args_t *); int takes_file; } cmds[] = {
     {"keygen", star_keygen, 0}, {"address", star_address, 0}, {"pay", star_pay, 0},
     {"cosign", star_cosign, 1}, {"submit", star_submit, 1},   {"show", star_show, 1},
-    {"load", star_load_cmd, 0},
+    {"load", star_load_cmd, 0},   {"balance", star_balance, 1}, {"tx", star_tx, 1},
   };
   for (size_t i = 0; i < GX_ARRAY_LEN(cmds); i++) {
     if (strcmp(cmd, cmds[i].name) != 0) continue;

@@ -1,5 +1,6 @@
 #include "apps/star/net.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -60,4 +61,35 @@ int star_net_send(star_net_t *n, const void *buf, size_t len, char *err, size_t 
 void star_net_close(star_net_t *n) {
   if (n->fd >= 0) close(n->fd);
   n->fd = -1;
+}
+
+typedef struct {
+  char *buf;
+  size_t cap, len;
+} star_http_buf_t;
+
+static size_t star_http_cb(char *p, size_t size, size_t n, void *ud) {
+  star_http_buf_t *b = ud;
+  size_t k = size * n, room = b->cap - 1 - b->len;
+  size_t take = k < room ? k : room;
+  memcpy(b->buf + b->len, p, take);
+  b->len += take;
+  b->buf[b->len] = 0;
+  return k;
+}
+
+long star_http_get(const char *url, char *buf, size_t cap) {
+  CURL *c = curl_easy_init();
+  if (!c || cap == 0) return -1;
+  star_http_buf_t b = {buf, cap, 0};
+  buf[0] = 0;
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, star_http_cb);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 3000L);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  long status = -1;
+  if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(c);
+  return status;
 }

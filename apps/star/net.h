@@ -19,5 +19,8 @@ int star_net_parse(const char *hostport, struct sockaddr_storage *addr, socklen_
 int star_net_open(star_net_t *n, const char *hostport, char *err, size_t errlen);
 int star_net_send(star_net_t *n, const void *buf, size_t len, char *err, size_t errlen);
 void star_net_close(star_net_t *n);
+/* GET url (libcurl, 3 s timeout) into buf (NUL-terminated, truncated to cap);
+ * returns the HTTP status, or -1 when the server cannot be reached. */
+long star_http_get(const char *url, char *buf, size_t cap);
 
 #endif
