@@ -8,7 +8,7 @@
 . "$(dirname "$0")/netlib.sh"
 T=$(gx_tmpdir net); trap 'net_stop; if [ "$gx_failed" = 0 ]; then rm -rf "$T"; else echo "# kept $T"; fi' EXIT
 S="$BIN/star"
-BASE=$(( 20000 + (RANDOM % 200) * 40 ))
+BASE=$(net_pick_base 4)
 # wallets for the invalid-transfer checks, funded at genesis
 for w in a b c; do "$S" keygen --dir "$T/$w" >/dev/null 2>&1; done
 A=$("$S" address --dir "$T/a"); B=$("$S" address --dir "$T/b"); C=$("$S" address --dir "$T/c")

@@ -22,7 +22,7 @@ committed_on() { # node want
 }
 
 # ---- 1. a Byzantine validator --------------------------------------------------------
-BASE=$(( 30000 + (RANDOM % 200) * 40 ))
+BASE=$(net_pick_base 4)
 net_setup "$T/byz" 4 "$BASE" --fund-load-seed 3 --fund-load-accounts 50 --fund-amount 1000000 ||
   { not_ok "genesis"; gx_done; exit 1; }
 echo "byzantine = garbage,equivocate,badsig" >>"$T/byz/node-3/galaxyd.ini"
@@ -53,7 +53,7 @@ ip netns exec "$NS" nft add table inet gxloss &&
   ip netns exec "$NS" nft add rule inet gxloss in udp dport 1-65535 numgen random mod 10 0 counter drop
 check "10% random UDP loss installed on the namespace's loopback" bash -c "ip netns exec $NS nft list ruleset | grep -q 'mod 10'"
 NET_PREFIX="ip netns exec $NS"
-BASE=$(( 31000 + (RANDOM % 200) * 40 ))
+BASE=$(net_pick_base 4)
 net_setup "$T/loss" 4 "$BASE" --fund-load-seed 4 --fund-load-accounts 50 --fund-amount 1000000 ||
   { not_ok "genesis"; gx_done; exit 1; }
 net_start

@@ -52,7 +52,7 @@ struct gx_commit {
   void *ledger_mem;
   gx_store_t *store;
   uint8_t *proposal;        /* batch_max * GX_XFER_SZ */
-  gx_hash_t *proposal_ids;
+  uint8_t *take_buf;        /* batch_max * n transfers taken from the mempool */
   /* certificates */
   gx_cert_collector_t collector;
   gx_cert_set_t cert_set;
@@ -377,10 +377,31 @@ static void gx_commit_byzantine_garbage(gx_commit_t *c) {
                    c->peer_addrlen[i]);
 }
 
+/* Proposals are split by account shard so that validators propose different
+ * transfers (every mempool holds about the same ones, thanks to gossip): in
+ * epoch e, validator i proposes the accounts of shard (i + e) mod n. Every
+ * shard has exactly one proposer per epoch and a different one the next epoch,
+ * so a silent or excluded validator delays a shard by one epoch, never more.
+ * Transfers taken but not proposed stay taken until the epoch commits, then
+ * gx_mempool_untake_all() returns them. */
+static size_t gx_commit_shard_filter(gx_commit_t *c, uint64_t epoch, size_t got) {
+  uint32_t mine = (uint32_t)((c->self + epoch) % c->n);
+  size_t kept = 0;
+  for (size_t i = 0; i < got && kept < c->cfg.batch_max; i++) {
+    const uint8_t *x = c->take_buf + i * GX_XFER_SZ;
+    gx_pubkey_t init;
+    memcpy(init.b, x + 2, 32); /* initiator key: bytes 2..34 of a transfer */
+    if (gx_shard_of(&init, c->n) != mine) continue;
+    memcpy(c->proposal + kept * GX_XFER_SZ, x, GX_XFER_SZ);
+    kept++;
+  }
+  return kept;
+}
+
 static void gx_commit_maybe_propose(gx_commit_t *c, uint64_t now) {
   uint64_t epoch = gx_acs_next_epoch(c->acs);
   if (c->proposed_epoch == epoch + 1) return;
-  gx_commit_take_arg_t a = {c->proposal, c->proposal_ids, c->cfg.batch_max, 0, 0};
+  gx_commit_take_arg_t a = {c->take_buf, NULL, (size_t)c->cfg.batch_max * c->n, 0, 0};
   if (c->cfg.ingest) gx_ingest_mempool_call(c->cfg.ingest, gx_commit_mempool_take, &a);
   if (a.got == 0) {
     /* Nothing to propose: wait a little, unless peers already run this epoch. */
@@ -388,6 +409,7 @@ static void gx_commit_maybe_propose(gx_commit_t *c, uint64_t now) {
     if (now - c->epoch_started_ns < (uint64_t)c->cfg.idle_epoch_ms * 1000000ull) return;
   }
   if (!c->epoch_started_ns || a.got) c->epoch_started_ns = now;
+  a.got = gx_commit_shard_filter(c, epoch, a.got);
   gx_acs_err_t e = gx_acs_propose(c->acs, epoch, c->proposal, (uint32_t)(a.got * GX_XFER_SZ));
   if (e != GX_ACS_OK && e != GX_ACS_ERR_PROPOSED) {
     GX_WARN("commit", "proposal for epoch %llu refused: %s", (unsigned long long)epoch,
@@ -650,7 +672,7 @@ gx_commit_t *gx_commit_new(const gx_commit_cfg_t *cfg, char *err, size_t errlen)
   c->sync_cap = gx_bh_size((uint32_t)max_txs) + GX_STORE_REC_OVERHEAD + max_txs * (GX_HASH_SZ + 2 * GX_STORE_UPDATE_SZ);
   c->sync_buf = malloc(c->sync_cap);
   c->proposal = malloc((size_t)c->cfg.batch_max * GX_XFER_SZ + 1);
-  c->proposal_ids = malloc(((size_t)c->cfg.batch_max + 1) * sizeof(gx_hash_t));
+  c->take_buf = malloc((size_t)c->cfg.batch_max * g->n * GX_XFER_SZ + 1);
   c->sendbuf = malloc(GX_COMMIT_DGRAM_MAX);
   c->certs = calloc(GX_COMMIT_CERT_RING, sizeof *c->certs);
   c->max_txs = (size_t)g->n * g->proposal_max_txs;
@@ -664,7 +686,7 @@ gx_commit_t *gx_commit_new(const gx_commit_cfg_t *cfg, char *err, size_t errlen)
     goto fail;
   }
   if (!c->vids || !c->vflags ||
-      !c->sync_buf || !c->proposal || !c->proposal_ids || !c->sendbuf || !c->certs) {
+      !c->sync_buf || !c->proposal || !c->take_buf || !c->sendbuf || !c->certs) {
     snprintf(err, errlen, "out of memory for the commit stage buffers");
     goto fail;
   }
@@ -790,7 +812,7 @@ void gx_commit_delete(gx_commit_t *c) {
   gx_link_wipe(&c->link);
   free(c->sync_buf);
   free(c->proposal);
-  free(c->proposal_ids);
+  free(c->take_buf);
   free(c->sendbuf);
   free(c->certs);
   free(c->vids);
