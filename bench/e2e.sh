@@ -72,25 +72,7 @@ for b in galaxyd galaxyctl star; do
 done
 
 # A base port P with P..P+7, P+100.., P+200.. free (run-local.sh's layout).
-base=$(python3 - <<'EOF'
-import random, socket
-def free(p):
-    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-        s = socket.socket(socket.AF_INET, kind)
-        try:
-            s.bind(("127.0.0.1", p))
-        except OSError:
-            return False
-        finally:
-            s.close()
-    return True
-for _ in range(200):
-    b = random.randrange(20000, 40000)
-    if all(free(b + o + i) for o in (0, 100, 200) for i in range(8)):
-        print(b)
-        break
-EOF
-)
+base=$(python3 "$(dirname "$0")/../tests/free_base_port.py" 8)
 [ -n "$base" ] || { say failed "no free loopback port range found"; exit 1; }
 api="http://127.0.0.1:$((base + 200))"
 duration=$((window + 6))   # the load (from node readiness) outlives the warm-up and the window

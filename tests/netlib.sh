@@ -5,29 +5,7 @@
 NET_PIDS=()
 # A base port P below the ephemeral range (32768+) such that the ingest (P+i),
 # consensus (P+100+i) and HTTP (P+200+i) ports of n nodes are all free now.
-net_pick_base() {
-  local n=${1:-4}
-  ${NET_PREFIX:-} python3 - "$n" <<'PY'
-import random, socket, sys
-n = int(sys.argv[1])
-def free(p):
-    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-        s = socket.socket(socket.AF_INET, kind)
-        try:
-            s.bind(("127.0.0.1", p))
-        except OSError:
-            return False
-        finally:
-            s.close()
-    return True
-for _ in range(200):
-    base = random.randrange(20000, 32000 - 300, 10)
-    if all(free(base + off + i) for off in (0, 100, 200) for i in range(n)):
-        print(base); break
-else:
-    sys.exit(1)
-PY
-}
+net_pick_base() { ${NET_PREFIX:-} python3 "$GX_ROOT/tests/free_base_port.py" "${1:-4}"; }
 net_setup() {
   local dir=$1 n=$2 base=$3; shift 3
   NET_DIR=$dir NET_N=$n NET_BASE=$base
