@@ -18,6 +18,10 @@
 #                               in the window / window seconds
 #     baseline/e2e_offered_load items_per_second = the rate star load achieved
 #                               (its own summary line, over the whole run)
+#     baseline/e2e_verify_bound items_per_second = the host's signature
+#                               verification bound for this network: cores x
+#                               single-core libsodium verify rate (measured
+#                               first, in this run) / (2 signatures x 4 nodes)
 #     e2e/epoch_commit_latency  real_time (ms) = mean epoch commit latency in the
 #                               window (gx_epoch_commit_seconds sum/count);
 #                               counters p50_ms, p90_ms, p99_ms (upper bucket
@@ -70,6 +74,12 @@ for b in galaxyd galaxyctl star; do
     exit 1
   fi
 done
+
+# The verification bound, measured before the network starts (idle machine).
+vrate=$("$build/bin/gx_bench" --benchmark_filter='^baseline/raw_libsodium_verify$' \
+          --benchmark_min_time=0.5 --benchmark_format=json 2>/dev/null |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["benchmarks"][0]["items_per_second"])' 2>/dev/null)
+[ -n "$vrate" ] || vrate=0
 
 # A base port P with P..P+7, P+100.., P+200.. free (run-local.sh's layout).
 base=$(python3 "$(dirname "$0")/../tests/free_base_port.py" 8)
@@ -130,9 +140,10 @@ fi
 wait "$npid"
 rc=$?
 load=$(cat "$out/net/load.out" 2>/dev/null)
-if ! python3 - "$out" "$load" "$rate" "$window" <<'EOF'
+if ! python3 - "$out" "$load" "$rate" "$window" "$vrate" "$(nproc)" <<'EOF'
 import json, re, sys
 out, load, rate, window = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+vrate, cores = float(sys.argv[5]), int(sys.argv[6])
 a, b = (json.load(open("%s/scrape%d.json" % (out, i))) for i in (0, 1))
 secs = b["t"] - a["t"]
 tx = b["status"]["transfers_committed"] - a["status"]["transfers_committed"]
@@ -148,6 +159,9 @@ row("e2e/committed_transfers", items_per_second=tx / secs, transfers=tx, window_
 m = re.search(r"\brate=([0-9.]+)", load)
 if m:
     row("baseline/e2e_offered_load", items_per_second=float(m.group(1)), configured_rate=rate)
+if vrate > 0:
+    row("baseline/e2e_verify_bound", items_per_second=vrate * cores / (2 * 4),
+        single_core_verify_per_second=vrate, cores=cores, nodes=4)
 # the window's histogram: cumulative counts per upper bound
 base = {le: c for le, c in a["hist"]}
 hist = [(le, c - base.get(le, 0.0)) for le, c in b["hist"]]
