@@ -39,6 +39,8 @@ check "balances add up to the genesis supply on every node" bash -c "
   $(declare -f net_field net_status net_curl net_api); NET_BASE=$BASE
   for i in 0 1 2 3; do [ \"\$(net_field \$i total_balance)\" = $SUPPLY ] || exit 1; done"
 check "certificates formed" test "$(net_field 0 certificates)" -gt 0
+check "a validator's /metrics (chain metrics included) passes promtool with no lint" bash -c \
+  "curl -sf $(net_api 1)/metrics | tee $T/metrics.txt | promtool check metrics && grep -q '^gx_blackhole_height ' $T/metrics.txt"
 C1=$(net_curl "$(net_api 0)/v1/raw/cert/1" | wc -c)
 check "certificate of height 1 served (>= f+1 = 2 signatures)" test "$C1" -ge $((2 + 2 * 66))
 
