@@ -69,7 +69,7 @@ for ((i = 0; i < NODES; i++)); do
 listen = 127.0.0.1:$((BASE + i))
 [cores]
 rx = 0
-verify = $(( $(nproc) > 1 ? 1 : 0 ))
+verify = 0-$(( $(nproc) - 1 ))
 [ingest]
 items = 65536
 verify_ring = 65536
