@@ -123,6 +123,15 @@ check "balances add up on the restarted node" bash -c "[ \$(curl -sf $(net_api 3
 check "no node reports a failure" bash -c "
   $(declare -f net_field net_status net_curl net_api); NET_BASE=$BASE
   for i in 0 1 2 3; do [ \"\$(net_field \$i healthy)\" = true ] || exit 1; done"
+# ---- the whole network restarts from its stores and keeps going ---------------------
+net_stop
+
+net_start
+check "after a full restart every node resumes at its stored height" net_wait "[ \$(net_height 0) -ge $H ] && [ \$(net_height 3) -ge $H ]" 30
+"$S" load --galaxy "127.0.0.1:$((BASE + 1))" --accounts 100 --rate 500 --duration 2 --seed 7 \
+  --api "$(net_api 1)" >"$T/load4" 2>&1
+check "after a full restart, new transfers continuing the chains commit" \
+  net_wait "[ \$(net_field 1 transfers_committed) -ge 1000 ]" 40
 net_stop
 check "SIGTERM: every node exits cleanly" bash -c "! grep -l 'AddressSanitizer\|runtime error' $T/node-*/log"
 gx_done

@@ -783,7 +783,23 @@ fail:
   return NULL;
 }
 
+static int gx_commit_seed_account(void *ctx, const uint8_t key[32], const gx_store_account_t *a) {
+  gx_pubkey_t k;
+  memcpy(k.b, key, 32);
+  if (a->seq) gx_mempool_on_committed(ctx, &k, a->seq);
+  return 0;
+}
+
+/* On the mempool thread: every stored account's committed sequence, so that a
+ * restarted node's mempool hands out transfers continuing those chains. */
+static void gx_commit_seed_mempool(gx_mempool_t *mp, void *arg) {
+  gx_commit_t *c = arg;
+  gx_store_accounts(c->store, gx_commit_seed_account, mp);
+}
+
 int gx_commit_start(gx_commit_t *c, char *err, size_t errlen) {
+  if (c->cfg.ingest && gx_ledger_height(c->ledger) > 0)
+    gx_ingest_mempool_call(c->cfg.ingest, gx_commit_seed_mempool, c);
   atomic_store(&c->stop, 0);
   if (pthread_create(&c->thread, NULL, gx_commit_main, c) != 0) {
     snprintf(err, errlen, "cannot start the commit thread");
