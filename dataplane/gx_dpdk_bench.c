@@ -74,12 +74,8 @@ static int make_payloads(void) {
 }
 
 static int eal_up(gx_bench_t *b) {
-  if (gx_eal_ready()) return 0;
-  gx_eal_cfg_t eal;
   char err[256];
-  gx_eal_cfg_defaults(&eal);
-  eal.mem_mb = 512;
-  if (gx_eal_init(&eal, err, sizeof err)) {
+  if (gx_eal_ensure(512, err, sizeof err)) {
     gx_bench_skip(b, err);
     return -1;
   }

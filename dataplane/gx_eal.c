@@ -90,6 +90,14 @@ int gx_eal_init(const gx_eal_cfg_t *cfg, char *err, size_t errlen) {
 }
 
 int gx_eal_ready(void) { return gx_eal_started; }
+
+int gx_eal_ensure(unsigned mem_mb, char *err, size_t errlen) {
+  if (gx_eal_started) return 0;
+  gx_eal_cfg_t cfg;
+  gx_eal_cfg_defaults(&cfg);
+  if (mem_mb) cfg.mem_mb = mem_mb;
+  return gx_eal_init(&cfg, err, errlen);
+}
 int gx_eal_using_hugepages(void) { return gx_eal_huge; }
 
 void gx_eal_cleanup(void) {

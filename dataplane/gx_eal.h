@@ -30,6 +30,10 @@ void gx_eal_cfg_defaults(gx_eal_cfg_t *cfg);
 /* Free hugepages on this host (from /proc/meminfo), 0 when none. */
 long gx_eal_free_hugepages(void);
 int gx_eal_init(const gx_eal_cfg_t *cfg, char *err, size_t errlen);
+/* For benchmarks and tools that need rte_ring/rte_mempool in a process that
+ * may already have EAL: 0 when EAL is up (started here with the defaults and
+ * mem_mb of memory without hugepages, or earlier by someone else). */
+int gx_eal_ensure(unsigned mem_mb, char *err, size_t errlen);
 /* 1 after a successful gx_eal_init. */
 int gx_eal_ready(void);
 /* Whether EAL runs on hugepages (valid after init). */

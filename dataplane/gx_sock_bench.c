@@ -41,13 +41,8 @@ static int sb_prepare(void) {
   if (done) return done > 0 ? 0 : -1;
   done = -1;
   if (sodium_init() < 0) return -1;
-  if (!gx_eal_ready()) {
-    gx_eal_cfg_t e;
-    gx_eal_cfg_defaults(&e);
-    e.hugepages = 0;
-    char err[256];
-    if (gx_eal_init(&e, err, sizeof err) != 0) return -1;
-  }
+  char err[256];
+  if (gx_eal_ensure(0, err, sizeof err) != 0) return -1;
   gx_keypair_t a, b;
   gx_key_derive(&a, "sock-bench", 1, 0);
   gx_key_derive(&b, "sock-bench", 1, 1);

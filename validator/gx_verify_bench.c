@@ -63,15 +63,10 @@ static int vb_prepare(void) {
   if (done) return done > 0 ? 0 : -1;
   done = -1;
   if (sodium_init() < 0) return -1;
-  if (!gx_eal_ready()) {
-    gx_eal_cfg_t e;
-    gx_eal_cfg_defaults(&e);
-    e.hugepages = 0;
-    char err[256];
-    if (gx_eal_init(&e, err, sizeof err) != 0) {
-      fprintf(stderr, "verify bench: %s\n", err);
-      return -1;
-    }
+  char err[256];
+  if (gx_eal_ensure(0, err, sizeof err) != 0) {
+    fprintf(stderr, "verify bench: %s\n", err);
+    return -1;
   }
   vb_xfers = malloc((size_t)VB_K * GX_XFER_SZ);
   vb_dgrams = malloc(sizeof *vb_dgrams * VB_DGRAMS);
