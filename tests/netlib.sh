@@ -71,10 +71,10 @@ net_stop_node() { # i [signal]
 }
 net_stop() { for ((i = 0; i < NET_N; i++)); do net_stop_node "$i"; done; }
 # net_wait COND_CMD TIMEOUT_S: poll until the command succeeds.
-net_wait() {
-  local cmd=$1 t=${2:-30}
-  for _ in $(seq $((t * 5))); do eval "$cmd" && return 0; sleep 0.2; done
-  return 1
+net_wait() { # the timeout is wall-clock seconds, however long one check takes
+  local cmd=$1 end=$((SECONDS + ${2:-30}))
+  while [ "$SECONDS" -lt "$end" ]; do eval "$cmd" && return 0; sleep 0.2; done
+  eval "$cmd"
 }
 # Sum of transfers committed as seen by node i.
 net_committed() { net_field "$1" transfers_committed; }
