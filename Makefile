@@ -38,7 +38,7 @@ B ?= build$(if $(findstring clang,$(CC)),/clang,)
 OPT := -O2
 endif
 
-PKGS := libsodium liburing lmdb libisal libmicrohttpd inih libcurl
+PKGS := libsodium liburing lmdb libisal libmicrohttpd inih libcurl libxxhash
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk 2>/dev/null)

@@ -2,7 +2,7 @@
  *
  *   dpdk/rx_parse_dedup/net_ring   datagrams/s on one lcore: gx_dpdk rx_burst
  *       (Ethernet/IPv4/UDP parse and checksum in software, as net_ring offers
- *       no offload) + gx_ingest_parse (strict batch decode, tx id, dedup) per
+ *       no offload) + gx_ingest_parse (strict batch check, dedup) per
  *       datagram. 2048 prebuilt frames recirculate through the port's RX ring:
  *       instead of rx_release the bench re-enqueues the mbufs (a cost the real
  *       path does not have: conservative).

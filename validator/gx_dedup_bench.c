@@ -3,7 +3,7 @@
  * (core/gx_proto_bench.c, one signature; a transfer is two): the goal is
  * >= 2M duplicates/s per core and < 2% of a transfer's verification.
  *   dedup/duplicates   gx_ingest_parse on a 5-transfer batch already seen:
- *                      envelope + keyed SipHash of each transfer + cache hit
+ *                      envelope + keyed XXH3 of each transfer + cache hit
  *                      (what the RX stage spends on a gossip duplicate)
  *   dedup/hit          gx_dedup_insert of a cached key (the table alone)
  *   dedup/insert_new   gx_dedup_insert of fresh keys into a full table (evicting) */

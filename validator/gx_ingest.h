@@ -116,13 +116,14 @@ int gx_ingest_mempool_call(gx_ingest_t *ing, gx_ingest_mempool_fn fn, void *arg)
 typedef struct {
   size_t n_new;                        /* transfers not seen before      */
   const uint8_t *new_xfers[GX_BATCH_MAX];
-  gx_hash_t new_ids[GX_BATCH_MAX];     /* tx ids (gx_xfer_id) of the new ones */
   gx_dedup_key_t new_keys[GX_BATCH_MAX];
   size_t n_dup;
   uint8_t hops;
 } gx_ingest_parsed_t;
-/* Decodes one datagram strictly and dedups its transfers: GX_PROTO_OK, or the
- * rejection reason (GX_INGEST_PARSE_OVERSIZE above GX_UDP_PAYLOAD_MAX). */
+/* Checks one datagram strictly (gx_batch_decode's verdict) and dedups its
+ * transfers: GX_PROTO_OK, or the rejection reason (GX_INGEST_PARSE_OVERSIZE
+ * above GX_UDP_PAYLOAD_MAX). Computes no tx id: the verify workers do, for
+ * the transfers that verify. */
 int gx_ingest_parse(gx_dedup_t *dedup, const uint8_t *buf, size_t len, gx_ingest_parsed_t *out);
 /* Label of a parse-error reason ("trailing", "oversize"). */
 const char *gx_ingest_parse_label(int reason);

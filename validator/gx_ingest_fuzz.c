@@ -71,8 +71,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       abort();
     fz_hops = p.hops;
     for (size_t i = 0; i < p.n_new; i++) {
-      if (gx_mempool_insert(mp, p.new_xfers[i], &p.new_ids[i], NULL) == GX_MEMPOOL_OK &&
-          !gx_mempool_contains(mp, p.new_xfers[i], &p.new_ids[i]))
+      gx_hash_t id;
+      gx_xfer_id(&id, p.new_xfers[i]);
+      if (gx_mempool_insert(mp, p.new_xfers[i], &id, NULL) == GX_MEMPOOL_OK &&
+          !gx_mempool_contains(mp, p.new_xfers[i], &id))
         abort();
       if (gx_mempool_size(mp) > mc.capacity) abort();
       gx_gossip_add(&g, p.new_xfers[i], p.hops);
