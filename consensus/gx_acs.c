@@ -7,6 +7,8 @@
 typedef struct {
   uint64_t epoch;
   uint8_t used, proposed, forged;
+  uint8_t active; /* a message was accepted (or we proposed) since the last tick */
+  uint8_t heard;  /* any message for this epoch arrived since the last tick */
   uint64_t input_given, noted;
   unsigned ones;
   gx_rbc_enc_t *enc;
@@ -141,6 +143,11 @@ void gx_acs_delete(gx_acs_t *acs) {
 }
 
 uint64_t gx_acs_next_epoch(const gx_acs_t *acs) { return acs->next_out; }
+int gx_acs_epoch_active(const gx_acs_t *acs, uint64_t epoch) {
+  if (epoch < acs->lo || epoch >= acs->lo + acs->cfg.epoch_slots) return 0;
+  const gx_acs_epoch_t *ep = &acs->slots[epoch % acs->cfg.epoch_slots];
+  return ep->used && ep->epoch == epoch;
+}
 const gx_acs_stats_t *gx_acs_stats(const gx_acs_t *acs) { return &acs->st; }
 
 void gx_acs_window(const gx_acs_t *acs, uint64_t *lo, uint64_t *hi) {
@@ -180,6 +187,7 @@ static gx_acs_epoch_t *gx_acs_slot(gx_acs_t *acs, uint64_t e, gx_acs_err_t *why)
     ep->epoch = e;
     ep->used = 1;
     ep->proposed = ep->forged = 0;
+    ep->active = ep->heard = 0;
     ep->input_given = ep->noted = 0;
     ep->ones = 0;
     for (unsigned j = 0; j < acs->cfg.n; j++) {
@@ -271,6 +279,7 @@ gx_acs_err_t gx_acs_propose(gx_acs_t *acs, uint64_t epoch, const uint8_t *value,
   memcpy(ep->enc->stripes, value, len); /* ours to re-send until the epoch is freed */
   if (gx_rbc_encode(&acs->coder, ep->enc, ep->enc->stripes, len) != 0) return GX_ACS_ERR_SIZE;
   ep->proposed = 1;
+  ep->active = 1;
   unsigned self = acs->cfg.self;
   for (unsigned j = 0; j < acs->cfg.n; j++)
     if (j != self) gx_rbc_send_val(ep->enc, epoch, (uint16_t)self, j, &acs->sink);
@@ -311,6 +320,7 @@ gx_acs_err_t gx_acs_on_message(gx_acs_t *acs, unsigned sender, const uint8_t *ms
   if (m.instance >= acs->cfg.n) { why = GX_ACS_DROP_INSTANCE; goto drop; }
   gx_acs_epoch_t *ep = gx_acs_slot(acs, m.epoch, &why);
   if (!ep) goto drop;
+  ep->heard = 1;
   if (m.type == GX_CMSG_RBC_VAL || m.type == GX_CMSG_RBC_ECHO || m.type == GX_CMSG_RBC_READY) {
     gx_rbc_t *r = &ep->rbc[m.instance];
     gx_rbc_res_t rr = m.type == GX_CMSG_RBC_READY
@@ -328,6 +338,7 @@ gx_acs_err_t gx_acs_on_message(gx_acs_t *acs, unsigned sender, const uint8_t *ms
     if (ba->round > acs->st.ba_max_round) acs->st.ba_max_round = ba->round;
     if (br > GX_BA_DECIDED) why = GX_ACS_DROP_BA;
   }
+  if (why == GX_ACS_OK) ep->active = 1;
   gx_acs_settle(acs, ep);
   gx_acs_try_output(acs);
   if (why == GX_ACS_OK) return GX_ACS_OK;
@@ -341,6 +352,18 @@ void gx_acs_tick(gx_acs_t *acs) {
   for (uint64_t e = acs->lo; e < acs->lo + acs->cfg.epoch_slots; e++) {
     gx_acs_epoch_t *ep = &acs->slots[e % acs->cfg.epoch_slots];
     if (!ep->used || ep->epoch != e) continue;
+    /* An epoch that accepted a message since the last tick is moving: no
+     * re-send yet (a big epoch re-sent whole every tick floods the links and
+     * slows itself further). Each peer sends an epoch finitely many distinct
+     * messages (copies are refused, not accepted), so a stuck epoch goes
+     * quiet and gets its re-send one tick later. */
+    int moving = ep->active, asked = ep->heard;
+    ep->active = ep->heard = 0;
+    if (moving) continue;
+    /* A finished epoch is re-sent only while some peer still talks about it
+     * (one that lags, or lost our messages); otherwise every finished epoch
+     * kept for laggards would be re-sent whole on every tick. */
+    if (e < acs->next_out && !asked) continue;
     if (ep->proposed) /* a peer whose valid ECHO we hold has its VAL already */
       for (unsigned j = 0; j < n; j++)
         if (j != self && ep->rbc[self].slot[j].state != GX_RBC_SLOT_VALID)

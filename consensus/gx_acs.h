@@ -11,9 +11,11 @@
  * to out->send (dest = node index or GX_CMSG_ALL = all others), every batch to
  * out->deliver, every BA decision to out->decide (optional, for checks).
  * Lossy links: every message is idempotent; gx_acs_tick re-sends all we have
- * sent for every epoch still held (VAL fragments, ECHO fragments, READY, the
- * BA votes of every round so far or TERM, coin shares), so any loss pattern
- * with eventual delivery makes progress.
+ * sent (VAL fragments, ECHO fragments, READY, the BA votes of every round so
+ * far or TERM, coin shares) for every epoch still held that is stuck (no
+ * message accepted for it since the previous tick) or, once finished, that a
+ * peer still sends messages about; so any loss pattern with eventual delivery
+ * makes progress, and an epoch that is moving is not flooded with copies.
  *
  * Epoch window: the node holds cfg.epoch_slots epochs at once: up to
  * cfg.epoch_keep finished ones (still re-sent, for peers that lag) plus the
@@ -112,6 +114,9 @@ gx_acs_err_t gx_acs_on_message(gx_acs_t *acs, unsigned sender, const uint8_t *ms
 void gx_acs_tick(gx_acs_t *acs);
 
 uint64_t gx_acs_next_epoch(const gx_acs_t *acs); /* next epoch to output */
+/* 1 when epoch is under way here: we proposed in it or accepted a peer's
+ * message for it (the application's cue to propose without further delay). */
+int gx_acs_epoch_active(const gx_acs_t *acs, uint64_t epoch);
 /* Epochs currently held: [*lo, *lo + epoch_slots). */
 void gx_acs_window(const gx_acs_t *acs, uint64_t *lo, uint64_t *hi);
 /* Catch-up: the application obtained the batches of every epoch < epoch
