@@ -64,6 +64,10 @@ struct gx_store {
   /* applier thread (see gx_store_applier_main) */
   pthread_t applier;
   int applier_started;
+  /* certificates waiting for the applier's next LMDB transaction (cmu) */
+  pthread_mutex_t cmu;
+  gx_store_cert_slot_t *cert_pend, *cert_flush; /* GX_STORE_CERT_PENDING each */
+  unsigned n_cert_pend;
   pthread_mutex_t amu;
   pthread_cond_t acv;
   int a_busy, a_stop, a_failed;
@@ -738,6 +742,24 @@ static int gx_store_kv_add(gx_store_t *st, MDB_txn *txn, const uint8_t *key, con
   return 0;
 }
 
+/* Writes the pending certificates in txn (the applier's, or close's). */
+static int gx_store_flush_certs(gx_store_t *st, MDB_txn *txn) {
+  if (!st->cert_pend) return 0;
+  pthread_mutex_lock(&st->cmu);
+  unsigned n = st->n_cert_pend;
+  memcpy(st->cert_flush, st->cert_pend, n * sizeof *st->cert_pend);
+  st->n_cert_pend = 0;
+  pthread_mutex_unlock(&st->cmu);
+  int rc = 0;
+  for (unsigned i = 0; i < n && !rc; i++) {
+    uint8_t key[8];
+    gx_store_be64(key, st->cert_flush[i].height);
+    MDB_val k = {8, key}, v = {st->cert_flush[i].len, st->cert_flush[i].bytes};
+    rc = mdb_put(txn, st->db_cert, &k, &v, 0);
+  }
+  return rc;
+}
+
 /* One LMDB write transaction for the records in buf[from, to), which lie at
  * file offset base + from.. of segment seg. Runs on the applier thread (or on
  * the writer while the applier is idle): one at a time. */
@@ -778,6 +800,7 @@ static gx_store_err_t gx_store_apply_range(gx_store_t *st, size_t from, size_t t
     off += rec.rec_len;
   }
   if (!rc) rc = gx_store_kv_flush(st, txn);
+  if (!rc) rc = gx_store_flush_certs(st, txn);
   gx_store_mark_t m = {rec.height, seg, base + to};
   if (!rc) rc = gx_store_put_mark(st, txn, &m);
   if (rc) {
@@ -1446,6 +1469,13 @@ gx_store_err_t gx_store_open(const gx_store_cfg_t *cfg, gx_store_t **out, gx_sto
   if ((rc = gx_store_recover(st, err))) goto fail;
   st->last_apply_ns = gx_store_now_ns();
   if (!cfg->read_only) {
+    st->cert_pend = calloc(GX_STORE_CERT_PENDING, sizeof *st->cert_pend);
+    st->cert_flush = calloc(GX_STORE_CERT_PENDING, sizeof *st->cert_flush);
+    if (!st->cert_pend || !st->cert_flush) {
+      rc = gx_store_seterr(err, GX_STORE_EIO, ENOMEM, NULL, 0, "cannot allocate the certificate queue");
+      goto fail;
+    }
+    pthread_mutex_init(&st->cmu, NULL);
     pthread_mutex_init(&st->amu, NULL);
     pthread_cond_init(&st->acv, NULL);
     if (pthread_create(&st->applier, NULL, gx_store_applier_main, st) != 0) {
@@ -1487,6 +1517,14 @@ gx_store_err_t gx_store_close(gx_store_t *st) {
     pthread_cond_destroy(&st->acv);
     st->applier_started = 0;
   }
+  if (st->env && st->cert_pend && !st->failed && st->n_cert_pend) { /* certificates after the last apply */
+    MDB_txn *txn;
+    if (mdb_txn_begin(st->env, NULL, 0, &txn) == 0) {
+      if (gx_store_flush_certs(st, txn) == 0) mdb_txn_commit(txn);
+      else mdb_txn_abort(txn);
+    }
+  }
+  if (st->cert_pend) pthread_mutex_destroy(&st->cmu);
   if (st->env) {
     if (!st->cfg.read_only && !st->failed) mdb_env_sync(st->env, 1);
     mdb_env_close(st->env);
@@ -1496,6 +1534,8 @@ gx_store_err_t gx_store_close(gx_store_t *st) {
   if (st->lock_fd >= 0) close(st->lock_fd);
   free(st->buf);
   free(st->kv);
+  free(st->cert_pend);
+  free(st->cert_flush);
   free(st);
   return rc;
 }
@@ -1656,7 +1696,21 @@ gx_store_err_t gx_store_account(gx_store_t *st, const uint8_t key[32], gx_store_
 gx_store_err_t gx_store_put_cert(gx_store_t *st, uint64_t height, const uint8_t *cert, size_t len) {
   if (st->cfg.read_only || !st->db_cert || height == 0 || len == 0 || len > GX_STORE_MAX_CERT)
     return GX_STORE_EINVAL;
-  uint8_t key[8];
+  if (st->cert_pend) { /* queue it for the applier: never wait on its transaction here */
+    pthread_mutex_lock(&st->cmu);
+    unsigned i = 0;
+    while (i < st->n_cert_pend && st->cert_pend[i].height != height) i++;
+    int queued = i < GX_STORE_CERT_PENDING;
+    if (queued) {
+      st->cert_pend[i].height = height;
+      st->cert_pend[i].len = (uint32_t)len;
+      memcpy(st->cert_pend[i].bytes, cert, len);
+      if (i == st->n_cert_pend) st->n_cert_pend++;
+    }
+    pthread_mutex_unlock(&st->cmu);
+    if (queued) return GX_STORE_OK;
+  }
+  uint8_t key[8]; /* queue full: write it now */
   for (int i = 0; i < 8; i++) key[i] = (uint8_t)(height >> (56 - 8 * i)); /* big endian: ordered */
   MDB_txn *txn;
   int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
@@ -1674,6 +1728,23 @@ gx_store_err_t gx_store_put_cert(gx_store_t *st, uint64_t height, const uint8_t 
 gx_store_err_t gx_store_get_cert(gx_store_t *st, uint64_t height, uint8_t *out, size_t cap,
                                  size_t *len) {
   if (!st->db_cert) return GX_STORE_ENOTFOUND;
+  if (st->cert_pend) { /* queued, not yet in LMDB */
+    gx_store_err_t r = GX_STORE_ENOTFOUND;
+    pthread_mutex_lock(&st->cmu);
+    for (unsigned i = 0; i < st->n_cert_pend; i++)
+      if (st->cert_pend[i].height == height) {
+        if (st->cert_pend[i].len > cap) {
+          r = GX_STORE_ESMALL;
+        } else {
+          memcpy(out, st->cert_pend[i].bytes, st->cert_pend[i].len);
+          *len = st->cert_pend[i].len;
+          r = GX_STORE_OK;
+        }
+        break;
+      }
+    pthread_mutex_unlock(&st->cmu);
+    if (r != GX_STORE_ENOTFOUND) return r;
+  }
   uint8_t key[8];
   for (int i = 0; i < 8; i++) key[i] = (uint8_t)(height >> (56 - 8 * i));
   MDB_txn *txn;

@@ -177,11 +177,20 @@ gx_store_err_t gx_store_find_tx(gx_store_t *st, const gx_hash_t *tx, uint64_t *h
                                 uint32_t *index);
 gx_store_err_t gx_store_account(gx_store_t *st, const uint8_t key[32], gx_store_account_t *out);
 /* A black hole's certificate (opaque bytes, at most GX_STORE_MAX_CERT): kept in
- * the LMDB "cert" table, committed by its own write transaction. It is made
- * after its block is durable (signatures arrive later), so a crash may lose
- * certificates of the last blocks; peers still serve them for sync. Any
+ * the LMDB "cert" table. put never waits for LMDB: on a writable store it
+ * queues the certificate (GX_STORE_CERT_PENDING slots; get sees it at once)
+ * and the applier writes the queue in its next transaction (close writes what
+ * is left); only with the queue full does put commit its own transaction. It
+ * is made after its block is durable (signatures arrive later), so a crash may
+ * lose certificates of the last blocks; peers still serve them for sync. Any
  * thread; put from one writer at a time. ENOTFOUND when absent. */
 #define GX_STORE_MAX_CERT 8192
+#define GX_STORE_CERT_PENDING 64
+typedef struct {
+  uint64_t height;
+  uint32_t len;
+  uint8_t bytes[GX_STORE_MAX_CERT];
+} gx_store_cert_slot_t;
 gx_store_err_t gx_store_put_cert(gx_store_t *st, uint64_t height, const uint8_t *cert, size_t len);
 gx_store_err_t gx_store_get_cert(gx_store_t *st, uint64_t height, uint8_t *out, size_t cap,
                                  size_t *len);

@@ -1,5 +1,5 @@
 /* Certificates kept beside black holes: put, get, overwrite, absent heights,
- * bad arguments, survival across reopen, read-only handles. */
+ * bad arguments, survival across reopen, read-only handles, the put queue. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,7 +49,43 @@ static void test_cert_put_get_reopen(void **st) {
   assert_int_equal(system(cmd), 0);
 }
 
+/* More certificates than the queue holds, with no block applied in between:
+ * the overflow is written at once, every one reads back before and after a
+ * reopen (close writes the queue). */
+static void test_cert_queue_overflow(void **st) {
+  (void)st;
+  char dir[] = "/tmp/gx-cert-test.XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  gx_store_cfg_t cfg;
+  gx_store_cfg_defaults(&cfg);
+  cfg.dir = dir;
+  gx_store_t *s;
+  gx_store_error_t err;
+  assert_int_equal(gx_store_open(&cfg, &s, &err), GX_STORE_OK);
+  enum { N = GX_STORE_CERT_PENDING + 10 };
+  uint8_t c[40], out[64];
+  size_t len;
+  for (uint64_t h = 1; h <= N; h++) {
+    memset(c, (int)h, sizeof c);
+    assert_int_equal(gx_store_put_cert(s, h, c, sizeof c), GX_STORE_OK);
+  }
+  for (int pass = 0; pass < 2; pass++) {
+    for (uint64_t h = 1; h <= N; h++) {
+      memset(c, (int)h, sizeof c);
+      assert_int_equal(gx_store_get_cert(s, h, out, sizeof out, &len), GX_STORE_OK);
+      assert_int_equal(len, sizeof c);
+      assert_memory_equal(out, c, sizeof c);
+    }
+    assert_int_equal(gx_store_close(s), GX_STORE_OK);
+    if (pass == 0) assert_int_equal(gx_store_open(&cfg, &s, &err), GX_STORE_OK);
+  }
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_cert_put_get_reopen)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_cert_put_get_reopen),
+                                     cmocka_unit_test(test_cert_queue_overflow)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
