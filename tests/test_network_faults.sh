@@ -35,7 +35,7 @@ H=$(for i in 0 1 2; do net_height $i; done | sort -n | head -1)
 check "honest nodes hold identical black holes 1..$H" net_identical "$H" 0 1 2
 link_bad() { curl -sf "$(net_api "$1")/metrics" | awk '/^gx_link_datagrams_total\{outcome="(bad_tag|malformed)"\}/{s+=$2} END{print s+0}'; }
 check "unauthenticated garbage refused by the links (honest nodes count it)" bash -c "[ $(link_bad 0) -gt 0 ] && [ $(link_bad 1) -gt 0 ]"
-cdrop() { curl -sf "$(net_api "$1")/metrics" | awk '/^gx_consensus_dropped_total/{print $2}'; }
+cdrop() { curl -sf "$(net_api "$1")/metrics" | awk '/^gx_consensus_dropped_total\{reason="(malformed|rbc_refused|ba_refused)"\}/{s+=$2} END{print s+0}'; }
 check "authenticated garbage dropped by the consensus decoders" bash -c "[ $(cdrop 0) -gt 0 ]"
 check "certificates still form from honest signatures" bash -c "[ \$(curl -sf $(net_api 0)/v1/raw/cert/$H | wc -c) -gt 0 ]"
 check "honest nodes report no failure" bash -c "

@@ -40,6 +40,7 @@ struct gx_commit {
   gx_coin_pub_t coin_pub;
   uint64_t proposed_epoch; /* last epoch we proposed in, +1 (0: none) */
   uint64_t epoch_started_ns;
+  uint64_t last_proposal_ns; /* when we last proposed (epoch_interval_ms) */
   /* links */
   gx_link_t link;
   int fd;
@@ -72,7 +73,9 @@ struct gx_commit {
       st_sync_fail, st_next_epoch;
   _Atomic uint64_t st_rejected[GX_LEDGER_REJ__COUNT];
   _Atomic uint64_t st_link[GX_LINK_ERR__COUNT];
-  _Atomic uint64_t st_acs_msgs_in, st_acs_msgs_out, st_acs_bytes_out, st_acs_drops;
+  _Atomic uint64_t st_acs_msgs_in, st_acs_msgs_out, st_acs_bytes_out;
+  _Atomic uint64_t st_acs_drops[GX_ACS_ERR_COUNT]; /* by gx_acs_err_t reason */
+  _Atomic uint64_t st_sig_checked; /* agreed transfers the ledger had to verify itself */
   _Atomic int st_syncing;
   gx_hash_t st_tip;
   char failure[1024];
@@ -98,6 +101,7 @@ void gx_commit_cfg_defaults(gx_commit_cfg_t *cfg) {
   cfg->durability = GX_STORE_DURABLE_GROUP;
   cfg->tick_ms = 200;
   cfg->idle_epoch_ms = 500;
+  cfg->epoch_interval_ms = 100;
   cfg->core = -1;
 }
 
@@ -295,6 +299,20 @@ static void gx_commit_collect_verified(gx_commit_t *c, const gx_acs_batch_t *bat
   if (total > c->max_txs) return; /* the ledger refuses oversized proposals anyway */
   gx_commit_contains_arg_t a = {batch->value, batch->len, batch->count, c->vflags, c->all_ids, total};
   gx_ingest_mempool_call(c->cfg.ingest, gx_commit_mempool_contains, &a);
+  /* Not in our mempool yet (still queued in our ingest, or never gossiped to
+   * us): verify them here, and tell the ingest, whose workers would otherwise
+   * verify the same transfers again when they reach them. A transfer failing
+   * here is left to the ledger, which checks it again and rejects it. */
+  size_t t = 0;
+  for (unsigned i = 0; i < batch->count; i++)
+    for (uint32_t off = 0; off + GX_XFER_SZ <= batch->len[i] && t < total; off += GX_XFER_SZ, t++) {
+      if (c->vflags[t]) continue;
+      const uint8_t *x = batch->value[i] + off;
+      atomic_fetch_add(&c->st_sig_checked, 1);
+      if (gx_xfer_verify_enc(x) != GX_XFER_VERIFY_OK) continue;
+      c->vflags[t] = 1;
+      gx_ingest_note_verified(c->cfg.ingest, x);
+    }
   for (size_t k = 0; k < total; k++)
     if (c->vflags[k]) c->vids[c->n_vids++] = c->all_ids[k];
   qsort(c->vids, c->n_vids, sizeof *c->vids, gx_commit_hash_cmp);
@@ -398,9 +416,23 @@ static size_t gx_commit_shard_filter(gx_commit_t *c, uint64_t epoch, size_t got)
   return kept;
 }
 
+/* Nanoseconds until epoch_interval_ms since our last proposal has passed (0:
+ * it has). Until then we hold our proposal so that transfers gather into
+ * fewer, larger epochs: each epoch costs every validator a fixed amount of
+ * consensus messages, signatures, fsyncs and LMDB commits whatever its size,
+ * and on a saturated host that CPU comes out of signature verification. A
+ * peer that starts the epoch first ends the wait (gx_acs_epoch_active), so the
+ * validators move together and no one is held up by our timer. */
+static uint64_t gx_commit_interval_left(const gx_commit_t *c, uint64_t now) {
+  uint64_t gap = (uint64_t)c->cfg.epoch_interval_ms * 1000000ull;
+  if (!gap || !c->last_proposal_ns || now - c->last_proposal_ns >= gap) return 0;
+  return gap - (now - c->last_proposal_ns);
+}
+
 static void gx_commit_maybe_propose(gx_commit_t *c, uint64_t now) {
   uint64_t epoch = gx_acs_next_epoch(c->acs);
   if (c->proposed_epoch == epoch + 1) return;
+  if (gx_commit_interval_left(c, now) && !gx_acs_epoch_active(c->acs, epoch)) return;
   gx_commit_take_arg_t a = {c->take_buf, NULL, (size_t)c->cfg.batch_max * c->n, 0, 0};
   if (c->cfg.ingest) gx_ingest_mempool_call(c->cfg.ingest, gx_commit_mempool_take, &a);
   if (a.got == 0) {
@@ -417,6 +449,7 @@ static void gx_commit_maybe_propose(gx_commit_t *c, uint64_t now) {
     return;
   }
   c->proposed_epoch = epoch + 1;
+  c->last_proposal_ns = now;
   if ((c->cfg.byzantine & GX_COMMIT_BYZ_EQUIVOCATE) && a.got) {
     /* a different value to every other peer: drop the last transfer */
     for (unsigned i = 0; i < c->n; i += 2)
@@ -517,9 +550,7 @@ static void gx_commit_copy_stats(gx_commit_t *c) {
   atomic_store(&c->st_acs_msgs_in, s->msgs_in);
   atomic_store(&c->st_acs_msgs_out, s->msgs_out);
   atomic_store(&c->st_acs_bytes_out, s->bytes_out);
-  uint64_t drops = 0;
-  for (int i = GX_ACS_DROP_DECODE; i < GX_ACS_ERR_COUNT; i++) drops += s->drop[i];
-  atomic_store(&c->st_acs_drops, drops);
+  for (int i = GX_ACS_DROP_DECODE; i < GX_ACS_ERR_COUNT; i++) atomic_store(&c->st_acs_drops[i], s->drop[i]);
   for (int i = 0; i < GX_LINK_ERR__COUNT; i++) atomic_store(&c->st_link[i], c->link.stats[i]);
   if (s->drop[GX_ACS_DROP_FUTURE] > c->last_future_drops + 16) c->need_sync = 1;
   c->last_future_drops = s->drop[GX_ACS_DROP_FUTURE];
@@ -546,6 +577,9 @@ static void *gx_commit_main(void *arg) {
     gx_commit_maybe_propose(c, now);
     int timeout = now >= next_tick ? 0 : (int)((next_tick - now) / 1000000ull);
     if (timeout > 20) timeout = 20; /* re-check proposals and stop regularly */
+    uint64_t hold = gx_commit_interval_left(c, now);
+    if (hold && c->proposed_epoch != gx_acs_next_epoch(c->acs) + 1 && (int)(hold / 1000000ull) < timeout)
+      timeout = (int)(hold / 1000000ull) + 1; /* wake when our proposal is due */
     struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
     if (poll(&pfd, 1, timeout) > 0) {
       for (int i = 0; i < GX_COMMIT_RECV_BATCH; i++) {
@@ -884,13 +918,23 @@ gx_metrics_err_t gx_commit_metrics_register(gx_commit_t *c, gx_metrics_t *m) {
   GX_C("gx_blackholes_empty_total", NULL, "Committed black holes without transfers.", &c->st_empty);
   GX_C("gx_transfers_committed_total", NULL, "Transfers committed in black holes.", &c->st_txs);
   GX_C("gx_certificates_total", NULL, "Black hole certificates completed (f+1 signatures).", &c->st_certs);
+  GX_C("gx_commit_signature_checks_total", NULL, "Agreed transfers the commit stage verified itself (this node had not verified them yet).", &c->st_sig_checked);
   GX_C("gx_equivocations_total", NULL, "Equivocations detected and recorded with their proof.", &c->st_equiv);
   GX_C("gx_sync_blackholes_total", NULL, "Black holes fetched from peers and applied.", &c->st_synced);
   GX_C("gx_sync_failures_total", NULL, "Black holes from peers refused (certificate, chain, state).", &c->st_sync_fail);
   GX_C("gx_consensus_messages_in_total", NULL, "Authenticated consensus messages received.", &c->st_acs_msgs_in);
   GX_C("gx_consensus_messages_out_total", NULL, "Consensus messages sent.", &c->st_acs_msgs_out);
   GX_C("gx_consensus_sent_bytes_total", NULL, "Consensus bytes sent.", &c->st_acs_bytes_out);
-  GX_C("gx_consensus_dropped_total", NULL, "Consensus messages dropped (malformed, stale, future, refused).", &c->st_acs_drops);
+  static const char *const drop_labels[GX_ACS_ERR_COUNT] = {
+      [GX_ACS_DROP_DECODE] = "malformed", [GX_ACS_DROP_SENDER] = "sender",
+      [GX_ACS_DROP_INSTANCE] = "instance", [GX_ACS_DROP_STALE] = "stale",
+      [GX_ACS_DROP_FUTURE] = "future",     [GX_ACS_DROP_RBC] = "rbc_refused",
+      [GX_ACS_DROP_BA] = "ba_refused"};
+  for (int r = GX_ACS_DROP_DECODE; r < GX_ACS_ERR_COUNT; r++) {
+    char labels[64];
+    snprintf(labels, sizeof labels, "reason=\"%s\"", drop_labels[r]);
+    GX_C("gx_consensus_dropped_total", labels, "Consensus messages dropped, by reason (stale: epoch already out).", &c->st_acs_drops[r]);
+  }
   for (int r = 0; r < GX_LEDGER_REJ__COUNT; r++) {
     char labels[64];
     snprintf(labels, sizeof labels, "reason=\"%s\"", gx_ledger_reject_label((gx_ledger_reject_t)r));

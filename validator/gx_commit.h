@@ -53,6 +53,8 @@ typedef struct {
   uint32_t batch_max;                  /* transfers per proposal; default and max: genesis */
   uint32_t tick_ms;                    /* consensus re-send period; default 200 */
   uint32_t idle_epoch_ms;              /* an empty proposal waits this long; default 500 */
+  uint32_t epoch_interval_ms;          /* least time between our proposals unless a peer
+                                          already started the epoch; default 100; 0: none */
   int core;                            /* pin the thread; -1 none */
   gx_ingest_t *ingest;                 /* the mempool's owner; NULL: propose empty batches */
   uint64_t boot;                       /* link boot id; 0: wall-clock ns now */

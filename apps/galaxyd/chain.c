@@ -16,6 +16,7 @@ void gx_galaxy_defaults(gx_galaxy_t *ch) {
   snprintf(ch->durability, sizeof ch->durability, "group");
   ch->tick_ms = 200;
   ch->idle_epoch_ms = 500;
+  ch->epoch_interval_ms = 100;
   ch->core = -1;
   gx_commit_cfg_defaults(&ch->commit_cfg);
 }
@@ -56,6 +57,10 @@ int gx_galaxy_cfg_key(void *ctx, const char *key, const char *value, char *err, 
   }
   if (!strcmp(key, "idle_epoch_ms")) {
     if (gx_galaxy_uint(value, 600000, &ch->idle_epoch_ms)) goto bad;
+    return 0;
+  }
+  if (!strcmp(key, "epoch_interval_ms")) {
+    if (gx_galaxy_uint(value, 60000, &ch->epoch_interval_ms)) goto bad;
     return 0;
   }
   if (!strcmp(key, "core")) {
@@ -129,9 +134,10 @@ void gx_galaxy_check(gx_galaxy_t *ch, gx_node_cfg_t *cfg) {
 
 void gx_galaxy_print(const gx_galaxy_t *ch, FILE *out) {
   fprintf(out, "\n[chain]\ngenesis = %s\nnode_key = %s\ndata_dir = %s\nsync_peers = %s\n"
-               "durability = %s\nbatch_max = %u\ntick_ms = %u\nidle_epoch_ms = %u\ncore = %d\n",
+               "durability = %s\nbatch_max = %u\ntick_ms = %u\nidle_epoch_ms = %u\n"
+               "epoch_interval_ms = %u\ncore = %d\n",
           ch->genesis, ch->node_key, ch->data_dir, ch->sync_peers, ch->durability, ch->batch_max,
-          ch->tick_ms, ch->idle_epoch_ms, ch->core);
+          ch->tick_ms, ch->idle_epoch_ms, ch->epoch_interval_ms, ch->core);
   if (ch->byzantine[0]) fprintf(out, "byzantine = %s   # TEST ONLY\n", ch->byzantine);
   if (ch->enabled)
     fprintf(out, "# genesis: chain %s, %u validators, this node is validator %u\n",
@@ -148,6 +154,7 @@ int gx_galaxy_open(gx_galaxy_t *ch, gx_ingest_t *ingest, gx_metrics_t *m, char *
   cc->batch_max = ch->batch_max;
   cc->tick_ms = ch->tick_ms;
   cc->idle_epoch_ms = ch->idle_epoch_ms;
+  cc->epoch_interval_ms = ch->epoch_interval_ms;
   cc->core = ch->core;
   cc->ingest = ingest;
   ch->commit = gx_commit_new(cc, err, errlen);

@@ -22,7 +22,7 @@ typedef struct {
   char genesis[GX_CFG_STR], node_key[GX_CFG_STR], data_dir[GX_CFG_STR];
   char sync_peers[1024];
   char durability[16];
-  unsigned batch_max, tick_ms, idle_epoch_ms;
+  unsigned batch_max, tick_ms, idle_epoch_ms, epoch_interval_ms;
   int core;
   char byzantine[64];
   int enabled; /* a [chain] section with a genesis was given */
