@@ -6,6 +6,7 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,7 @@ struct gx_ingest {
   struct rte_ring *verify_ring, *mempool_ring, *gossip_ring, *tx_ring;
   gx_pool_t items, txbufs;
   gx_dedup_t *dedup;
+  gx_dedup_t *preverified; /* keys (dedup's) of transfers verified outside the pipeline */
   gx_mempool_t *mp;
   gx_gossip_t gossip;
   atomic_int stop;
@@ -149,6 +151,7 @@ void gx_ingest_cfg_defaults(gx_ingest_cfg_t *cfg) {
   for (int i = 0; i < GX_INGEST_MAX_VERIFY; i++) cfg->verify_cores[i] = -1;
   cfg->mempool_core = cfg->gossip_core = cfg->housekeeping_core = -1;
   cfg->verify_batch = 64;
+  cfg->verify_nice = 0;
   cfg->verify_ring = 65536;
   cfg->link_ring = 16384;
   cfg->items = 131072;
@@ -249,7 +252,15 @@ static void *gx_rx_main(void *arg) {
     }
     spins = 0;
     unsigned ni = 0;
-    uint64_t bytes = 0, xfers = 0, dups = 0, pool_empty = 0;
+    uint64_t bytes = 0, xfers = 0, dups = 0, pool_empty = 0, gate_stale = 0, gate_far = 0;
+    uint64_t far_ahead = 0;
+    /* Verify queue more than 3/4 full: admit, per account, only transfers
+     * near its chain's head. Random drops at a full queue punch holes in
+     * chains, and a hole blocks every later transfer of its account until the
+     * wallet re-sends it; dropping the far-ahead ones first keeps room for
+     * the transfers (and re-sends) that can commit next. */
+    unsigned cap = rte_ring_get_capacity(ing->verify_ring);
+    int congested = rte_ring_count(ing->verify_ring) > cap - cap / 4;
     for (int i = 0; i < n; i++) {
       bytes += dg[i].len;
       gx_ingest_parsed_t p;
@@ -261,6 +272,19 @@ static void *gx_rx_main(void *arg) {
       xfers += p.n_new + p.n_dup;
       dups += p.n_dup;
       for (size_t k = 0; k < p.n_new; k++) {
+        /* what the mempool would refuse is not worth two signature checks */
+        uint64_t ahead;
+        gx_mempool_gate_t g = gx_mempool_gate(ing->mp, p.new_xfers[k], &ahead);
+        if (g == GX_MEMPOOL_GATE_STALE) {
+          gate_stale++; /* stays in dedup: it can never be taken */
+          continue;
+        }
+        if (g == GX_MEMPOOL_GATE_TOO_FAR || (congested && ahead >= GX_INGEST_CONGESTED_AHEAD)) {
+          if (g == GX_MEMPOOL_GATE_TOO_FAR) gate_far++;
+          else far_ahead++;
+          gx_dedup_remove(ing->dedup, &p.new_keys[k]); /* welcome once its turn comes */
+          continue;
+        }
         gx_tx_item_t *it = gx_pool_get(&ing->items);
         if (!it) {
           pool_empty++;
@@ -279,6 +303,9 @@ static void *gx_rx_main(void *arg) {
     gx_metrics_add(&st->transfers, xfers);
     gx_metrics_add(&st->duplicates, dups);
     gx_metrics_add(&st->drop_pool_empty, pool_empty);
+    gx_metrics_add(&st->gate_stale, gate_stale);
+    gx_metrics_add(&st->gate_too_far, gate_far);
+    gx_metrics_add(&st->drop_far_ahead, far_ahead);
     if (!ni) continue;
     unsigned k = rte_ring_enqueue_burst(ing->verify_ring, items, ni, NULL);
     if (k < ni) { /* ingress under overload: drop and count, forget the ids */
@@ -291,12 +318,28 @@ static void *gx_rx_main(void *arg) {
 }
 
 /* ---- verify workers ---- */
+/* Hands one verified transfer to the mempool stage at once rather than with
+ * the rest of its batch: a batch of 64 takes ~6 ms of signature work, and a
+ * transfer held back that long may meanwhile be agreed on and, missing from
+ * our mempool, verified a second time by the commit stage. */
+static void gx_verify_pass(gx_ingest_t *ing, gx_tx_item_t *it, gx_ingest_verify_stats_t *st) {
+  gx_xfer_id(&it->id, it->enc); /* here, not in RX: new transfers only, off the RX core */
+  void *obj = it;
+  if (gx_push_all(ing, ing->mempool_ring, &obj, 1, &st->waits) != 1)
+    gx_pool_put(&ing->items, it); /* stopping */
+}
+
 static void *gx_verify_main(void *arg) {
   gx_stage_arg_t *a = arg;
   gx_ingest_t *ing = a->ing;
   gx_ingest_verify_stats_t *st = &ing->verify_stats[a->idx];
-  void *in[GX_INGEST_MAX_BATCH], *ok[GX_INGEST_MAX_BATCH];
+  void *in[GX_INGEST_MAX_BATCH];
   unsigned spins = 0;
+  /* Signature checks are the bulk work; on a core shared with RX, consensus or
+   * another validator they must not delay those (a consensus message waiting
+   * behind a 6 ms verify batch slows every validator's epoch). Raising one's
+   * own nice needs no privilege; the worst case is the default priority. */
+  if (ing->cfg.verify_nice) (void)setpriority(PRIO_PROCESS, (id_t)gettid(), ing->cfg.verify_nice);
   while (!gx_stopping(ing)) {
     unsigned n = rte_ring_dequeue_burst(ing->verify_ring, in, ing->cfg.verify_batch, NULL);
     if (!n) {
@@ -305,14 +348,32 @@ static void *gx_verify_main(void *arg) {
     }
     spins = 0;
     uint64_t t0 = gx_now_ns();
-    unsigned m = 0;
-    uint64_t bad_init = 0, bad_cp = 0;
+    uint64_t m = 0, bad_init = 0, bad_cp = 0, gate_stale = 0, gate_far = 0, preverified = 0;
     for (unsigned i = 0; i < n; i++) {
       gx_tx_item_t *it = in[i];
+      /* committed (or pushed out of its account's window) while it queued:
+       * e.g. the commit stage already verified and committed it */
+      gx_mempool_gate_t g = gx_mempool_gate(ing->mp, it->enc, NULL);
+      if (g != GX_MEMPOOL_GATE_ADMIT) {
+        if (g == GX_MEMPOOL_GATE_STALE) {
+          gate_stale++;
+        } else {
+          gate_far++;
+          gx_dedup_remove(ing->dedup, &it->key);
+        }
+        gx_pool_put(&ing->items, it);
+        continue;
+      }
+      if (gx_dedup_contains(ing->preverified, &it->key)) {
+        preverified++;
+        m++;
+        gx_verify_pass(ing, it, st);
+        continue;
+      }
       gx_xfer_verify_t r = gx_xfer_verify_enc(it->enc);
       if (r == GX_XFER_VERIFY_OK) {
-        gx_xfer_id(&it->id, it->enc); /* here, not in RX: new transfers only, off the RX core */
-        ok[m++] = it;
+        m++;
+        gx_verify_pass(ing, it, st);
       } else {
         if (r == GX_XFER_VERIFY_BAD_INIT_SIG) bad_init++;
         else bad_cp++;
@@ -324,8 +385,9 @@ static void *gx_verify_main(void *arg) {
     gx_metrics_add(&st->ok, m);
     gx_metrics_add(&st->bad_init, bad_init);
     gx_metrics_add(&st->bad_cp, bad_cp);
-    unsigned done = gx_push_all(ing, ing->mempool_ring, ok, m, &st->waits);
-    if (done < m) gx_pool_put_bulk(&ing->items, ok + done, m - done); /* stopping */
+    gx_metrics_add(&st->gate_stale, gate_stale);
+    gx_metrics_add(&st->gate_too_far, gate_far);
+    gx_metrics_add(&st->preverified, preverified);
   }
   return NULL;
 }
@@ -365,6 +427,11 @@ static void *gx_mempool_main(void *arg) {
         }
       } else {
         gx_metrics_add(&st->rejected[r], 1);
+        /* refused for now, not for ever (too far ahead of its account, pool
+         * or account table full): forget it in dedup, so the copy a wallet
+         * re-sends once the gap before it is filled can get in */
+        if (r == GX_MEMPOOL_ERR_TOO_FAR || r == GX_MEMPOOL_ERR_FULL || r == GX_MEMPOOL_ERR_ACCOUNTS)
+          gx_dedup_remove(ing->dedup, &it->key);
       }
       gx_pool_put(&ing->items, it);
     }
@@ -457,6 +524,10 @@ gx_ingest_t *gx_ingest_new(const gx_ingest_cfg_t *cfg, gx_dp_queue_t *const *rxq
     snprintf(err, errlen, "verify workers %d out of range 1..%d", cfg->n_verify, GX_INGEST_MAX_VERIFY);
     return NULL;
   }
+  if (cfg->verify_nice < 0 || cfg->verify_nice > 19) {
+    snprintf(err, errlen, "verify nice %d out of range 0..19", cfg->verify_nice);
+    return NULL;
+  }
   if (cfg->verify_batch < 1 || cfg->verify_batch > GX_INGEST_MAX_BATCH) {
     snprintf(err, errlen, "verify batch %u out of range 1..%d", cfg->verify_batch, GX_INGEST_MAX_BATCH);
     return NULL;
@@ -513,7 +584,8 @@ gx_ingest_t *gx_ingest_new(const gx_ingest_cfg_t *cfg, gx_dp_queue_t *const *rxq
     return NULL;
   }
   ing->dedup = gx_dedup_new(cfg->dedup_entries);
-  if (!ing->dedup) {
+  ing->preverified = gx_dedup_new(GX_INGEST_PREVERIFIED);
+  if (!ing->dedup || !ing->preverified) {
     snprintf(err, errlen, "out of memory for the dedup cache (%llu entries)",
              (unsigned long long)cfg->dedup_entries);
     gx_ingest_delete(ing);
@@ -618,6 +690,7 @@ void gx_ingest_delete(gx_ingest_t *ing) {
   gx_pool_fini(&ing->items);
   gx_pool_fini(&ing->txbufs);
   gx_dedup_delete(ing->dedup);
+  gx_dedup_delete(ing->preverified);
   gx_mempool_delete(ing->mp);
   pthread_mutex_destroy(&ing->call_lock);
   free(ing);
@@ -638,6 +711,12 @@ int gx_ingest_mempool_call(gx_ingest_t *ing, gx_ingest_mempool_fn fn, void *arg)
   return 0;
 }
 
+void gx_ingest_note_verified(gx_ingest_t *ing, const uint8_t enc[GX_XFER_SZ]) {
+  gx_dedup_key_t k; /* the key the RX stage gives this transfer's item */
+  gx_dedup_key(ing->dedup, enc, GX_XFER_SZ, &k);
+  gx_dedup_insert(ing->preverified, &k);
+}
+
 void gx_ingest_snapshot(const gx_ingest_t *ing, gx_ingest_snapshot_t *o) {
   memset(o, 0, sizeof *o);
   for (int i = 0; i < ing->n_rx; i++) {
@@ -647,13 +726,15 @@ void gx_ingest_snapshot(const gx_ingest_t *ing, gx_ingest_snapshot_t *o) {
     for (int r = 0; r < GX_INGEST_PARSE_REASONS; r++) o->parse_errors += s->parse_err[r];
     o->transfers += s->transfers;
     o->duplicates += s->duplicates;
-    o->ingress_drops += s->drop_queue_full + s->drop_pool_empty;
+    o->ingress_drops += s->drop_queue_full + s->drop_pool_empty + s->drop_far_ahead;
+    o->gate_drops += s->gate_stale + s->gate_too_far;
     o->tx_dgrams += s->tx_dgrams;
     o->tx_drops += s->tx_drops;
   }
   for (int i = 0; i < ing->cfg.n_verify; i++) {
     o->verified_ok += ing->verify_stats[i].ok;
     o->verify_failed += ing->verify_stats[i].bad_init + ing->verify_stats[i].bad_cp;
+    o->gate_drops += ing->verify_stats[i].gate_stale + ing->verify_stats[i].gate_too_far;
   }
   o->mempool_inserted = ing->st.inserted;
   for (int r = 0; r < GX_MEMPOOL_ERR__COUNT; r++) o->mempool_rejected += ing->st.rejected[r];
@@ -716,6 +797,24 @@ gx_metrics_err_t gx_ingest_metrics_register(gx_ingest_t *ing, gx_metrics_t *m) {
   GX_TRY(gx_metrics_counter_sum(m, "gx_ingress_drops_total", "reason=\"item_pool_empty\"",
                                 "New transfers dropped at ingress under overload, by reason.",
                                 &r0->drop_pool_empty, nr, rs));
+  GX_TRY(gx_metrics_counter_sum(m, "gx_ingress_drops_total", "reason=\"far_ahead\"",
+                                "New transfers dropped at ingress under overload, by reason.",
+                                &r0->drop_far_ahead, nr, rs));
+  {
+    static const char gate_help[] =
+        "Transfers dropped unverified: the mempool would refuse them (stale or too far seq).";
+    GX_TRY(gx_metrics_counter_sum(m, "gx_gate_drops_total", "stage=\"rx\",reason=\"stale\"",
+                                  gate_help, &r0->gate_stale, nr, rs));
+    GX_TRY(gx_metrics_counter_sum(m, "gx_gate_drops_total", "stage=\"rx\",reason=\"too_far\"",
+                                  gate_help, &r0->gate_too_far, nr, rs));
+    GX_TRY(gx_metrics_counter_sum(m, "gx_gate_drops_total", "stage=\"verify\",reason=\"stale\"",
+                                  gate_help, &v0->gate_stale, nv, vs));
+    GX_TRY(gx_metrics_counter_sum(m, "gx_gate_drops_total", "stage=\"verify\",reason=\"too_far\"",
+                                  gate_help, &v0->gate_too_far, nv, vs));
+  }
+  GX_TRY(gx_metrics_counter_sum(m, "gx_verify_preverified_total", NULL,
+                                "Transfers passed on unverified: the commit stage had verified them.",
+                                &v0->preverified, nv, vs));
   GX_TRY(gx_metrics_counter_sum(m, "gx_verify_ok_total", NULL,
                                 "Transfers whose two signatures verified.", &v0->ok, nv, vs));
   GX_TRY(gx_metrics_counter_sum(m, "gx_verify_failed_total", "signature=\"initiator\"",

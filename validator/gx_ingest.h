@@ -55,6 +55,8 @@ typedef struct {
   int verify_cores[GX_INGEST_MAX_VERIFY];
   int mempool_core, gossip_core, housekeeping_core;
   uint32_t verify_batch;   /* transfers per verify batch; default 64 */
+  int verify_nice;         /* nice of the verify workers, 0..19; default 0 (a higher one
+                              makes them yield to RX and consensus on shared cores) */
   uint32_t verify_ring;    /* verify ring slots (power of two); default 65536 */
   uint32_t link_ring;      /* mempool/gossip/tx ring slots; default 16384 */
   uint32_t items;          /* transfer items in the pool; default 131072 */
@@ -72,11 +74,16 @@ typedef struct {
   _Atomic uint64_t duplicates;         /* dropped by dedup           */
   _Atomic uint64_t drop_queue_full;    /* verify ring full           */
   _Atomic uint64_t drop_pool_empty;    /* no free item               */
+  _Atomic uint64_t drop_far_ahead;     /* verify ring > 3/4 full and the transfer is
+                                          >= GX_INGEST_CONGESTED_AHEAD past its account's head */
+  _Atomic uint64_t gate_stale, gate_too_far; /* the mempool would refuse them */
   _Atomic uint64_t tx_dgrams, tx_drops;/* gossip datagrams sent by queue 0 */
 } __attribute__((aligned(64))) gx_ingest_rx_stats_t;
 
 typedef struct {
   _Atomic uint64_t ok, bad_init, bad_cp, batches, waits;
+  _Atomic uint64_t gate_stale, gate_too_far; /* became refusable while queued: not verified */
+  _Atomic uint64_t preverified;              /* in ok: verified by the commit stage already */
 } __attribute__((aligned(64))) gx_ingest_verify_stats_t;
 
 typedef struct {
@@ -88,7 +95,7 @@ typedef struct {
 
 /* A plain snapshot for tests and logs (sums over threads). */
 typedef struct {
-  uint64_t dgrams, bytes, parse_errors, transfers, duplicates, ingress_drops;
+  uint64_t dgrams, bytes, parse_errors, transfers, duplicates, ingress_drops, gate_drops;
   uint64_t verified_ok, verify_failed, mempool_inserted, mempool_rejected, mempool_size;
   uint64_t gossip_forwarded, gossip_dgrams, tx_dgrams, tx_drops;
 } gx_ingest_snapshot_t;
@@ -111,6 +118,13 @@ void gx_ingest_snapshot(const gx_ingest_t *ing, gx_ingest_snapshot_t *out);
  * (the consensus proposer, commits) reach the single-owner mempool. */
 typedef void (*gx_ingest_mempool_fn)(gx_mempool_t *mp, void *arg);
 int gx_ingest_mempool_call(gx_ingest_t *ing, gx_ingest_mempool_fn fn, void *arg);
+/* Any thread: both signatures of this encoded transfer were verified outside
+ * the pipeline (the commit stage, for an agreed transfer not yet through our
+ * workers); a worker that meets it later passes it on without verifying it
+ * again. Remembered in a fixed cache of GX_INGEST_PREVERIFIED keys. */
+#define GX_INGEST_PREVERIFIED 65536
+#define GX_INGEST_CONGESTED_AHEAD 32
+void gx_ingest_note_verified(gx_ingest_t *ing, const uint8_t enc[GX_XFER_SZ]);
 
 /* ---- the RX stage's per-datagram work, exposed for fuzzing and benches ---- */
 typedef struct {

@@ -54,8 +54,18 @@ typedef struct {
 
 typedef struct { uint32_t head, tail; } gx_list_t;
 
+/* One slot of the admission gate: an account's next_seq as last published,
+ * under a per-slot sequence lock (odd version: a write is in progress). */
+typedef struct {
+  _Atomic uint64_t ver;
+  _Atomic uint64_t pk[4];
+  _Atomic uint64_t next_seq;
+} gx_mp_gate_slot_t;
+
 struct gx_mempool {
   gx_mempool_cfg_t cfg;
+  gx_mp_gate_slot_t *gate; /* gate_mask + 1 slots, by the account key's first word */
+  uint64_t gate_mask;
   uint32_t W;
   gx_mp_entry_t *e;
   uint32_t e_free;
@@ -84,6 +94,7 @@ static uint64_t gx_mp_buckets(uint64_t accts) {
 
 size_t gx_mempool_footprint(const gx_mempool_cfg_t *c) {
   return sizeof(gx_mempool_t) + c->capacity * sizeof(gx_mp_entry_t) +
+         gx_mp_buckets(c->max_accounts) / 2 * sizeof(gx_mp_gate_slot_t) +
          c->max_accounts * (sizeof(gx_mp_acct_t) + (size_t)c->max_future * sizeof(uint32_t)) +
          gx_mp_buckets(c->max_accounts) * sizeof(uint32_t) + c->max_future * sizeof(gx_list_t);
 }
@@ -111,7 +122,9 @@ gx_mempool_t *gx_mempool_new(const gx_mempool_cfg_t *cfg, gx_mempool_err_t *err)
   mp->a_slots = malloc(cfg->max_accounts * mp->W * sizeof(uint32_t));
   mp->bucket = malloc(nb * sizeof(uint32_t));
   mp->dist = malloc(mp->W * sizeof(gx_list_t));
-  if (!mp->e || !mp->a || !mp->a_slots || !mp->bucket || !mp->dist) {
+  mp->gate_mask = nb / 2 - 1; /* a power of two >= max_accounts */
+  mp->gate = calloc(mp->gate_mask + 1, sizeof *mp->gate);
+  if (!mp->e || !mp->a || !mp->a_slots || !mp->bucket || !mp->dist || !mp->gate) {
     gx_mempool_delete(mp);
     *err = GX_MEMPOOL_ERR_NOMEM;
     return NULL;
@@ -132,7 +145,50 @@ void gx_mempool_delete(gx_mempool_t *mp) {
   free(mp->a_slots);
   free(mp->bucket);
   free(mp->dist);
+  free(mp->gate);
   free(mp);
+}
+
+/* ---- the admission gate (written by the owner, read by any thread) ---- */
+static gx_mp_gate_slot_t *gx_gate_slot(const gx_mempool_t *mp, const uint8_t pk[32]) {
+  uint64_t w;
+  memcpy(&w, pk, 8);
+  return &mp->gate[w & mp->gate_mask];
+}
+
+static void gx_gate_publish(gx_mempool_t *mp, const gx_pubkey_t *account, uint64_t next_seq) {
+  gx_mp_gate_slot_t *g = gx_gate_slot(mp, account->b);
+  uint64_t w[4];
+  memcpy(w, account->b, 32);
+  uint64_t v = atomic_load_explicit(&g->ver, memory_order_relaxed);
+  atomic_store_explicit(&g->ver, v + 1, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release);
+  for (int i = 0; i < 4; i++) atomic_store_explicit(&g->pk[i], w[i], memory_order_relaxed);
+  atomic_store_explicit(&g->next_seq, next_seq, memory_order_relaxed);
+  atomic_store_explicit(&g->ver, v + 2, memory_order_release);
+}
+
+gx_mempool_gate_t gx_mempool_gate(const gx_mempool_t *mp, const uint8_t enc[GX_XFER_SZ],
+                                  uint64_t *ahead) {
+  uint64_t dummy;
+  if (!ahead) ahead = &dummy;
+  *ahead = 0;
+  const uint8_t *pk = enc + 2, *seqp = enc + 74; /* initiator key, initiator seq */
+  gx_mp_gate_slot_t *g = gx_gate_slot(mp, pk);
+  uint64_t w[4], got[4];
+  memcpy(w, pk, 32);
+  uint64_t v1 = atomic_load_explicit(&g->ver, memory_order_acquire);
+  if (v1 & 1) return GX_MEMPOOL_GATE_ADMIT;
+  for (int i = 0; i < 4; i++) got[i] = atomic_load_explicit(&g->pk[i], memory_order_relaxed);
+  uint64_t next = atomic_load_explicit(&g->next_seq, memory_order_relaxed);
+  atomic_thread_fence(memory_order_acquire);
+  if (atomic_load_explicit(&g->ver, memory_order_relaxed) != v1 || !next) return GX_MEMPOOL_GATE_ADMIT;
+  if (memcmp(w, got, sizeof w) != 0) return GX_MEMPOOL_GATE_ADMIT;
+  uint64_t seq = gx_ld64(seqp);
+  if (seq < next) return GX_MEMPOOL_GATE_STALE;
+  if (seq - next >= mp->W) return GX_MEMPOOL_GATE_TOO_FAR;
+  *ahead = seq - next;
+  return GX_MEMPOOL_GATE_ADMIT;
 }
 
 /* ---- entry allocation: a free list plus a high-water mark, so untouched
@@ -352,6 +408,7 @@ void gx_mempool_on_committed(gx_mempool_t *mp, const gx_pubkey_t *account, uint6
     gx_dist_push(mp, (uint32_t)(s - nnext), i);
   }
   a->next_seq = nnext;
+  gx_gate_publish(mp, account, nnext);
   if (a->take_seq < nnext) {
     a->take_seq = nnext;
     if (a->state == GX_ACCT_READY) gx_acct_unlink(mp, ai);

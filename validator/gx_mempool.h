@@ -23,10 +23,20 @@
  * emptied first. When every tracked account holds transfers, a transfer from a
  * new account is refused (GX_MEMPOOL_ERR_ACCOUNTS).
  *
+ * Admission gate: gx_mempool_on_committed also publishes the account's new
+ * next_seq in a fixed table (a power of two >= max_accounts slots, indexed by
+ * the key's first 8 bytes, the full key stored, a sequence lock per slot) that
+ * other threads read with gx_mempool_gate(): the ingest drops, before any
+ * signature work, transfers this pool would refuse as stale or too far. It is
+ * a hint that never refuses what the pool would take from an up-to-date view:
+ * an account whose slot another account took, or one never committed, is
+ * admitted; the published next_seq only lags the pool's by the moment between
+ * on_committed and the next read.
+ *
  * Sans-I/O and deterministic: no clocks, no threads, no randomness. All memory
  * is allocated by gx_mempool_new (lazily touched); nothing allocates after.
- * Threads: one owner thread calls everything; gx_mempool_size() and
- * gx_mempool_accounts() may be read from others (relaxed snapshot).
+ * Threads: one owner thread calls everything; gx_mempool_size(),
+ * gx_mempool_accounts() and gx_mempool_gate() may be called from others.
  * Errors: gx_mempool_err_t and gx_mempool_strerror(). */
 #ifndef GX_MEMPOOL_H
 #define GX_MEMPOOL_H
@@ -90,5 +100,17 @@ uint64_t gx_mempool_size(const gx_mempool_t *mp);
 uint64_t gx_mempool_accounts(const gx_mempool_t *mp);  /* accounts holding transfers */
 uint64_t gx_mempool_ready(const gx_mempool_t *mp);     /* accounts with a ready head */
 uint64_t gx_mempool_next_seq(gx_mempool_t *mp, const gx_pubkey_t *account); /* 1 if unknown */
+
+typedef enum {
+  GX_MEMPOOL_GATE_ADMIT = 0, /* the pool may take it (or the gate does not know the account) */
+  GX_MEMPOOL_GATE_STALE,     /* initiator seq below the published next_seq: for ever */
+  GX_MEMPOOL_GATE_TOO_FAR,   /* at or beyond next_seq + max_future: for now */
+} gx_mempool_gate_t;
+/* Any thread: the gate's verdict on an encoded transfer (no decoding, no
+ * hashing: about 10 ns). ahead (may be NULL): on ADMIT, how far the transfer's
+ * seq is past the account's published next_seq (0 when the gate does not know
+ * the account). */
+gx_mempool_gate_t gx_mempool_gate(const gx_mempool_t *mp, const uint8_t enc[GX_XFER_SZ],
+                                  uint64_t *ahead);
 
 #endif

@@ -2,7 +2,8 @@
  * gossip from anyone). Each 3-byte step: op, account, seq. Invariants: size
  * never exceeds capacity and moves by exactly one per accepted insert (minus
  * an eviction); a refused insert changes nothing; between untakes and commits
- * no transfer is handed out twice; a commit records the account's next seq. */
+ * no transfer is handed out twice; a commit records the account's next seq;
+ * the admission gate agrees with insert on stale and too-far transfers. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,7 +45,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       fz_xfer(enc, &id, acct, seq, (uint8_t)(data[i] >> 3 & 1));
       uint64_t before = gx_mempool_size(mp);
       int ev = 0;
+      gx_mempool_gate_t g = gx_mempool_gate(mp, enc, NULL);
+      gx_pubkey_t who;
+      memcpy(who.b, enc + 2, 32);
+      int known = gx_mempool_next_seq(mp, &who) > 1; /* not forgotten by the account table */
       gx_mempool_err_t r = gx_mempool_insert(mp, enc, &id, &ev);
+      /* the gate (read by other threads) never refuses what insert takes
+       * while the pool still remembers the account's commits */
+      if (known && g == GX_MEMPOOL_GATE_STALE && r != GX_MEMPOOL_ERR_STALE) abort();
+      if (known && g == GX_MEMPOOL_GATE_TOO_FAR && r != GX_MEMPOOL_ERR_TOO_FAR) abort();
       uint64_t after = gx_mempool_size(mp);
       if (r == GX_MEMPOOL_OK && after != before + 1 - (uint64_t)ev) abort();
       if (r != GX_MEMPOOL_OK && after != before) abort();

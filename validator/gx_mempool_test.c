@@ -1,5 +1,6 @@
 /* gx_mempool: window rules, duplicates and conflicts, per-account ordered
- * hand-out, commit, untake, the eviction policy and the account table limit. */
+ * hand-out, commit, untake, the eviction policy, the account table limit and
+ * the admission gate. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -191,6 +192,45 @@ static void test_drop(void **state) {
   gx_mempool_delete(mp);
 }
 
+/* The admission gate agrees with insert's stale / too-far verdicts for a
+ * committed account, admits accounts it does not know, and never mistakes an
+ * account sharing the slot (same first 8 key bytes) for the published one. */
+static void test_gate(void **state) {
+  (void)state;
+  gx_mempool_t *mp = mk_pool(100, 4, 16);
+  uint8_t e[GX_XFER_SZ];
+  gx_hash_t id;
+  mk(e, &id, 1, 1000, 0);
+  assert_int_equal(gx_mempool_gate(mp, e, NULL), GX_MEMPOOL_GATE_ADMIT); /* never committed */
+  gx_pubkey_t acct;
+  memcpy(acct.b, e + 2, 32);
+  gx_mempool_on_committed(mp, &acct, 5); /* next_seq 6, window [6, 10) */
+  struct { uint64_t seq; gx_mempool_gate_t gate; gx_mempool_err_t insert; } cases[] = {
+      {1, GX_MEMPOOL_GATE_STALE, GX_MEMPOOL_ERR_STALE},
+      {5, GX_MEMPOOL_GATE_STALE, GX_MEMPOOL_ERR_STALE},
+      {6, GX_MEMPOOL_GATE_ADMIT, GX_MEMPOOL_OK},
+      {9, GX_MEMPOOL_GATE_ADMIT, GX_MEMPOOL_OK},
+      {10, GX_MEMPOOL_GATE_TOO_FAR, GX_MEMPOOL_ERR_TOO_FAR},
+      {1000, GX_MEMPOOL_GATE_TOO_FAR, GX_MEMPOOL_ERR_TOO_FAR},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    mk(e, &id, 1, cases[i].seq, 0);
+    uint64_t ahead = 99;
+    assert_int_equal(gx_mempool_gate(mp, e, &ahead), cases[i].gate);
+    assert_int_equal(ahead, cases[i].gate == GX_MEMPOOL_GATE_ADMIT ? cases[i].seq - 6 : 0);
+    assert_int_equal(gx_mempool_insert(mp, e, &id, NULL), cases[i].insert);
+  }
+  mk(e, &id, 1, 1, 0);
+  e[2 + 31] = 2; /* same first 8 key bytes (same slot), another account */
+  assert_int_equal(gx_mempool_gate(mp, e, NULL), GX_MEMPOOL_GATE_ADMIT);
+  gx_mempool_on_committed(mp, &acct, 7); /* the window moves with every commit */
+  mk(e, &id, 1, 7, 0);
+  assert_int_equal(gx_mempool_gate(mp, e, NULL), GX_MEMPOOL_GATE_STALE);
+  mk(e, &id, 1, 11, 0);
+  assert_int_equal(gx_mempool_gate(mp, e, NULL), GX_MEMPOOL_GATE_ADMIT);
+  gx_mempool_delete(mp);
+}
+
 static void test_bad_config(void **state) {
   (void)state;
   gx_mempool_cfg_t c;
@@ -238,6 +278,7 @@ int main(void) {
       cmocka_unit_test(test_eviction_policy),
       cmocka_unit_test(test_account_limit_and_recycle),
       cmocka_unit_test(test_drop),
+      cmocka_unit_test(test_gate),
       cmocka_unit_test(test_bad_config),
       cmocka_unit_test(test_random_ops),
   };
