@@ -71,12 +71,19 @@ listen = 127.0.0.1:$((BASE + i))
 rx = 0
 verify = 0-$(( $(nproc) - 1 ))
 [ingest]
-items = 65536
-verify_ring = 65536
+; a verify queue of about a second of this host's verification: under
+; overload ingress drops early instead of queueing ~20 s of transfers, so a
+; wallet's re-send gets through in seconds (docs/RUN.md)
+items = 16384
+verify_ring = 8192
 dedup_entries = 1048576
 [mempool]
 capacity = 200000
 max_accounts = 65536
+; room for a few seconds of one account's transfers ahead of its committed
+; head (star load pays 10+ transfers/s per account), so a short stall does not
+; push later transfers out of the window
+max_future = 256
 [gossip]
 peers = $peers
 [metrics]
@@ -97,7 +104,7 @@ done
 API0="http://127.0.0.1:$((BASE + 200))"
 for _ in $(seq 50); do curl -sf "$API0/v1/status" >/dev/null && break; sleep 0.2; done
 "$BIN/star" load --galaxy "127.0.0.1:$BASE" --accounts "$ACCOUNTS" --rate "$RATE" \
-  --duration "$DURATION" --api "$API0" >"$DIR/load.out" 2>"$DIR/load.log" &
+  --duration "$DURATION" --api "$API0" --resend 2 >"$DIR/load.out" 2>"$DIR/load.log" &
 LOAD_PID=$!
 python3 "$ROOT/deploy/monitor.py" --base "$((BASE + 200))" --nodes "$NODES" --duration "$DURATION" \
   --load-pid "$LOAD_PID"

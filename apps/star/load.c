@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +133,80 @@ static double star_now(void) {
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* ---- re-sending stalled chains (--resend) ---- */
+typedef struct {
+  const star_load_cfg_t *cfg;
+  const uint8_t *xfers;
+  int fd;
+  uint64_t *first_seq;   /* per pair: the payer's committed seq when the load started */
+  uint64_t *last_done;   /* per pair: transfers committed at the previous look */
+  _Atomic uint64_t sent; /* transfers the main loop has sent (a prefix of xfers) */
+  _Atomic int stop;
+  _Atomic uint64_t resent;
+  pthread_t thread;
+} star_resender_t;
+
+/* Sleeps up to s seconds; 1 when asked to stop. */
+static int star_resend_wait(star_resender_t *r, uint64_t s) {
+  for (uint64_t i = 0; i < s * 10; i++) {
+    if (atomic_load(&r->stop)) return 1;
+    struct timespec ts = {0, 100000000};
+    nanosleep(&ts, NULL);
+  }
+  return atomic_load(&r->stop);
+}
+
+/* Stops the thread (when started) and frees the per-pair arrays; resent stays. */
+static void star_resend_end(star_resender_t *r, int started) {
+  if (started) {
+    atomic_store(&r->stop, 1);
+    pthread_join(r->thread, NULL);
+  }
+  free(r->first_seq);
+  free(r->last_done);
+  r->first_seq = r->last_done = NULL;
+}
+
+static void *star_resend_main(void *arg) {
+  star_resender_t *r = arg;
+  const star_load_cfg_t *c = r->cfg;
+  CURL *curl = curl_easy_init();
+  if (!curl) return NULL;
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, star_http_write);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 3000L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  uint8_t dgram[GX_UDP_PAYLOAD_MAX], batch[GX_BATCH_MAX * GX_XFER_SZ];
+  while (!star_resend_wait(r, c->resend_s)) {
+    uint64_t sent = atomic_load(&r->sent);
+    for (uint64_t p = 0; p < c->pairs && !atomic_load(&r->stop); p++) {
+      if (sent <= p) break;
+      uint64_t pair_sent = (sent - p - 1) / c->pairs + 1; /* this pair's transfers sent */
+      gx_keypair_t k;
+      gx_key_derive(&k, "star-load", c->seed, 2 * p);
+      gx_chain_head_t h;
+      int rc = star_fetch_head(curl, c->api, &k.pk, &h);
+      gx_key_wipe(&k);
+      if (rc != 0 || h.seq < r->first_seq[p]) continue;
+      uint64_t done = h.seq - r->first_seq[p];
+      uint64_t stalled = done == r->last_done[p];
+      r->last_done[p] = done;
+      if (done >= pair_sent || (!stalled && pair_sent - done <= STAR_LOAD_RESEND_WINDOW)) continue;
+      uint64_t end = done + STAR_LOAD_RESEND_WINDOW < pair_sent ? done + STAR_LOAD_RESEND_WINDOW : pair_sent;
+      size_t n = 0;
+      for (uint64_t i = done; i < end; i++) {
+        memcpy(batch + n * GX_XFER_SZ, r->xfers + (p + i * c->pairs) * GX_XFER_SZ, GX_XFER_SZ);
+        if (++n == GX_BATCH_MAX || i + 1 == end) {
+          size_t len = gx_batch_encode(dgram, sizeof dgram, batch, n, 0);
+          if (len && send(r->fd, dgram, len, 0) == (ssize_t)len) atomic_fetch_add(&r->resent, n);
+          n = 0;
+        }
+      }
+    }
+  }
+  curl_easy_cleanup(curl);
+  return NULL;
+}
+
 int star_load_run(const star_load_cfg_t *c) {
   star_net_t net;
   char err[256];
@@ -170,6 +245,24 @@ int star_load_run(const star_load_cfg_t *c) {
     pthread_create(&tids[t], NULL, star_sign_pairs, &signers[t]);
   }
   for (uint64_t t = 0; t < nthreads; t++) pthread_join(tids[t], NULL);
+  star_resender_t rs;
+  memset(&rs, 0, sizeof rs);
+  rs.cfg = c;
+  rs.xfers = xfers;
+  rs.fd = net.fd;
+  if (c->resend_s) {
+    rs.first_seq = calloc(c->pairs, sizeof *rs.first_seq);
+    rs.last_done = calloc(c->pairs, sizeof *rs.last_done);
+    if (!rs.first_seq || !rs.last_done) {
+      free(rs.first_seq);
+      free(rs.last_done);
+      free(starts);
+      free(xfers);
+      star_net_close(&net);
+      return gx_cli_fail(GX_EXIT_FAIL, "out of memory for --resend");
+    }
+    for (uint64_t p = 0; p < c->pairs; p++) rs.first_seq[p] = starts ? starts[p].from.seq : 0;
+  }
   free(starts);
   fprintf(stderr, "star load: signed %llu transfers for %llu pairs in %.1fs, sending at %llu/s\n",
           (unsigned long long)total, (unsigned long long)c->pairs, star_now() - t0,
@@ -186,11 +279,15 @@ int star_load_run(const star_load_cfg_t *c) {
 
   FILE *dump = NULL;
   if (c->dump_path && !(dump = fopen(c->dump_path, "w"))) {
+    star_resend_end(&rs, 0);
     free(xfers);
     star_net_close(&net);
     return gx_cli_fail(GX_EXIT_FAIL, "%s: %s", c->dump_path, strerror(errno));
   }
 
+  int resending = c->resend_s && pthread_create(&rs.thread, NULL, star_resend_main, &rs) == 0;
+  if (c->resend_s && !resending)
+    fprintf(stderr, "star load: cannot start the re-send thread; not re-sending\n");
   enum { CHUNK = 32 };
   static uint8_t dgrams[CHUNK * 2][GX_UDP_PAYLOAD_MAX];
   struct mmsghdr msgs[CHUNK * 2];
@@ -237,6 +334,7 @@ int star_load_run(const star_load_cfg_t *c) {
         send_errors++;
         if (errno == ECONNREFUSED) { off++; continue; } /* ICMP from an earlier datagram */
         fprintf(stderr, "star load: send failed: %s\n", strerror(errno));
+        star_resend_end(&rs, resending);
         free(xfers);
         if (dump) fclose(dump);
         star_net_close(&net);
@@ -244,6 +342,7 @@ int star_load_run(const star_load_cfg_t *c) {
       }
       off += r;
     }
+    atomic_store(&rs.sent, sent);
     double now = star_now();
     if (now >= next_report) {
       fprintf(stderr, "star load: %.0fs sent %llu/%llu transfers (%.0f/s) datagrams=%llu\n",
@@ -253,11 +352,12 @@ int star_load_run(const star_load_cfg_t *c) {
     }
   }
   double secs = star_now() - start;
+  star_resend_end(&rs, resending);
   printf("summary transfers=%llu datagrams=%llu corrupted=%llu duplicates=%llu bytes=%llu "
-         "seconds=%.2f rate=%.0f refused=%llu\n",
+         "seconds=%.2f rate=%.0f refused=%llu resent=%llu\n",
          (unsigned long long)sent, (unsigned long long)datagrams, (unsigned long long)corrupted,
          (unsigned long long)dups, (unsigned long long)bytes, secs, (double)sent / secs,
-         (unsigned long long)send_errors);
+         (unsigned long long)send_errors, (unsigned long long)atomic_load(&rs.resent));
   if (dump) fclose(dump);
   free(xfers);
   star_net_close(&net);

@@ -12,8 +12,19 @@
  * dealt round-robin over pairs. Memory: all transfers are signed before sending
  * (rate*duration*290 bytes; capped at STAR_LOAD_MAX_XFERS).
  *
+ * Re-sending (--resend S, with --api): what a wallet does when its transfer
+ * is lost. A galaxy under overload drops transfers at ingress, and a chain
+ * with a hole commits nothing after it; every S seconds a second thread reads
+ * each pair's committed sequence (GET /v1/account/ADDR of the payer) and, for
+ * a pair that made no progress since the previous look while later transfers
+ * were sent, or that is more than STAR_LOAD_RESEND_WINDOW transfers behind
+ * (a galaxy refuses transfers that far ahead of their account's chain), sends
+ * the STAR_LOAD_RESEND_WINDOW transfers after the committed one again (copies
+ * the galaxy still holds cost it one dedup lookup).
+ *
  * Progress: one line per second on stderr; one summary line on stdout:
  *   summary transfers=N datagrams=N corrupted=N duplicates=N bytes=N seconds=S rate=R
+ *           refused=N resent=N
  * Exit: 0 sent, 1 network failure, 2 bad arguments. */
 #ifndef STAR_LOAD_H
 #define STAR_LOAD_H
@@ -21,6 +32,7 @@
 #include <stdint.h>
 
 #define STAR_LOAD_MAX_XFERS (2u * 1000 * 1000)
+#define STAR_LOAD_RESEND_WINDOW 64 /* galaxyd's default [mempool] max_future */
 
 typedef struct {
   const char *galaxy;
@@ -31,6 +43,11 @@ typedef struct {
   const char *dump_path;    /* write each datagram as a hex line here */
   const char *api;          /* "http://host:port": continue each account's chain
                              * from its committed state (GET /v1/account/ADDR) */
+  uint64_t resend_s;        /* with api: every resend_s seconds, re-send the next
+                             * STAR_LOAD_RESEND_WINDOW transfers of every pair
+                             * whose committed chain did not move since the last
+                             * look while later transfers were sent, or is more
+                             * than the window behind (0: never) */
 } star_load_cfg_t;
 
 int star_load_run(const star_load_cfg_t *cfg);

@@ -36,12 +36,13 @@ static const char star_usage[] =
     "  load    --galaxy HOST:PORT --accounts N --rate R --duration S [--seed N]\n"
     "          [--corrupt-every K] [--duplicate-every K] [--dump FILE] [--threads T]\n"
     "          [--api http://HOST:PORT]   continue the accounts' chains from a galaxy's API\n"
+    "          [--resend S]   (with --api) re-send a stalled account's next transfers every S s\n"
     "                                            pre-sign transfers between N account pairs and send them\n"
     "DIR defaults to $STAR_DIR, else ~/.star. Exit codes: 0 ok, 1 failure, 2 bad input.\n";
 
 enum { OPT_DIR = 256, OPT_TO, OPT_AMOUNT, OPT_NONCE, OPT_OUT, OPT_GALAXY, OPT_ACCOUNTS, OPT_RATE,
        OPT_DURATION, OPT_SEED, OPT_CORRUPT, OPT_DUP, OPT_DUMP, OPT_THREADS, OPT_API, OPT_WAIT,
-       OPT_TIMEOUT, OPT_HELP };
+       OPT_TIMEOUT, OPT_RESEND, OPT_HELP };
 
 static const struct option star_opts[] = {
   {"dir", required_argument, 0, OPT_DIR},         {"to", required_argument, 0, OPT_TO},
@@ -53,13 +54,13 @@ static const struct option star_opts[] = {
   {"duplicate-every", required_argument, 0, OPT_DUP},
   {"dump", required_argument, 0, OPT_DUMP},       {"threads", required_argument, 0, OPT_THREADS},
   {"api", required_argument, 0, OPT_API},         {"wait", no_argument, 0, OPT_WAIT},
-  {"timeout", required_argument, 0, OPT_TIMEOUT},
+  {"timeout", required_argument, 0, OPT_TIMEOUT}, {"resend", required_argument, 0, OPT_RESEND},
   {"help", no_argument, 0, OPT_HELP},             {0, 0, 0, 0},
 };
 
 typedef struct {
   const char *dir, *to, *amount, *nonce, *out, *galaxy, *accounts, *rate, *duration, *seed,
-      *corrupt, *dup, *dump, *threads, *api, *timeout;
+      *corrupt, *dup, *dump, *threads, *api, *timeout, *resend;
   int wait;
   const char *file; /* positional */
   int npos;
@@ -89,6 +90,7 @@ static int star_parse(int argc, char **argv, star_args_t *a) {
       case OPT_API: a->api = optarg; break;
       case OPT_WAIT: a->wait = 1; break;
       case OPT_TIMEOUT: a->timeout = optarg; break;
+      case OPT_RESEND: a->resend = optarg; break;
       case OPT_HELP: fputs(star_usage, stdout); exit(0);
       case ':': return gx_cli_fail(GX_EXIT_USAGE, "option %s needs a value", argv[optind - 1]);
       default: return gx_cli_fail(GX_EXIT_USAGE, "unknown option '%s' (see star --help)", argv[optind - 1]);
@@ -430,6 +432,10 @@ static int star_load_cmd(star_args_t *a) {
   if (a->api && strncmp(a->api, "http://", 7) != 0)
     return gx_cli_fail(GX_EXIT_USAGE, "--api '%s': expected http://HOST:PORT", a->api);
   c.api = a->api;
+  if (a->resend) {
+    if (!a->api) return gx_cli_fail(GX_EXIT_USAGE, "--resend needs --api http://HOST:PORT (it reads the accounts' committed state)");
+    if ((rc = star_u64("resend", a->resend, 1, 3600, &c.resend_s))) return rc;
+  }
   return star_load_run(&c);
 }
 
