@@ -64,7 +64,8 @@ sync_wallet() { # dir addr
 cp -r "$T/a" "$T/a-old"; printf 'galaxy-chain v1\nseq 0\nhead %064d\npending 0\n' 0 >"$T/a-old/chain"
 "$S" pay --dir "$T/a-old" --to "$C" --amount 1 --out "$T/h2" && "$S" cosign "$T/h2" --dir "$T/c" --out "$T/t2"
 ID2=$("$S" submit "$T/t2" --dir "$T/a-old" --galaxy "127.0.0.1:$((BASE + 1))")
-stale() { curl -sf "$(net_api 1)/metrics" | awk '/^gx_mempool_rejected_total\{reason="stale"\}/{print $2}'; }
+# (refused by the mempool, or before verification by its admission gate)
+stale() { curl -sf "$(net_api 1)/metrics" | awk '/^gx_mempool_rejected_total\{reason="stale"\}|^gx_gate_drops_total\{.*reason="stale"\}/{s+=$2} END{print s+0}'; }
 check "replay rejected as stale (sequence already committed) at ingest" net_wait "[ \"\$(stale)\" -ge 1 ] 2>/dev/null" 20
 check "the replay is not committed" bash -c "! curl -sf $(net_api 0)/v1/tx/$ID2 >/dev/null"
 # overdraft: a has 90 left (wallets re-read their committed chains: the replay
