@@ -11,16 +11,29 @@
 
 #include "storage/gx_store.h"
 
+/* A writable store in a new directory made from the template dir. */
+static gx_store_t *open_fresh(char *dir, gx_store_cfg_t *cfg) {
+  assert_non_null(mkdtemp(dir));
+  gx_store_cfg_defaults(cfg);
+  cfg->dir = dir;
+  gx_store_t *s;
+  gx_store_error_t err;
+  assert_int_equal(gx_store_open(cfg, &s, &err), GX_STORE_OK);
+  return s;
+}
+
+static void remove_dir(const char *dir) {
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 static void test_cert_put_get_reopen(void **st) {
   (void)st;
   char dir[] = "/tmp/gx-cert-test.XXXXXX";
-  assert_non_null(mkdtemp(dir));
   gx_store_cfg_t cfg;
-  gx_store_cfg_defaults(&cfg);
-  cfg.dir = dir;
-  gx_store_t *s;
   gx_store_error_t err;
-  assert_int_equal(gx_store_open(&cfg, &s, &err), GX_STORE_OK);
+  gx_store_t *s = open_fresh(dir, &cfg);
   uint8_t a[130], b[200], out[300];
   memset(a, 0xA1, sizeof a);
   memset(b, 0xB2, sizeof b);
@@ -44,9 +57,7 @@ static void test_cert_put_get_reopen(void **st) {
   assert_memory_equal(out, b, sizeof b);
   assert_int_equal(gx_store_put_cert(s, 9, a, sizeof a), GX_STORE_EINVAL); /* read-only */
   assert_int_equal(gx_store_close(s), GX_STORE_OK);
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  assert_int_equal(system(cmd), 0);
+  remove_dir(dir);
 }
 
 /* More certificates than the queue holds, with no block applied in between:
@@ -55,13 +66,9 @@ static void test_cert_put_get_reopen(void **st) {
 static void test_cert_queue_overflow(void **st) {
   (void)st;
   char dir[] = "/tmp/gx-cert-test.XXXXXX";
-  assert_non_null(mkdtemp(dir));
   gx_store_cfg_t cfg;
-  gx_store_cfg_defaults(&cfg);
-  cfg.dir = dir;
-  gx_store_t *s;
   gx_store_error_t err;
-  assert_int_equal(gx_store_open(&cfg, &s, &err), GX_STORE_OK);
+  gx_store_t *s = open_fresh(dir, &cfg);
   enum { N = GX_STORE_CERT_PENDING + 10 };
   uint8_t c[40], out[64];
   size_t len;
@@ -79,9 +86,7 @@ static void test_cert_queue_overflow(void **st) {
     assert_int_equal(gx_store_close(s), GX_STORE_OK);
     if (pass == 0) assert_int_equal(gx_store_open(&cfg, &s, &err), GX_STORE_OK);
   }
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  assert_int_equal(system(cmd), 0);
+  remove_dir(dir);
 }
 
 int main(void) {
