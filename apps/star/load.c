@@ -181,11 +181,10 @@ static void *star_resend_main(void *arg) {
     for (uint64_t p = 0; p < c->pairs && !atomic_load(&r->stop); p++) {
       if (sent <= p) break;
       uint64_t pair_sent = (sent - p - 1) / c->pairs + 1; /* this pair's transfers sent */
-      gx_keypair_t k;
-      gx_key_derive(&k, "star-load", c->seed, 2 * p);
+      gx_pubkey_t payer; /* the initiator of the pair's first transfer */
+      memcpy(payer.b, r->xfers + p * GX_XFER_SZ + 2, sizeof payer.b);
       gx_chain_head_t h;
-      int rc = star_fetch_head(curl, c->api, &k.pk, &h);
-      gx_key_wipe(&k);
+      int rc = star_fetch_head(curl, c->api, &payer, &h);
       if (rc != 0 || h.seq < r->first_seq[p]) continue;
       uint64_t done = h.seq - r->first_seq[p];
       uint64_t stalled = done == r->last_done[p];
