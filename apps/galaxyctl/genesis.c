@@ -1,7 +1,7 @@
 /* galaxyctl genesis: makes a genesis file and node key files for a local
  * network, or checks a genesis file (and a node key against it).
  *
- *   galaxyctl genesis --validators N --out DIR [--base-port P] [--host H]
+ *   galaxyctl genesis --validators N --out DIR [--base-port P] [--host H[,H...]]
  *       [--name NAME] [--proposal-max-txs T]
  *       [--fund-load-seed S --fund-load-accounts K --fund-amount A]
  *       [--fund ADDR=AMOUNT ...]
@@ -217,7 +217,7 @@ static int ctl_genesis(int argc, char **argv) {
       else fund[nfund++] = v;
       i++;
     } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      printf("usage: galaxyctl genesis --validators N --out DIR [--base-port P] [--host H] [--name NAME]\n"
+      printf("usage: galaxyctl genesis --validators N --out DIR [--base-port P] [--host H[,H...]] [--name NAME]\n"
              "         [--proposal-max-txs T] [--fund-load-seed S --fund-load-accounts K --fund-amount A]\n"
              "         [--fund ADDR=AMOUNT ...]\n"
              "       galaxyctl genesis --check FILE [--key NODE_KEY_FILE] [--replay STAR_LOAD_DUMP]\n");
@@ -239,7 +239,26 @@ static int ctl_genesis(int argc, char **argv) {
     return gx_cli_fail(GX_EXIT_USAGE, "--fund-load-seed, --fund-load-accounts and --fund-amount go together");
   if (base_port + n - 1 > 65535) return gx_cli_fail(GX_EXIT_USAGE, "--base-port %llu: ports run past 65535",
                                                      (unsigned long long)base_port);
-  if (strlen(host) > GX_GENESIS_HOST_MAX) return gx_cli_fail(GX_EXIT_USAGE, "--host: longer than %d characters", GX_GENESIS_HOST_MAX);
+  /* --host H (every validator) or H0,H1,...,H(N-1) (one each) */
+  const char *hosts[GX_GENESIS_MAX_VALIDATORS];
+  size_t host_len[GX_GENESIS_MAX_VALIDATORS];
+  unsigned n_hosts = 0;
+  for (const char *h = host;;) {
+    size_t hl = strcspn(h, ",");
+    if (n_hosts == n || n_hosts == GX_GENESIS_MAX_VALIDATORS)
+      return gx_cli_fail(GX_EXIT_USAGE, "--host: more hosts than the %llu validators",
+                         (unsigned long long)n);
+    if (!hl) return gx_cli_fail(GX_EXIT_USAGE, "--host: empty host in '%s'", host);
+    if (hl > GX_GENESIS_HOST_MAX)
+      return gx_cli_fail(GX_EXIT_USAGE, "--host: longer than %d characters", GX_GENESIS_HOST_MAX);
+    hosts[n_hosts] = h;
+    host_len[n_hosts++] = hl;
+    if (!h[hl]) break;
+    h += hl + 1;
+  }
+  if (n_hosts != 1 && n_hosts != n)
+    return gx_cli_fail(GX_EXIT_USAGE, "--host: give one host, or one per validator (%llu), not %u",
+                       (unsigned long long)n, n_hosts);
   if (!pmt) pmt = GX_BH_MAX_TXS / n < 512 ? GX_BH_MAX_TXS / n : 512;
 
   uint32_t cap = (uint32_t)(load_accounts + (uint64_t)nfund);
@@ -263,8 +282,8 @@ static int ctl_genesis(int argc, char **argv) {
   g->n = (uint16_t)n;
   g->proposal_max_txs = (uint32_t)pmt;
   for (unsigned i = 0; i < n; i++) {
-    const char *h = host;
-    size_t hl = strlen(h);
+    const char *h = hosts[n_hosts == 1 ? 0 : i];
+    size_t hl = host_len[n_hosts == 1 ? 0 : i];
     if (h[0] == '[' && hl > 2 && h[hl - 1] == ']') { h++; hl -= 2; }
     memcpy(g->v[i].host, h, hl);
     g->v[i].host[hl] = 0;
