@@ -4,7 +4,9 @@
  * bytes 2..9 = epoch (u64 LE), bytes 10..11 = instance (u16 LE: the proposer
  * index of the RBC / BA instance). The body follows; every integer is little
  * endian, every length is explicit and bounded, and a datagram is at most
- * GX_CMSG_MAX (1472) bytes, so each fits one UDP payload. RBC stripes larger
+ * GX_CMSG_MAX (1416) bytes, so that with the link's 36 bytes it fits one UDP
+ * payload of a 1500-byte MTU, IPv6 included (1452): nothing is fragmented,
+ * and the DPDK dataplane (which does not reassemble) carries it. RBC stripes larger
  * than GX_CMSG_FRAG bytes travel as several fragments (each message names its
  * offset; offsets are multiples of GX_CMSG_FRAG).
  *
@@ -26,9 +28,10 @@
 #include <stdint.h>
 
 #define GX_CMSG_VERSION 1
-#define GX_CMSG_MAX 1472        /* one UDP payload in socket mode */
+#define GX_CMSG_MAX 1416        /* + gx_link overhead (36) = one IPv6 UDP payload, 1500 MTU */
 #define GX_CMSG_HDR 12          /* version, type, epoch, instance */
-#define GX_CMSG_FRAG 1200       /* stripe bytes per RBC fragment (all but the last) */
+#define GX_CMSG_FRAG 1152       /* stripe bytes per RBC fragment (all but the last):
+                                   header 12 + fixed 44 + 6-hash branch 192 + 1152 <= 1416 */
 #define GX_CONS_MAX_N 64        /* validators per consensus group */
 #define GX_CMSG_MAX_BRANCH 6    /* Merkle path length for <= 64 stripes */
 #define GX_CMSG_MAX_STRIPE (64u << 20) /* absolute stripe size bound (64 MiB) */

@@ -18,7 +18,7 @@ static void test_frag_roundtrip(void **st) {
   for (size_t i = 0; i < sizeof data; i++) data[i] = (uint8_t)(i * 7);
   memset(root.b, 0xAB, 32);
   for (int i = 0; i < 3; i++) memset(branch[i].b, i + 1, 32);
-  /* stripe of 3000 bytes: fragments at 0, 1200 (full) and 2400 (600 bytes) */
+  /* stripe of 3000 bytes: fragments at 0, 1152 (full) and 2304 (696 bytes) */
   for (uint32_t off = 0; off < 3000; off += GX_CMSG_FRAG) {
     size_t n = gx_cmsg_encode_frag(buf, GX_CMSG_RBC_ECHO, 77, 5, &root, 9, branch, 3, 3000, off,
                                    data + off);
