@@ -8,12 +8,15 @@
  * thread (core) that owns that queue. rx_burst fills up to max descriptors
  * whose payload pointers stay valid until rx_release is called for them (zero
  * copy: for DPDK they point into mbufs). tx_burst copies the payloads before it
- * returns (the caller may reuse them).
+ * returns (the caller may reuse them). rx_wait (optional) sleeps until a
+ * datagram may be waiting or timeout_ms passed, for a thread that is not a
+ * poll-mode core (the commit stage); a backend without it is poll-mode, and
+ * gx_dp_rx_wait returns at once.
  *
  * Threads: a queue belongs to one thread; distinct queues may run in parallel.
  * Errors: rx_burst returns >= 0 datagrams, or -1 on a fatal backend error;
  * tx_burst returns how many were accepted (the rest are dropped and counted by
- * the backend). */
+ * the backend); rx_wait returns 1 (something may be waiting) or 0 (timed out). */
 #ifndef GX_DP_H
 #define GX_DP_H
 
@@ -45,6 +48,7 @@ typedef struct {
   void (*rx_release)(gx_dp_queue_t *q, gx_dgram_t *d, int n);
   int (*tx_burst)(gx_dp_queue_t *q, const gx_addr_t *dst, const uint8_t *const *payloads,
                   const uint16_t *lens, int n);
+  int (*rx_wait)(gx_dp_queue_t *q, int timeout_ms); /* NULL: poll-mode */
 } gx_dp_ops_t;
 
 struct gx_dp_queue {
@@ -62,6 +66,9 @@ static inline void gx_dp_rx_release(gx_dp_queue_t *q, gx_dgram_t *d, int n) {
 static inline int gx_dp_tx_burst(gx_dp_queue_t *q, const gx_addr_t *dst,
                                  const uint8_t *const *payloads, const uint16_t *lens, int n) {
   return q->ops->tx_burst(q, dst, payloads, lens, n);
+}
+static inline int gx_dp_rx_wait(gx_dp_queue_t *q, int timeout_ms) {
+  return q->ops->rx_wait ? q->ops->rx_wait(q, timeout_ms) : 1;
 }
 
 #endif

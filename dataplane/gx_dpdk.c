@@ -7,6 +7,9 @@ GX_DPDK_ISA_BEGIN
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <sys/eventfd.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <rte_cycles.h>
@@ -15,7 +18,10 @@ GX_DPDK_ISA_BEGIN
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
 #include <rte_seqlock.h>
+#include <rte_spinlock.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,12 +40,21 @@ typedef struct {
   uint64_t asked_tsc; /* last ARP request / solicitation for an incomplete entry */
 } gx_dpdk_neigh_t;
 
+/* One poll-mode queue, or the link channel (the slot after the last queue). */
 typedef struct {
   gx_dp_queue_t q;
   gx_dpdk_t *dp;
-  uint16_t qid;
+  uint16_t qid;                 /* RX and TX queue; the link transmits on 0 */
+  const gx_pkt_local_t *local;  /* addresses and the UDP source port of what it sends */
   gx_dpdk_counters_t c;
+  /* link channel only */
+  gx_pkt_local_t link_local;    /* dp's local with udp_port = the link port */
+  struct rte_ring *link_rx;     /* gx_dgram_t descriptors, MP (RX lcores) / SC */
+  int link_efd;                 /* eventfd: wakes the consumer in rx_wait */
+  _Atomic int link_sleeping;
 } __rte_cache_aligned gx_dpdk_q_t;
+
+_Static_assert(sizeof(gx_dgram_t) % 4 == 0, "rte_ring elements are multiples of 4 bytes");
 
 struct gx_dpdk {
   gx_dpdk_cfg_t cfg;
@@ -50,13 +65,16 @@ struct gx_dpdk {
   uint64_t tx_ol_flags; /* mbuf TX flags to request the offloads */
   int started;
   struct rte_mempool *pool;
-  gx_dpdk_q_t *qs;                /* nq, cache aligned */
+  gx_dpdk_q_t *qs;                /* nq + 1 (the link slot), cache aligned */
+  gx_dpdk_q_t *link;              /* &qs[nq] once gx_dpdk_link_open ran, else NULL */
+  rte_spinlock_t tx0_lock;        /* TX queue 0, when the link shares it */
+  int tx0_shared;
   gx_dpdk_neigh_t *neigh;         /* GX_DPDK_NEIGH_SLOTS */
   uint64_t ask_interval_tsc;
   gx_addr_t gw4, gw6; /* configured gateways as addresses (family 0 when none) */
 };
 
-static const gx_dp_ops_t gx_dpdk_ops;
+static const gx_dp_ops_t gx_dpdk_ops, gx_dpdk_link_ops;
 
 /* ---------------------------------------------------------------- config */
 
@@ -64,6 +82,7 @@ void gx_dpdk_cfg_defaults(gx_dpdk_cfg_t *cfg) {
   memset(cfg, 0, sizeof *cfg);
   cfg->rx_queues = 1;
   cfg->hugepages = -1;
+  cfg->link_ring = 8192;
 }
 
 static int parse_mac(const char *s, uint8_t mac[6]) {
@@ -146,6 +165,9 @@ int gx_dpdk_cfg_set(gx_dpdk_cfg_t *cfg, const char *key, const char *value, char
   } else if (!strcmp(key, "rx_desc") || !strcmp(key, "tx_desc")) {
     if (parse_uint(value, 32768, &v) || v < 64) goto bad;
     *(key[0] == 'r' ? &cfg->rx_desc : &cfg->tx_desc) = (uint16_t)v;
+  } else if (!strcmp(key, "link_ring")) {
+    if (parse_uint(value, 1u << 20, &v) || v < 64 || (v & (v - 1))) goto bad;
+    cfg->link_ring = (uint32_t)v;
   } else if (!strcmp(key, "mbufs")) {
     if (parse_uint(value, 1u << 24, &v) || v < 512) goto bad;
     cfg->mbufs = (uint32_t)v;
@@ -418,6 +440,34 @@ void gx_dpdk_neigh_add(gx_dpdk_t *dp, const gx_addr_t *ip, const uint8_t mac[6])
 
 /* ---------------------------------------------------------------- RX / TX */
 
+/* rte_eth_tx_burst on queue qid; TX queue 0 under the lock while the link
+ * channel shares it with queue 0's lcore. */
+static uint16_t port_tx(gx_dpdk_t *dp, uint16_t qid, struct rte_mbuf **m, uint16_t n) {
+  if (qid != 0 || !dp->tx0_shared) return rte_eth_tx_burst(dp->port, qid, m, n);
+  rte_spinlock_lock(&dp->tx0_lock);
+  uint16_t sent = rte_eth_tx_burst(dp->port, 0, m, n);
+  rte_spinlock_unlock(&dp->tx0_lock);
+  return sent;
+}
+
+/* Hands link datagrams to the link channel's ring and wakes its consumer. */
+static void link_deliver(gx_dpdk_q_t *q, gx_dgram_t *d, unsigned n) {
+  gx_dpdk_q_t *l = q->dp->link;
+  unsigned ok = rte_ring_mp_enqueue_burst_elem(l->link_rx, d, sizeof *d, n, NULL);
+  gx_metrics_add(&q->c.link_rx_dgrams, ok);
+  if (ok < n) {
+    gx_metrics_add(&q->c.link_rx_full, n - ok);
+    for (unsigned i = ok; i < n; i++) rte_pktmbuf_free(d[i].handle);
+  }
+  if (!ok) return;
+  atomic_thread_fence(memory_order_seq_cst); /* the enqueue before the flag (rx_wait) */
+  if (atomic_load_explicit(&l->link_sleeping, memory_order_relaxed) &&
+      atomic_exchange(&l->link_sleeping, 0)) {
+    uint64_t one = 1;
+    if (write(l->link_efd, &one, sizeof one) < 0) { /* full counter: it is awake anyway */ }
+  }
+}
+
 /* Sets the length of a single-segment mbuf whose frame was just written. */
 static void mbuf_set_len(struct rte_mbuf *m, size_t len) {
   m->data_len = (uint16_t)len;
@@ -428,7 +478,8 @@ static int dpdk_rx_burst(gx_dp_queue_t *gq, gx_dgram_t *out, int max) {
   gx_dpdk_q_t *q = gq->backend;
   gx_dpdk_t *dp = q->dp;
   struct rte_mbuf *m[GX_DP_BURST], *drop[GX_DP_BURST], *reply[GX_DP_BURST];
-  int nd = 0, nr = 0, k = 0;
+  gx_dgram_t link[GX_DP_BURST];
+  int nd = 0, nr = 0, k = 0, nl = 0;
   if (max > GX_DP_BURST) max = GX_DP_BURST;
   if (max <= 0) return 0;
   uint16_t n = rte_eth_rx_burst(dp->port, q->qid, m, (uint16_t)max);
@@ -464,6 +515,11 @@ static int dpdk_rx_burst(gx_dp_queue_t *gq, gx_dgram_t *out, int max) {
     switch (kind) {
     case GX_PKT_UDP:
       neigh_learn(q, &info.src, info.src_mac);
+      if (info.dst_port != local->udp_port) { /* the link port (only accepted while open) */
+        link[nl++] = (gx_dgram_t){rte_pktmbuf_mtod_offset(mb, const uint8_t *, info.payload_off),
+                                  info.payload_len, info.src, mb};
+        break;
+      }
       out[k].payload = rte_pktmbuf_mtod_offset(mb, const uint8_t *, info.payload_off);
       out[k].len = info.payload_len;
       out[k].src = info.src;
@@ -503,8 +559,9 @@ static int dpdk_rx_burst(gx_dp_queue_t *gq, gx_dgram_t *out, int max) {
   gx_metrics_add(&q->c.rx_frames, n);
   gx_metrics_add(&q->c.rx_dgrams, (uint64_t)k);
   if (nd) rte_pktmbuf_free_bulk(drop, (unsigned)nd);
+  if (nl) link_deliver(q, link, (unsigned)nl);
   if (nr) {
-    uint16_t sent = rte_eth_tx_burst(dp->port, q->qid, reply, (uint16_t)nr);
+    uint16_t sent = port_tx(dp, q->qid, reply, (uint16_t)nr);
     if (sent < nr) {
       gx_metrics_add(&q->c.tx_full, (uint64_t)(nr - sent));
       rte_pktmbuf_free_bulk(reply + sent, (unsigned)(nr - sent));
@@ -537,14 +594,14 @@ static void neigh_solicit(gx_dpdk_q_t *q, const gx_addr_t *dst) {
   if (!mb) return;
   uint8_t *p = rte_pktmbuf_mtod(mb, uint8_t *);
   size_t cap = rte_pktmbuf_tailroom(mb);
-  size_t len = dst->family == 4 ? gx_pkt_build_arp(p, cap, &dp->cfg.local, 1, NULL, dst->ip)
-                                : gx_pkt_build_ns(p, cap, &dp->cfg.local, dst->ip);
+  size_t len = dst->family == 4 ? gx_pkt_build_arp(p, cap, q->local, 1, NULL, dst->ip)
+                                : gx_pkt_build_ns(p, cap, q->local, dst->ip);
   if (!len) {
     rte_pktmbuf_free(mb);
     return;
   }
   mbuf_set_len(mb, len);
-  if (rte_eth_tx_burst(dp->port, q->qid, &mb, 1) != 1) {
+  if (port_tx(dp, q->qid, &mb, 1) != 1) {
     rte_pktmbuf_free(mb);
     gx_metrics_add(&q->c.tx_full, 1);
     return;
@@ -577,7 +634,7 @@ static int dpdk_tx_burst(gx_dp_queue_t *gq, const gx_addr_t *dst, const uint8_t 
                          const uint16_t *lens, int n) {
   gx_dpdk_q_t *q = gq->backend;
   gx_dpdk_t *dp = q->dp;
-  const gx_pkt_local_t *local = &dp->cfg.local;
+  const gx_pkt_local_t *local = q->local;
   int accepted = 0;
   while (n > 0) {
     int c = n > GX_DP_BURST ? GX_DP_BURST : n;
@@ -620,7 +677,7 @@ static int dpdk_tx_burst(gx_dp_queue_t *gq, const gx_addr_t *dst, const uint8_t 
       }
       k++;
     }
-    uint16_t sent = k ? rte_eth_tx_burst(dp->port, q->qid, m, (uint16_t)k) : 0;
+    uint16_t sent = k ? port_tx(dp, q->qid, m, (uint16_t)k) : 0;
     if (sent < c) rte_pktmbuf_free_bulk(m + sent, (unsigned)(c - sent));
     if (sent < k) gx_metrics_add(&q->c.tx_full, (uint64_t)(k - sent));
     gx_metrics_add(&q->c.tx_dgrams, sent);
@@ -631,6 +688,76 @@ static int dpdk_tx_burst(gx_dp_queue_t *gq, const gx_addr_t *dst, const uint8_t 
     n -= c;
   }
   return accepted;
+}
+
+/* ---------------------------------------------------------------- link channel */
+
+static int link_rx_burst(gx_dp_queue_t *gq, gx_dgram_t *out, int max) {
+  gx_dpdk_q_t *l = gq->backend;
+  if (max <= 0) return 0;
+  return (int)rte_ring_sc_dequeue_burst_elem(l->link_rx, out, sizeof *out, (unsigned)max, NULL);
+}
+
+static int link_rx_wait(gx_dp_queue_t *gq, int timeout_ms) {
+  gx_dpdk_q_t *l = gq->backend;
+  if (rte_ring_count(l->link_rx)) return 1;
+  atomic_store(&l->link_sleeping, 1);
+  atomic_thread_fence(memory_order_seq_cst); /* the flag before the ring check (link_deliver) */
+  int ready = rte_ring_count(l->link_rx) > 0;
+  if (!ready) {
+    struct pollfd p = {l->link_efd, POLLIN, 0};
+    ready = poll(&p, 1, timeout_ms < 0 ? 0 : timeout_ms) > 0;
+  }
+  atomic_store(&l->link_sleeping, 0);
+  uint64_t v;
+  if (ready && read(l->link_efd, &v, sizeof v) < 0) { /* nothing to clear: woken by the ring */ }
+  return ready || rte_ring_count(l->link_rx) > 0;
+}
+
+static const gx_dp_ops_t gx_dpdk_link_ops = {
+    .name = "dpdk-link",
+    .rx_burst = link_rx_burst,
+    .rx_release = dpdk_rx_release,
+    .tx_burst = dpdk_tx_burst,
+    .rx_wait = link_rx_wait,
+};
+
+gx_dp_queue_t *gx_dpdk_link_open(gx_dpdk_t *dp, uint16_t udp_port, char *err, size_t errlen) {
+  if (dp->link) {
+    snprintf(err, errlen, "dpdk: the link channel is open already (UDP %u)",
+             dp->link->link_local.udp_port);
+    return NULL;
+  }
+  if (!udp_port || udp_port == dp->cfg.local.udp_port) {
+    snprintf(err, errlen, "dpdk: link UDP port %u must differ from the ingest port %u and not be 0",
+             udp_port, dp->cfg.local.udp_port);
+    return NULL;
+  }
+  gx_dpdk_q_t *l = &dp->qs[dp->nq];
+  char name[RTE_RING_NAMESIZE];
+  snprintf(name, sizeof name, "gx_link_%u", dp->port);
+  l->link_rx = rte_ring_create_elem(name, sizeof(gx_dgram_t), dp->cfg.link_ring, (int)rte_socket_id(),
+                                    RING_F_SC_DEQ | RING_F_EXACT_SZ);
+  if (!l->link_rx) {
+    snprintf(err, errlen, "dpdk: link ring of %u: %s", dp->cfg.link_ring, rte_strerror(rte_errno));
+    return NULL;
+  }
+  l->link_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (l->link_efd < 0) {
+    snprintf(err, errlen, "dpdk: link eventfd: %s", strerror(errno));
+    rte_ring_free(l->link_rx);
+    l->link_rx = NULL;
+    return NULL;
+  }
+  l->link_local = dp->cfg.local;
+  l->link_local.udp_port = udp_port;
+  l->link_local.udp_port_link = 0;
+  l->local = &l->link_local;
+  l->q.ops = &gx_dpdk_link_ops;
+  dp->tx0_shared = 1;
+  dp->cfg.local.udp_port_link = udp_port; /* RX lcores accept it from now on */
+  dp->link = l;
+  return &l->q;
 }
 
 static const gx_dp_ops_t gx_dpdk_ops = {
@@ -683,13 +810,24 @@ gx_dpdk_t *gx_dpdk_open(const gx_dpdk_cfg_t *cfg, char *err, size_t errlen) {
     dp->gw6.family = 6;
     memcpy(dp->gw6.ip, cfg->gw6, 16);
   }
-  dp->qs = aligned_alloc(RTE_CACHE_LINE_SIZE, sizeof(gx_dpdk_q_t) * (size_t)dp->nq);
+  dp->qs = aligned_alloc(RTE_CACHE_LINE_SIZE, sizeof(gx_dpdk_q_t) * (size_t)(dp->nq + 1));
   dp->neigh = calloc(GX_DPDK_NEIGH_SLOTS, sizeof *dp->neigh);
   if (!dp->qs || !dp->neigh) {
     snprintf(err, errlen, "dpdk: out of memory");
     goto fail;
   }
-  memset(dp->qs, 0, sizeof(gx_dpdk_q_t) * (size_t)dp->nq);
+  memset(dp->qs, 0, sizeof(gx_dpdk_q_t) * (size_t)(dp->nq + 1));
+  rte_spinlock_init(&dp->tx0_lock);
+  for (int i = 0; i <= dp->nq; i++) { /* the last slot: the link channel, if opened */
+    gx_dpdk_q_t *q = &dp->qs[i];
+    q->dp = dp;
+    q->qid = (uint16_t)(i < dp->nq ? i : 0);
+    q->local = &dp->cfg.local;
+    q->link_efd = -1;
+    q->q.ops = &gx_dpdk_ops;
+    q->q.backend = q;
+    q->q.index = i;
+  }
   for (int i = 0; i < GX_DPDK_NEIGH_SLOTS; i++) rte_seqlock_init(&dp->neigh[i].lock);
   if (find_port(cfg->port, &dp->port, err, errlen)) goto fail;
 
@@ -754,6 +892,7 @@ gx_dpdk_t *gx_dpdk_open(const gx_dpdk_cfg_t *cfg, char *err, size_t errlen) {
   if (!nmbufs) {
     nmbufs = (uint32_t)dp->nq * (nrx + ntx + 4u * GX_DP_BURST + 512u) + 1024u;
     if (nmbufs < 8191) nmbufs = 8191;
+    nmbufs += cfg->link_ring; /* what the link channel's ring may hold */
   }
   char pname[RTE_MEMPOOL_NAMESIZE];
   snprintf(pname, sizeof pname, "gx_dpdk_%u", dp->port);
@@ -778,12 +917,6 @@ gx_dpdk_t *gx_dpdk_open(const gx_dpdk_cfg_t *cfg, char *err, size_t errlen) {
       snprintf(err, errlen, "dpdk: %s: TX queue %d: %s", cfg->port, i, rte_strerror(-rc));
       goto fail;
     }
-    gx_dpdk_q_t *q = &dp->qs[i];
-    q->dp = dp;
-    q->qid = (uint16_t)i;
-    q->q.ops = &gx_dpdk_ops;
-    q->q.backend = q;
-    q->q.index = i;
   }
   if (cfg->has_mac) {
     struct rte_ether_addr a;
@@ -821,8 +954,15 @@ void gx_dpdk_close(gx_dpdk_t *dp) {
   if (dp->pool) {
     if (dp->started) rte_eth_dev_stop(dp->port);
     rte_eth_dev_close(dp->port); /* releases the queues' mbufs */
-    rte_mempool_free(dp->pool);
   }
+  if (dp->link) {
+    gx_dgram_t d[GX_DP_BURST];
+    int n;
+    while ((n = link_rx_burst(&dp->link->q, d, GX_DP_BURST)) > 0) dpdk_rx_release(NULL, d, n);
+    rte_ring_free(dp->link->link_rx);
+    if (dp->link->link_efd >= 0) close(dp->link->link_efd);
+  }
+  if (dp->pool) rte_mempool_free(dp->pool);
   free(dp->qs);
   free(dp->neigh);
   free(dp);
@@ -843,8 +983,10 @@ unsigned gx_dpdk_rx_offloads(const gx_dpdk_t *dp) { return dp->rx_flags; }
 #define LD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 void gx_dpdk_stats(const gx_dpdk_t *dp, gx_dpdk_stats_t *s) {
   memset(s, 0, sizeof *s);
-  for (int i = 0; i < dp->nq; i++) {
+  for (int i = 0; i <= dp->nq; i++) { /* the queues and the link slot */
     const gx_dpdk_counters_t *c = &dp->qs[i].c;
+    s->link_rx_dgrams += LD(c->link_rx_dgrams);
+    s->link_rx_full += LD(c->link_rx_full);
     s->rx_frames += LD(c->rx_frames);
     s->rx_dgrams += LD(c->rx_dgrams);
     for (int r = 0; r < GX_PKT_DROP__COUNT; r++) s->rx_drop[r] += LD(c->rx_drop[r]);
@@ -859,11 +1001,12 @@ void gx_dpdk_stats(const gx_dpdk_t *dp, gx_dpdk_stats_t *s) {
     s->tx_full += LD(c->tx_full);
     s->tx_invalid += LD(c->tx_invalid);
   }
+  s->link_tx_dgrams = LD(dp->qs[dp->nq].c.tx_dgrams);
 }
 
 gx_metrics_err_t gx_dpdk_metrics_register(gx_dpdk_t *dp, gx_metrics_t *m) {
   size_t stride = sizeof(gx_dpdk_q_t);
-  size_t n = (size_t)dp->nq;
+  size_t n = (size_t)dp->nq + 1; /* the queues and the link slot */
   gx_dpdk_counters_t *c = &dp->qs[0].c;
   gx_metrics_err_t e;
 #define REG(name, labels, help, field)                                                     \
@@ -881,6 +1024,14 @@ gx_metrics_err_t gx_dpdk_metrics_register(gx_dpdk_t *dp, gx_metrics_t *m) {
     REG("gx_dpdk_rx_drops_total", labels, help_drop, c->rx_drop[r]);
   }
   REG("gx_dpdk_rx_drops_total", "reason=\"multiseg\"", help_drop, c->rx_drop_multiseg);
+  REG("gx_dpdk_rx_drops_total", "reason=\"link_ring_full\"", help_drop, c->link_rx_full);
+  REG("gx_dpdk_link_rx_datagrams_total", NULL,
+      "Consensus datagrams the DPDK port handed to the link channel (commit stage)",
+      c->link_rx_dgrams);
+  e = gx_metrics_counter_sum(m, "gx_dpdk_link_tx_datagrams_total", NULL,
+                             "Consensus datagrams the link channel handed to the DPDK TX ring",
+                             &dp->qs[dp->nq].c.tx_dgrams, 1, stride);
+  if (e) return e;
   REG("gx_dpdk_neighbour_replies_total", "kind=\"arp\"",
       "ARP replies and neighbour advertisements sent for our address", c->arp_replies);
   REG("gx_dpdk_neighbour_replies_total", "kind=\"nd\"",

@@ -28,14 +28,27 @@
  * ("ipv4 = 192.0.2.10/24") that was never heard from goes to the gateway
  * (gateway4 / gateway6), resolved the same way (see docs/OPERATIONS.md).
  *
+ * Link channel (consensus): gx_dpdk_link_open gives a gx_dp queue for a
+ * second UDP port on the same address, used by one thread that is not a
+ * poll-mode lcore (galaxyd's commit stage). RX lcores hand datagrams for that
+ * port (parsed and checked like any other, zero copy) to the channel's ring
+ * of link_ring descriptors (MP/SC; full: dropped, counted as reason
+ * link_ring_full; consensus re-sends) and wake its thread through an eventfd
+ * when it sleeps in rx_wait. Its tx_burst builds frames from the link port
+ * and sends them on TX queue 0, which queue 0's lcore and the channel then
+ * share under a spinlock held only around rte_eth_tx_burst (a TX queue per
+ * thread would need a queue pair per thread, and net_af_packet spreads RX over
+ * every pair it has).
+ *
  * Lifecycle (tango style): gx_dpdk_cfg_defaults -> gx_dpdk_cfg_set per config
  * key -> gx_dpdk_eal_cfg (fills the EAL start-up) -> gx_eal_init ->
- * gx_dpdk_open (port set-up, mbuf pool, queues) -> gx_dpdk_queue(dp, i) per
- * lcore -> gx_dpdk_close. Everything is sized in gx_dpdk_open; RX and TX
- * never allocate except mbufs from the pool made there.
+ * gx_dpdk_open (port set-up, mbuf pool, queues) -> [gx_dpdk_link_open] ->
+ * gx_dpdk_queue(dp, i) per lcore -> gx_dpdk_close. Everything is sized in
+ * gx_dpdk_open (and the link's ring in gx_dpdk_link_open); RX and TX never
+ * allocate except mbufs from the pool made there.
  * Memory: gx_dpdk_t owns the port, the mbuf pool and the queues; the
  * configuration is copied.
- * Threads: open/close/stats/metrics from the main thread; each queue's ops from
+ * Threads: open/close/link_open/stats/metrics from the main thread; each queue's ops from
  * the one lcore that owns it; gx_dpdk_stats and the metrics registry read the
  * per-queue counters from any thread (relaxed atomics).
  * Errors: gx_dpdk_open returns NULL with a one-line reason in err (which port,
@@ -66,6 +79,7 @@ typedef struct {
   uint16_t rx_queues;          /* 1..GX_DPDK_MAX_QUEUES, one per poll-mode lcore */
   uint16_t rx_desc, tx_desc;   /* ring sizes; 0: 1024 (adjusted to the device) */
   uint32_t mbufs;              /* mbuf pool size; 0: sized from queues and rings */
+  uint32_t link_ring;          /* link channel ring slots (power of two); default 8192 */
   int hugepages;               /* -1 auto, 0 --no-huge, 1 required (gx_eal_cfg_t) */
   unsigned mem_mb;             /* EAL memory with --no-huge; 0: 256 */
   int fallback_socket;         /* 1: galaxyd may fall back to socket mode */
@@ -90,6 +104,8 @@ typedef struct {
   _Atomic uint64_t tx_no_mbuf;   /* dropped: pool empty                    */
   _Atomic uint64_t tx_full;      /* dropped: TX ring full                  */
   _Atomic uint64_t tx_invalid;   /* dropped: too long / family not configured */
+  _Atomic uint64_t link_rx_dgrams; /* link-port datagrams handed to the link channel */
+  _Atomic uint64_t link_rx_full;   /* dropped: link channel ring full        */
 } gx_dpdk_counters_t;
 
 /* Sum over all queues, plain integers. */
@@ -97,6 +113,7 @@ typedef struct {
   uint64_t rx_frames, rx_dgrams, rx_drop[GX_PKT_DROP__COUNT], rx_drop_multiseg;
   uint64_t arp_replies, nd_replies, neigh_requests, neigh_learned;
   uint64_t tx_dgrams, tx_no_neighbour, tx_no_mbuf, tx_full, tx_invalid;
+  uint64_t link_rx_dgrams, link_rx_full, link_tx_dgrams; /* tx_dgrams includes link_tx_dgrams */
 } gx_dpdk_stats_t;
 
 typedef struct gx_dpdk gx_dpdk_t;
@@ -105,7 +122,7 @@ typedef struct gx_dpdk gx_dpdk_t;
 void gx_dpdk_cfg_defaults(gx_dpdk_cfg_t *cfg);
 /* One key of the config's [dpdk] section: port, lcores, mac, ipv4 (A or
  * A/len), ipv6 (A or A/len), gateway4, gateway6, udp_port, rx_queues,
- * rx_desc, tx_desc, mbufs, hugepages (auto|yes|no), mem_mb, fallback
+ * rx_desc, tx_desc, mbufs, link_ring, hugepages (auto|yes|no), mem_mb, fallback
  * (socket|none); docs/OPERATIONS.md describes each. An empty mac/ipv4/ipv6/
  * gateway means "none" (the port's MAC; that family off; no gateway). 0, or
  * -1 with a reason (unknown key, bad value; the config is then unchanged). */
@@ -148,6 +165,12 @@ const gx_dpdk_counters_t *gx_dpdk_counters(const gx_dpdk_t *dp, int i);
  * gx_dpdk_rx_frames_total, gx_dpdk_rx_drops_total{reason=...},
  * gx_dpdk_tx_drops_total{reason=...}, ... 0 or a gx_metrics error. */
 gx_metrics_err_t gx_dpdk_metrics_register(gx_dpdk_t *dp, gx_metrics_t *m);
+
+/* Opens the link channel on udp_port (not 0, not the ingest port) of our
+ * address: see "Link channel" above. After gx_dpdk_open and before any
+ * queue's lcore runs; at most once. The queue lives until gx_dpdk_close.
+ * NULL with a reason in err. */
+gx_dp_queue_t *gx_dpdk_link_open(gx_dpdk_t *dp, uint16_t udp_port, char *err, size_t errlen);
 
 /* Neighbour table, for tests and operators: 1 and the MAC when ip is known. */
 int gx_dpdk_neigh_lookup(gx_dpdk_t *dp, const gx_addr_t *ip, uint8_t mac[6]);

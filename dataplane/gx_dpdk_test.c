@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,14 @@ static size_t udp_to_us(uint8_t *f, size_t cap, int family, const void *payload,
   return gx_pkt_build_udp(f, cap, &peer, us.mac, &dst, payload, len, 0);
 }
 
+/* A datagram from peer to our port `port` (family 4 or 6). */
+static size_t udp_to_port(uint8_t *f, size_t cap, int family, uint16_t port, const void *payload,
+                          uint16_t len) {
+  gx_addr_t dst = {.family = (uint8_t)family, .port = port};
+  memcpy(dst.ip, family == 4 ? us.ip4 : us.ip6, family == 4 ? 4 : 16);
+  return gx_pkt_build_udp(f, cap, &peer, us.mac, &dst, payload, len, 0);
+}
+
 static int rx_all(gx_dp_queue_t *q, gx_dgram_t *d, int max) {
   int n = 0;
   for (int tries = 0; tries < 4 && n < max; tries++) n += gx_dp_rx_burst(q, d + n, max - n);
@@ -107,7 +116,8 @@ static int group_setup(void **state) {
       gx_dpdk_cfg_set(&cfg, "ipv4", "10.77.0.2", err, sizeof err) ||
       gx_dpdk_cfg_set(&cfg, "ipv6", "fd00::2", err, sizeof err) ||
       gx_dpdk_cfg_set(&cfg, "udp_port", "9000", err, sizeof err) ||
-      gx_dpdk_cfg_set(&cfg, "mbufs", "2048", err, sizeof err)) {
+      gx_dpdk_cfg_set(&cfg, "mbufs", "2048", err, sizeof err) ||
+      gx_dpdk_cfg_set(&cfg, "link_ring", "64", err, sizeof err)) {
     fprintf(stderr, "%s\n", err);
     return -1;
   }
@@ -362,6 +372,146 @@ static void test_metrics_render_drop_reasons(void **state) {
   gx_metrics_fini(&m);
 }
 
+typedef struct {
+  gx_dp_queue_t *q;
+  int ready;
+} link_waiter_t;
+
+static void *link_wait_thread(void *arg) {
+  link_waiter_t *w = arg;
+  w->ready = gx_dp_rx_wait(w->q, 60000);
+  return NULL;
+}
+
+/* The link channel: a second UDP port whose datagrams the RX lcore hands to
+ * another thread's queue (zero copy), which it wakes, and which transmits
+ * from that port through the same TX queue. Runs last: it opens the link. */
+static void test_link_channel(void **state) {
+  (void)state;
+  gx_dp_queue_t *q = gx_dpdk_queue(dp, 0);
+  gx_dpdk_stats_t s0, s1;
+  uint8_t f[GX_PKT_FRAME_MAX];
+  gx_dgram_t d[GX_DP_BURST];
+  char err[256];
+  static const char c4[] = "consensus over ipv4", c6[] = "consensus over ipv6", in[] = "ingest";
+  gx_dpdk_stats(dp, &s0);
+  /* before it is open, the link port is just a wrong port */
+  inject(f, udp_to_port(f, sizeof f, 4, 9100, c4, sizeof c4));
+  assert_int_equal(rx_all(q, d, GX_DP_BURST), 0);
+  gx_dpdk_stats(dp, &s1);
+  assert_int_equal(s1.rx_drop[GX_PKT_DROP_UDP_PORT] - s0.rx_drop[GX_PKT_DROP_UDP_PORT], 1);
+
+  assert_null(gx_dpdk_link_open(dp, 9000, err, sizeof err)); /* the ingest port */
+  assert_non_null(strstr(err, "must differ"));
+  gx_dp_queue_t *lq = gx_dpdk_link_open(dp, 9100, err, sizeof err);
+  assert_non_null(lq);
+  assert_string_equal(lq->ops->name, "dpdk-link");
+  assert_null(gx_dpdk_link_open(dp, 9101, err, sizeof err));
+  assert_non_null(strstr(err, "open already"));
+  assert_int_equal(gx_dp_rx_wait(lq, 1), 0); /* nothing yet */
+
+  /* RX demux: the ingest datagram to queue 0, the link ones to the link queue */
+  gx_dpdk_stats(dp, &s0);
+  inject(f, udp_to_port(f, sizeof f, 4, 9100, c4, sizeof c4));
+  inject(f, udp_to_port(f, sizeof f, 4, 9000, in, sizeof in));
+  inject(f, udp_to_port(f, sizeof f, 6, 9100, c6, sizeof c6));
+  inject(f, udp_to_port(f, sizeof f, 4, 9200, in, sizeof in)); /* still a wrong port */
+  assert_int_equal(rx_all(q, d, GX_DP_BURST), 1);
+  assert_memory_equal(d[0].payload, in, sizeof in);
+  gx_dp_rx_release(q, d, 1);
+  assert_int_equal(gx_dp_rx_wait(lq, 1000), 1);
+  assert_int_equal(gx_dp_rx_burst(lq, d, GX_DP_BURST), 2);
+  struct rte_mbuf *m = d[0].handle; /* zero copy: the payload is in the mbuf */
+  assert_ptr_equal(d[0].payload, rte_pktmbuf_mtod(m, const uint8_t *) + GX_PKT_UDP4_HLEN);
+  assert_int_equal(d[0].len, sizeof c4);
+  assert_memory_equal(d[0].payload, c4, sizeof c4);
+  assert_int_equal(d[0].src.family, 4);
+  assert_int_equal(d[0].src.port, 5555);
+  assert_memory_equal(d[1].payload, c6, sizeof c6);
+  assert_int_equal(d[1].src.family, 6);
+  gx_dp_rx_release(lq, d, 2);
+  assert_int_equal(gx_dp_rx_burst(lq, d, GX_DP_BURST), 0);
+  gx_dpdk_stats(dp, &s1);
+  assert_int_equal(s1.link_rx_dgrams - s0.link_rx_dgrams, 2);
+  assert_int_equal(s1.rx_dgrams - s0.rx_dgrams, 1);
+  assert_int_equal(s1.rx_drop[GX_PKT_DROP_UDP_PORT] - s0.rx_drop[GX_PKT_DROP_UDP_PORT], 1);
+
+  /* a thread asleep in rx_wait is woken by the RX lcore's hand-off (a broken
+   * wake-up would leave it asleep for its whole 60 s) */
+  link_waiter_t w = {lq, -1};
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, link_wait_thread, &w), 0);
+  struct timespec pause = {0, 20 * 1000 * 1000};
+  nanosleep(&pause, NULL);
+  inject(f, udp_to_port(f, sizeof f, 4, 9100, c4, sizeof c4));
+  assert_int_equal(rx_all(q, d, GX_DP_BURST), 0);
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += 30;
+  assert_int_equal(pthread_timedjoin_np(t, NULL, &until), 0);
+  assert_int_equal(w.ready, 1);
+  assert_int_equal(gx_dp_rx_burst(lq, d, GX_DP_BURST), 1);
+  gx_dp_rx_release(lq, d, 1);
+
+  /* a full link ring drops and counts; the ingest port keeps working */
+  gx_dpdk_stats(dp, &s0);
+  for (int i = 0; i < 70; i++) inject(f, udp_to_port(f, sizeof f, 4, 9100, c4, sizeof c4));
+  inject(f, udp_to_port(f, sizeof f, 4, 9000, in, sizeof in));
+  int got = 0, n;
+  while ((n = rx_all(q, d, GX_DP_BURST)) > 0) {
+    got += n;
+    gx_dp_rx_release(q, d, n);
+  }
+  assert_int_equal(got, 1);
+  gx_dpdk_stats(dp, &s1);
+  assert_int_equal(s1.link_rx_dgrams - s0.link_rx_dgrams, 64);
+  assert_int_equal(s1.link_rx_full - s0.link_rx_full, 6);
+  got = 0;
+  while ((n = gx_dp_rx_burst(lq, d, GX_DP_BURST)) > 0) {
+    got += n;
+    gx_dp_rx_release(lq, d, n);
+  }
+  assert_int_equal(got, 64);
+
+  /* TX from the link port, to a learned neighbour, through the same port */
+  while (take_tx(f, sizeof f)) {}
+  gx_addr_t to = {.family = 4, .port = 5555};
+  memcpy(to.ip, peer.ip4, 4);
+  const uint8_t *pl[1] = {(const uint8_t *)c4};
+  uint16_t len[1] = {sizeof c4};
+  assert_int_equal(gx_dp_tx_burst(lq, &to, pl, len, 1), 1);
+  size_t fl = take_tx(f, sizeof f);
+  assert_true(fl > 0);
+  gx_pkt_info_t info;
+  assert_int_equal(gx_pkt_parse(f, fl, &peer, 0, &info), GX_PKT_UDP);
+  assert_int_equal(info.src.port, 9100);
+  assert_int_equal(info.payload_len, sizeof c4);
+  assert_memory_equal(f + info.payload_off, c4, sizeof c4);
+  /* and queue 0 still sends from the ingest port */
+  assert_int_equal(gx_dp_tx_burst(q, &to, pl, len, 1), 1);
+  fl = take_tx(f, sizeof f);
+  assert_int_equal(gx_pkt_parse(f, fl, &peer, 0, &info), GX_PKT_UDP);
+  assert_int_equal(info.src.port, 9000);
+  gx_dpdk_stats(dp, &s1);
+  assert_int_equal(s1.link_tx_dgrams, 1);
+
+  /* the link's counters are metrics */
+  static gx_metrics_t mt;
+  gx_metrics_init(&mt);
+  assert_int_equal(gx_dpdk_metrics_register(dp, &mt), GX_METRICS_OK);
+  static char buf[65536];
+  assert_true(gx_metrics_render(&mt, buf, sizeof buf, NULL) > 0);
+  assert_non_null(strstr(buf, "gx_dpdk_link_tx_datagrams_total 1\n"));
+  char line[128];
+  snprintf(line, sizeof line, "gx_dpdk_link_rx_datagrams_total %llu\n",
+           (unsigned long long)s1.link_rx_dgrams);
+  assert_non_null(strstr(buf, line));
+  snprintf(line, sizeof line, "gx_dpdk_rx_drops_total{reason=\"link_ring_full\"} %llu\n",
+           (unsigned long long)s1.link_rx_full);
+  assert_non_null(strstr(buf, line));
+  gx_metrics_fini(&mt);
+}
+
 static void test_config_keys_and_errors(void **state) {
   (void)state;
   gx_dpdk_cfg_t cfg;
@@ -532,6 +682,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_tx_via_gateway),
       cmocka_unit_test(test_metrics_render_drop_reasons),
       cmocka_unit_test(test_config_keys_and_errors),
+      cmocka_unit_test(test_link_channel),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -97,7 +97,9 @@ static gx_pkt_kind_t parse_udp(const uint8_t *frame, const uint8_t *ip, const ui
                                gx_pkt_info_t *out) {
   if (l4len < 8) return drop(out, GX_PKT_DROP_UDP_LEN);
   if (be16(l4 + 4) != l4len) return drop(out, GX_PKT_DROP_UDP_LEN);
-  if (be16(l4 + 2) != local->udp_port) return drop(out, GX_PKT_DROP_UDP_PORT);
+  uint16_t dport = be16(l4 + 2);
+  if (dport != local->udp_port && (!local->udp_port_link || dport != local->udp_port_link))
+    return drop(out, GX_PKT_DROP_UDP_PORT);
   uint16_t csum = be16(l4 + 6);
   if (csum == 0) {
     if (v6) return drop(out, GX_PKT_DROP_UDP_CSUM);
@@ -106,6 +108,7 @@ static gx_pkt_kind_t parse_udp(const uint8_t *frame, const uint8_t *ip, const ui
       return drop(out, GX_PKT_DROP_UDP_CSUM);
   }
   out->src.port = be16(l4);
+  out->dst_port = dport;
   out->payload_off = (uint16_t)(l4 + 8 - frame);
   out->payload_len = (uint16_t)(l4len - 8);
   out->kind = GX_PKT_UDP;

@@ -12,7 +12,7 @@
  *     (or solicited-node multicast of it, for neighbour solicitation);
  *   UDP: length = IP payload length, checksum correct (a zero checksum means
  *     "none" on IPv4 and is dropped on IPv6, RFC 8200 8.1), destination port =
- *     ours;
+ *     ours (udp_port, or udp_port_link when set: info.dst_port says which);
  *   ARP: Ethernet/IPv4 request or reply, target = our IPv4 (requests are to be
  *     answered with gx_pkt_build_arp; replies teach a neighbour);
  *   ICMPv6: neighbour solicitation for our IPv6 (answer with gx_pkt_build_na),
@@ -42,6 +42,8 @@
 #define GX_PKT_ARP_LEN 60              /* Ethernet + ARP, zero-padded to the 60-byte minimum */
 #define GX_PKT_ND_LEN (14 + 40 + 32)   /* Ethernet + IPv6 + NS/NA with one lladdr option */
 #define GX_PKT_FRAME_MAX 1514          /* largest frame we build (1500 MTU) */
+#define GX_PKT_UDP4_PAYLOAD_MAX (1500 - 20 - 8) /* 1472: largest UDP payload we send, IPv4 */
+#define GX_PKT_UDP6_PAYLOAD_MAX (1500 - 40 - 8) /* 1452: the same for IPv6 */
 
 /* Parser input flags. */
 #define GX_PKT_F_IP_CSUM_OK 0x1u /* the NIC verified the IPv4 header checksum */
@@ -87,6 +89,7 @@ typedef struct {
   uint8_t ip4[4];    /* network byte order */
   uint8_t ip6[16];
   uint16_t udp_port; /* host byte order */
+  uint16_t udp_port_link; /* a second port accepted (the consensus links); 0: none */
 } gx_pkt_local_t;
 
 typedef struct {
@@ -94,6 +97,7 @@ typedef struct {
   gx_pkt_drop_t drop;   /* GX_PKT_DROP_NONE unless kind == GX_PKT_DROP */
   uint16_t payload_off; /* UDP payload offset in the frame */
   uint16_t payload_len;
+  uint16_t dst_port;    /* GX_PKT_UDP: which of our ports it was sent to */
   uint8_t src_mac[6];   /* the peer's link address (ARP sender / ND option / Ethernet source) */
   gx_addr_t src;        /* the peer's IP (and UDP source port for GX_PKT_UDP) */
 } gx_pkt_info_t;

@@ -1,7 +1,7 @@
 /* libFuzzer target: gx_pkt_parse over raw Ethernet frames. The first byte
  * picks the parser flags; what parses as UDP must point inside the frame and,
  * rebuilt by its sender with gx_pkt_build_udp, parse back to the same payload
- * and source; an answer can be built for every ARP request and neighbour
+ * and source, on the same one of our two ports; an answer can be built for every ARP request and neighbour
  * solicitation. */
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +16,7 @@ static const gx_pkt_local_t local = {
     .ip4 = {10, 77, 0, 2},
     .ip6 = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2},
     .udp_port = 9000,
+    .udp_port_link = 9100, /* the consensus link's port (DPDK mode) */
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -29,6 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint8_t out[GX_PKT_FRAME_MAX];
   switch (k) {
   case GX_PKT_UDP: {
+    if (info.dst_port != local.udp_port && info.dst_port != local.udp_port_link) __builtin_trap();
     if ((size_t)info.payload_off + info.payload_len > size) __builtin_trap();
     if (info.src.family != 4 && info.src.family != 6) __builtin_trap();
     /* Round trip: the sender rebuilds the same datagram; it must parse back
@@ -42,14 +44,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       sender.has_ip6 = 1;
       memcpy(sender.ip6, info.src.ip, 16);
     }
-    gx_addr_t to = {.family = info.src.family, .port = local.udp_port};
+    gx_addr_t to = {.family = info.src.family, .port = info.dst_port};
     memcpy(to.ip, info.src.family == 4 ? local.ip4 : local.ip6, info.src.family == 4 ? 4 : 16);
     size_t n = gx_pkt_build_udp(out, sizeof out, &sender, local.mac, &to, data + info.payload_off,
                                 info.payload_len, 0);
     if (n) {
       gx_pkt_info_t back;
       if (gx_pkt_parse(out, n, &local, 0, &back) != GX_PKT_UDP) __builtin_trap();
-      if (back.payload_len != info.payload_len ||
+      if (back.payload_len != info.payload_len || back.dst_port != info.dst_port ||
           memcmp(out + back.payload_off, data + info.payload_off, info.payload_len) ||
           memcmp(&back.src, &info.src, sizeof back.src))
         __builtin_trap();

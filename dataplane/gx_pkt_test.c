@@ -93,6 +93,35 @@ static void test_udp6_roundtrip(void **state) {
   assert_memory_equal(f + info.payload_off, payload, sizeof payload);
 }
 
+/* The second (link) port: accepted only while set, and reported as such. */
+static void test_link_port(void **state) {
+  (void)state;
+  uint8_t f[GX_PKT_FRAME_MAX];
+  gx_addr_t dst = {.family = 6, .port = 9100};
+  memcpy(dst.ip, local.ip6, 16);
+  size_t n = gx_pkt_build_udp(f, sizeof f, &peer, local.mac, &dst, payload, sizeof payload, 0);
+  assert_int_equal(parse_drop(f, n), GX_PKT_DROP_UDP_PORT); /* no link port yet */
+  gx_pkt_local_t two = local;
+  two.udp_port_link = 9100;
+  gx_pkt_info_t info;
+  assert_int_equal(gx_pkt_parse(f, n, &two, 0, &info), GX_PKT_UDP);
+  assert_int_equal(info.dst_port, 9100);
+  assert_memory_equal(f + info.payload_off, payload, sizeof payload);
+  n = udp4_to_us(f, sizeof f);
+  assert_int_equal(gx_pkt_parse(f, n, &two, 0, &info), GX_PKT_UDP);
+  assert_int_equal(info.dst_port, 9000);
+  f[14 + 20 + 3] ^= 1; /* neither port */
+  assert_int_equal(gx_pkt_parse(f, n, &two, 0, &info), GX_PKT_DROP);
+  assert_int_equal(info.drop, GX_PKT_DROP_UDP_PORT);
+  /* what the link sends leaves from its port */
+  two.udp_port = 9100;
+  gx_addr_t back = {.family = 4, .port = peer.udp_port};
+  memcpy(back.ip, peer.ip4, 4);
+  n = gx_pkt_build_udp(f, sizeof f, &two, peer.mac, &back, payload, sizeof payload, 0);
+  assert_int_equal(gx_pkt_parse(f, n, &peer, 0, &info), GX_PKT_UDP);
+  assert_int_equal(info.src.port, 9100);
+}
+
 static void test_udp4_zero_checksum_allowed_ipv6_not(void **state) {
   (void)state;
   uint8_t f[GX_PKT_FRAME_MAX];
@@ -284,6 +313,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_udp4_roundtrip),
       cmocka_unit_test(test_udp6_roundtrip),
+      cmocka_unit_test(test_link_port),
       cmocka_unit_test(test_udp4_zero_checksum_allowed_ipv6_not),
       cmocka_unit_test(test_drop_reasons_ipv4),
       cmocka_unit_test(test_drop_reasons_ipv6),

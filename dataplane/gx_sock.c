@@ -264,8 +264,14 @@ static int gx_sock_tx_burst(gx_dp_queue_t *dq, const gx_addr_t *dst, const uint8
   return accepted;
 }
 
+static int gx_sock_rx_wait(gx_dp_queue_t *dq, int timeout_ms) {
+  gx_sock_queue_t *q = dq->backend;
+  struct pollfd p = {q->fd, POLLIN, 0};
+  return poll(&p, 1, timeout_ms < 0 ? 0 : timeout_ms) > 0;
+}
+
 static const gx_dp_ops_t gx_sock_ops = {"socket", gx_sock_rx_burst, gx_sock_rx_release,
-                                        gx_sock_tx_burst};
+                                        gx_sock_tx_burst, gx_sock_rx_wait};
 
 static int gx_sock_setbuf(int fd, int force_opt, int opt, int bytes) {
   if (setsockopt(fd, SOL_SOCKET, force_opt, &bytes, sizeof bytes) == 0) return 0;
@@ -275,6 +281,10 @@ static int gx_sock_setbuf(int fd, int force_opt, int opt, int bytes) {
 gx_sock_t *gx_sock_open(const gx_sock_cfg_t *cfg, char *err, size_t errlen) {
   if (cfg->n_queues < 1 || cfg->n_queues > GX_SOCK_MAX_QUEUES) {
     snprintf(err, errlen, "socket queues %d out of range 1..%d", cfg->n_queues, GX_SOCK_MAX_QUEUES);
+    return NULL;
+  }
+  if (cfg->exclusive && cfg->n_queues != 1) {
+    snprintf(err, errlen, "an exclusive socket has one queue, not %d", cfg->n_queues);
     return NULL;
   }
   if (cfg->bind.family != 4 && cfg->bind.family != 6) {
@@ -313,7 +323,7 @@ gx_sock_t *gx_sock_open(const gx_sock_cfg_t *cfg, char *err, size_t errlen) {
       return NULL;
     }
     int one = 1, zero = 0;
-    setsockopt(q->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (!cfg->exclusive) setsockopt(q->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     if (q->family == AF_INET6) setsockopt(q->fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
     if (cfg->rcvbuf_bytes > 0) gx_sock_setbuf(q->fd, SO_RCVBUFFORCE, SO_RCVBUF, cfg->rcvbuf_bytes);
     if (cfg->sndbuf_bytes > 0) gx_sock_setbuf(q->fd, SO_SNDBUFFORCE, SO_SNDBUF, cfg->sndbuf_bytes);

@@ -1,6 +1,7 @@
 /* gx_sock: the kernel-socket backend of dataplane/gx_dp.h (what ordinary
  * hosts run). One UDP socket per RX queue, all bound to the same address and
- * port with SO_REUSEPORT (the kernel spreads flows over them), large receive
+ * port with SO_REUSEPORT (the kernel spreads flows over them; cfg.exclusive
+ * turns it off for a one-queue socket that must own its port), large receive
  * buffers (SO_RCVBUFFORCE when permitted, else SO_RCVBUF), batched
  * recvmmsg/sendmmsg. IPv4 and IPv6: binding "::" makes dual-stack sockets
  * (IPv4 peers appear as family 4); binding an IPv4 address makes IPv4-only
@@ -8,7 +9,8 @@
  *
  * RX: rx_burst receives up to max datagrams without blocking; when none is
  * waiting it sleeps in poll() for at most poll_timeout_ms (so an idle RX
- * thread neither spins nor misses its stop flag). Payloads live in the queue's
+ * thread neither spins nor misses its stop flag; 0: never sleeps there, and
+ * rx_wait sleeps in poll() for as long as its caller asks). Payloads live in the queue's
  * fixed slots (GX_SOCK_SLOTS of GX_SOCK_SLOT_SZ bytes) until rx_release. A
  * datagram larger than a slot is dropped and counted (rx_oversize).
  * TX: tx_burst sends payload i to dst[i] with sendmmsg from the queue's
@@ -43,7 +45,8 @@ typedef struct {
   int n_queues;         /* 1..GX_SOCK_MAX_QUEUES */
   int rcvbuf_bytes;     /* per socket; default 8 MiB */
   int sndbuf_bytes;     /* per socket; default 4 MiB */
-  int poll_timeout_ms;  /* idle wait inside rx_burst; default 1 */
+  int poll_timeout_ms;  /* idle wait inside rx_burst; default 1; 0: none */
+  int exclusive;        /* 1: no SO_REUSEPORT, a second bind fails (one queue only) */
 } gx_sock_cfg_t;
 
 typedef struct {

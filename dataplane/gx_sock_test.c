@@ -189,7 +189,18 @@ static void test_bad_cfg(void **state) {
   assert_non_null(s2);
   assert_int_equal(gx_sock_port(s2), gx_sock_port(s));
   gx_sock_close(s2);
+  /* an exclusive socket owns its port: a second one fails and says why */
   gx_sock_close(s);
+  cfg.exclusive = 1;
+  s = gx_sock_open(&cfg, err, sizeof err);
+  assert_non_null(s);
+  s2 = gx_sock_open(&cfg, err, sizeof err);
+  assert_null(s2);
+  assert_non_null(strstr(err, "Address already in use"));
+  gx_sock_close(s);
+  cfg.n_queues = 2;
+  assert_null(gx_sock_open(&cfg, err, sizeof err));
+  assert_non_null(strstr(err, "exclusive"));
 }
 
 int main(void) {

@@ -2,15 +2,12 @@
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <netdb.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,11 +15,20 @@
 #include "core/gx_log.h"
 #include "core/gx_util.h"
 #include "dataplane/gx_link.h"
+#include "dataplane/gx_pkt.h"
+#include "dataplane/gx_sock.h"
 #include "validator/gx_cert.h"
 
 #define GX_COMMIT_CERT_RING 4096
 #define GX_COMMIT_RECV_BATCH 64
+#define GX_COMMIT_TX_BATCH GX_DP_BURST
 #define GX_COMMIT_DGRAM_MAX 2048
+
+/* Every sealed consensus datagram fits one UDP payload of a 1500-byte MTU,
+ * IPv6 included: the DPDK link channel does not fragment (and the kernel
+ * need not). */
+_Static_assert(GX_CMSG_MAX + GX_LINK_OVERHEAD <= GX_PKT_UDP6_PAYLOAD_MAX,
+               "a sealed consensus message must fit one IPv6 UDP payload");
 
 typedef struct {
   uint64_t height;
@@ -43,10 +49,14 @@ struct gx_commit {
   uint64_t last_proposal_ns; /* when we last proposed (epoch_interval_ms) */
   /* links */
   gx_link_t link;
-  int fd;
-  struct sockaddr_storage peer_addr[GX_GENESIS_MAX_VALIDATORS];
-  socklen_t peer_addrlen[GX_GENESIS_MAX_VALIDATORS];
-  uint8_t *sendbuf; /* one sealed datagram */
+  gx_sock_t *sock;   /* our own UDP socket when cfg.link_queue is NULL */
+  gx_dp_queue_t *net;/* the links' datagrams: cfg.link_queue or the socket's queue */
+  gx_addr_t peer_addr[GX_GENESIS_MAX_VALIDATORS];
+  uint8_t *out_buf;  /* GX_COMMIT_TX_BATCH sealed datagrams, sent with one tx_burst */
+  const uint8_t *out_ptr[GX_COMMIT_TX_BATCH];
+  uint16_t out_len[GX_COMMIT_TX_BATCH];
+  gx_addr_t out_dst[GX_COMMIT_TX_BATCH];
+  int n_out;
   /* ledger + store */
   pthread_mutex_t ledger_lock; /* the ledger is read by API threads */
   gx_ledger_t *ledger;
@@ -106,12 +116,30 @@ void gx_commit_cfg_defaults(gx_commit_cfg_t *cfg) {
 }
 
 /* ---- links ------------------------------------------------------------------- */
+/* Sends the queued datagrams. Loss is tolerated by design (idempotent
+ * re-sends): what the backend refuses is dropped (and counted there). */
+static void gx_commit_flush(gx_commit_t *c) {
+  if (c->n_out) (void)gx_dp_tx_burst(c->net, c->out_dst, c->out_ptr, c->out_len, c->n_out);
+  c->n_out = 0;
+}
+
+/* The next free outgoing slot (flushing when all are taken). */
+static uint8_t *gx_commit_out_slot(gx_commit_t *c) {
+  if (c->n_out == GX_COMMIT_TX_BATCH) gx_commit_flush(c);
+  return c->out_buf + (size_t)c->n_out * GX_COMMIT_DGRAM_MAX;
+}
+
+static void gx_commit_out_push(gx_commit_t *c, unsigned to, const uint8_t *slot, size_t len) {
+  c->out_ptr[c->n_out] = slot;
+  c->out_len[c->n_out] = (uint16_t)len;
+  c->out_dst[c->n_out] = c->peer_addr[to];
+  c->n_out++;
+}
+
 static void gx_commit_send_to(gx_commit_t *c, unsigned to, const uint8_t *msg, size_t len) {
-  size_t n = gx_link_seal(&c->link, (uint16_t)to, msg, len, c->sendbuf, GX_COMMIT_DGRAM_MAX);
-  if (!n) return;
-  /* Loss is tolerated by design (idempotent re-sends); a full socket buffer just drops. */
-  (void)sendto(c->fd, c->sendbuf, n, MSG_DONTWAIT, (struct sockaddr *)&c->peer_addr[to],
-               c->peer_addrlen[to]);
+  uint8_t *slot = gx_commit_out_slot(c);
+  size_t n = gx_link_seal(&c->link, (uint16_t)to, msg, len, slot, GX_COMMIT_DGRAM_MAX);
+  if (n) gx_commit_out_push(c, to, slot, n);
 }
 
 static void gx_commit_send_all(gx_commit_t *c, const uint8_t *msg, size_t len) {
@@ -390,9 +418,11 @@ static void gx_commit_byzantine_garbage(gx_commit_t *c) {
     gx_commit_send_all(c, junk, 20 + (size_t)(junk[2] % 500));
   }
   for (unsigned i = 0; i < c->n; i++) /* and unauthenticated garbage */
-    if (i != c->self)
-      (void)sendto(c->fd, junk, sizeof junk, MSG_DONTWAIT, (struct sockaddr *)&c->peer_addr[i],
-                   c->peer_addrlen[i]);
+    if (i != c->self) {
+      uint8_t *slot = gx_commit_out_slot(c);
+      memcpy(slot, junk, sizeof junk);
+      gx_commit_out_push(c, i, slot, sizeof junk);
+    }
 }
 
 /* Proposals are split by account shard so that validators propose different
@@ -567,9 +597,7 @@ static void *gx_commit_main(void *arg) {
   pthread_setname_np(pthread_self(), "gx-commit");
   atomic_store(&c->running, 1);
   gx_commit_sync(c); /* catch up before taking part */
-  static __thread uint8_t bufs[GX_COMMIT_RECV_BATCH][GX_COMMIT_DGRAM_MAX];
-  struct mmsghdr msgs[GX_COMMIT_RECV_BATCH];
-  struct iovec iov[GX_COMMIT_RECV_BATCH];
+  gx_dgram_t in[GX_COMMIT_RECV_BATCH];
   uint64_t next_tick = gx_now_ns() + (uint64_t)c->cfg.tick_ms * 1000000ull;
   uint64_t last_sync_try = 0;
   while (!atomic_load(&c->stop)) {
@@ -580,21 +608,18 @@ static void *gx_commit_main(void *arg) {
     uint64_t hold = gx_commit_interval_left(c, now);
     if (hold && c->proposed_epoch != gx_acs_next_epoch(c->acs) + 1 && (int)(hold / 1000000ull) < timeout)
       timeout = (int)(hold / 1000000ull) + 1; /* wake when our proposal is due */
-    struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-    if (poll(&pfd, 1, timeout) > 0) {
-      for (int i = 0; i < GX_COMMIT_RECV_BATCH; i++) {
-        iov[i] = (struct iovec){bufs[i], GX_COMMIT_DGRAM_MAX};
-        msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
-      }
-      int n = recvmmsg(c->fd, msgs, GX_COMMIT_RECV_BATCH, MSG_DONTWAIT, NULL);
+    gx_commit_flush(c);
+    if (gx_dp_rx_wait(c->net, timeout)) {
+      int n = gx_dp_rx_burst(c->net, in, GX_COMMIT_RECV_BATCH);
       for (int i = 0; i < n && !atomic_load(&c->stop); i++) {
         uint16_t from;
         const uint8_t *p;
         size_t plen;
-        if (gx_link_open(&c->link, bufs[i], msgs[i].msg_len, &from, &p, &plen) != GX_LINK_OK) continue;
+        if (gx_link_open(&c->link, in[i].payload, in[i].len, &from, &p, &plen) != GX_LINK_OK) continue;
         if (plen >= 2 && p[1] == GX_MSG_BH_SIG) gx_commit_on_sig(c, p, plen);
         else gx_acs_on_message(c->acs, from, p, plen);
       }
+      if (n > 0) gx_dp_rx_release(c->net, in, n);
     }
     now = gx_now_ns();
     if (now >= next_tick) {
@@ -628,16 +653,11 @@ static int gx_commit_load_account(void *ctx, const uint8_t key[32], const gx_sto
   return gx_ledger_load_account(ctx, key, a) == GX_LEDGER_OK ? 0 : -1;
 }
 
-static int gx_commit_resolve(const char *host, uint16_t port, struct sockaddr_storage *ss,
-                             socklen_t *len) {
-  char ps[8];
-  snprintf(ps, sizeof ps, "%u", port);
-  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM}, *res;
-  if (getaddrinfo(host, ps, &hints, &res) != 0) return -1;
-  memcpy(ss, res->ai_addr, res->ai_addrlen);
-  *len = res->ai_addrlen;
-  freeaddrinfo(res);
-  return 0;
+static int gx_commit_resolve(const char *host, uint16_t port, gx_addr_t *a, char *err,
+                             size_t errlen) {
+  char text[300];
+  snprintf(text, sizeof text, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
+  return gx_sock_addr_parse(text, a, 0, err, errlen);
 }
 
 /* Restores the ledger: genesis balances, then every stored account, then the tip. */
@@ -687,7 +707,6 @@ gx_commit_t *gx_commit_new(const gx_commit_cfg_t *cfg, char *err, size_t errlen)
   if (!c) { snprintf(err, errlen, "out of memory"); return NULL; }
   c->cfg = *cfg;
   c->g = g;
-  c->fd = -1;
   c->self = cfg->key->index;
   c->n = g->n;
   c->f = (uint16_t)gx_genesis_f(g);
@@ -707,7 +726,7 @@ gx_commit_t *gx_commit_new(const gx_commit_cfg_t *cfg, char *err, size_t errlen)
   c->sync_buf = malloc(c->sync_cap);
   c->proposal = malloc((size_t)c->cfg.batch_max * GX_XFER_SZ + 1);
   c->take_buf = malloc((size_t)c->cfg.batch_max * g->n * GX_XFER_SZ + 1);
-  c->sendbuf = malloc(GX_COMMIT_DGRAM_MAX);
+  c->out_buf = malloc((size_t)GX_COMMIT_TX_BATCH * GX_COMMIT_DGRAM_MAX);
   c->certs = calloc(GX_COMMIT_CERT_RING, sizeof *c->certs);
   c->max_txs = (size_t)g->n * g->proposal_max_txs;
   c->vids = malloc(c->max_txs * sizeof *c->vids);
@@ -720,27 +739,38 @@ gx_commit_t *gx_commit_new(const gx_commit_cfg_t *cfg, char *err, size_t errlen)
     goto fail;
   }
   if (!c->vids || !c->vflags ||
-      !c->sync_buf || !c->proposal || !c->take_buf || !c->sendbuf || !c->certs) {
+      !c->sync_buf || !c->proposal || !c->take_buf || !c->out_buf || !c->certs) {
     snprintf(err, errlen, "out of memory for the commit stage buffers");
     goto fail;
   }
 
-  /* links: one UDP socket at our genesis address */
-  for (unsigned i = 0; i < g->n; i++)
-    if (gx_commit_resolve(g->v[i].host, g->v[i].port, &c->peer_addr[i], &c->peer_addrlen[i])) {
-      snprintf(err, errlen, "genesis: validator %u address %s:%u does not resolve", i, g->v[i].host,
-               g->v[i].port);
+  /* links: the caller's queue (DPDK link channel), or one UDP socket of our
+   * own at our genesis address */
+  for (unsigned i = 0; i < g->n; i++) {
+    char why[256];
+    if (gx_commit_resolve(g->v[i].host, g->v[i].port, &c->peer_addr[i], why, sizeof why)) {
+      snprintf(err, errlen, "genesis: validator %u address: %s", i, why);
       goto fail;
     }
-  c->fd = socket(c->peer_addr[c->self].ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&c->peer_addr[c->self], c->peer_addrlen[c->self])) {
-    snprintf(err, errlen, "cannot bind the consensus socket %s:%u: %s", g->v[c->self].host,
-             g->v[c->self].port, strerror(errno));
-    goto fail;
   }
-  int sz = 16 << 20;
-  setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
-  setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+  if (cfg->link_queue) {
+    c->net = cfg->link_queue;
+  } else {
+    gx_sock_cfg_t sc;
+    gx_sock_cfg_defaults(&sc);
+    sc.bind = c->peer_addr[c->self];
+    sc.rcvbuf_bytes = sc.sndbuf_bytes = 16 << 20;
+    sc.poll_timeout_ms = 0; /* the stage sleeps in gx_dp_rx_wait */
+    sc.exclusive = 1;       /* a second node on our address fails, as it must */
+    char why[256];
+    c->sock = gx_sock_open(&sc, why, sizeof why);
+    if (!c->sock) {
+      snprintf(err, errlen, "cannot bind the consensus socket %s:%u: %s", g->v[c->self].host,
+               g->v[c->self].port, why);
+      goto fail;
+    }
+    c->net = gx_sock_queue(c->sock, 0);
+  }
   gx_pubkey_t keys[GX_GENESIS_MAX_VALIDATORS];
   for (unsigned i = 0; i < g->n; i++) keys[i] = g->v[i].identity;
   uint64_t boot = cfg->boot;
@@ -858,12 +888,12 @@ void gx_commit_delete(gx_commit_t *c) {
   if (c->store) gx_store_close(c->store);
   if (c->ledger) gx_ledger_delete(c->ledger);
   free(c->ledger_mem);
-  if (c->fd >= 0) close(c->fd);
+  gx_sock_close(c->sock);
   gx_link_wipe(&c->link);
   free(c->sync_buf);
   free(c->proposal);
   free(c->take_buf);
-  free(c->sendbuf);
+  free(c->out_buf);
   free(c->certs);
   free(c->vids);
   free(c->vflags);

@@ -1,6 +1,7 @@
 /* gx_commit: the back half of galaxyd. One thread owns, for this validator,
  * the consensus engine (gx_acs), the authenticated links to the other
- * validators (gx_link over one UDP socket), the ledger (gx_ledger), the
+ * validators (gx_link over one gx_dp queue: its own UDP socket at its genesis
+ * address, or the DPDK port's link channel that the caller hands it), the ledger (gx_ledger), the
  * black-hole store (gx_store) and the certificate collector (gx_cert):
  *
  *   mempool --take--> proposal --ACS over links--> agreed proposals
@@ -57,6 +58,9 @@ typedef struct {
                                           already started the epoch; default 100; 0: none */
   int core;                            /* pin the thread; -1 none */
   gx_ingest_t *ingest;                 /* the mempool's owner; NULL: propose empty batches */
+  gx_dp_queue_t *link_queue;           /* the links' datagrams (DPDK mode: gx_dpdk_link_open on
+                                          our genesis address); NULL: the stage binds its own
+                                          UDP socket there. Only the stage's thread uses it. */
   uint64_t boot;                       /* link boot id; 0: wall-clock ns now */
   const char *sync_peers[GX_COMMIT_MAX_SYNC_PEERS]; /* "http://host:port" of peers' API */
   int n_sync_peers;

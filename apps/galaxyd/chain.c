@@ -7,6 +7,7 @@
 #include "core/gx_key.h"
 #include "core/gx_log.h"
 #include "core/gx_util.h"
+#include "dataplane/gx_sock.h"
 #include "validator/gx_cert.h"
 
 #define GX_GALAXY_MAX_BALANCES (1u << 20)
@@ -144,10 +145,43 @@ void gx_galaxy_print(const gx_galaxy_t *ch, FILE *out) {
             ch->genesis_v.name, ch->genesis_v.n, ch->key.index);
 }
 
-int gx_galaxy_open(gx_galaxy_t *ch, gx_ingest_t *ingest, gx_metrics_t *m, char *err, size_t errlen) {
+int gx_galaxy_dpdk_check(const gx_galaxy_t *ch, const gx_pkt_local_t *local, char *err,
+                         size_t errlen) {
+  if (!ch->enabled) return 0;
+  const gx_genesis_validator_t *v = &ch->genesis_v.v[ch->key.index];
+  char text[300], why[256];
+  gx_addr_t a;
+  snprintf(text, sizeof text, strchr(v->host, ':') ? "[%s]:%u" : "%s:%u", v->host, v->port);
+  if (gx_sock_addr_parse(text, &a, 0, why, sizeof why)) {
+    snprintf(err, errlen, "[chain] our genesis address: %s", why);
+    return -1;
+  }
+  int ours = (a.family == 4 && local->has_ip4 && !memcmp(a.ip, local->ip4, 4)) ||
+             (a.family == 6 && local->has_ip6 && !memcmp(a.ip, local->ip6, 16));
+  if (!ours) {
+    snprintf(err, errlen, "[chain] our genesis address %s is not an address of the DPDK port "
+             "([dpdk] ipv4 / ipv6): in DPDK mode consensus goes through the port", text);
+    return -1;
+  }
+  if (a.port == local->udp_port) {
+    snprintf(err, errlen, "[chain] our genesis address %s uses the DPDK ingest port "
+             "([dpdk] udp_port): consensus needs a port of its own", text);
+    return -1;
+  }
+  return 0;
+}
+
+int gx_galaxy_open(gx_galaxy_t *ch, gx_ingest_t *ingest, gx_dpdk_t *dpdk, gx_metrics_t *m,
+                   char *err, size_t errlen) {
   ch->ingest = ingest;
   if (!ch->enabled) return 0;
   gx_commit_cfg_t *cc = &ch->commit_cfg;
+  cc->link_queue = NULL;
+  if (dpdk) { /* consensus datagrams through the DPDK port, on our genesis port */
+    if (gx_galaxy_dpdk_check(ch, gx_dpdk_local(dpdk), err, errlen)) return -1;
+    cc->link_queue = gx_dpdk_link_open(dpdk, ch->genesis_v.v[ch->key.index].port, err, errlen);
+    if (!cc->link_queue) return -1;
+  }
   cc->genesis = &ch->genesis_v;
   cc->key = &ch->key;
   cc->data_dir = ch->data_dir;

@@ -15,6 +15,7 @@
 
 #include "apps/galaxyd/cfg.h"
 #include "apps/galaxyd/http.h"
+#include "dataplane/gx_dpdk.h"
 #include "validator/gx_commit.h"
 
 typedef struct {
@@ -42,8 +43,17 @@ int gx_galaxy_cfg_key(void *ctx, const char *key, const char *value, char *err, 
 /* Loads genesis and node key, checks them; problems go to cfg. */
 void gx_galaxy_check(gx_galaxy_t *ch, gx_node_cfg_t *cfg);
 void gx_galaxy_print(const gx_galaxy_t *ch, FILE *out);
-/* Creates the commit stage over ingest's mempool and registers metrics. */
-int gx_galaxy_open(gx_galaxy_t *ch, gx_ingest_t *ingest, gx_metrics_t *m, char *err, size_t errlen);
+/* DPDK mode, after a clean gx_galaxy_check: our genesis address must be the
+ * port's (local), on a UDP port other than the ingest port. 0, or -1 with a
+ * reason (also 0 without a chain). */
+int gx_galaxy_dpdk_check(const gx_galaxy_t *ch, const gx_pkt_local_t *local, char *err,
+                         size_t errlen);
+/* Creates the commit stage over ingest's mempool and registers metrics. With
+ * dpdk (DPDK mode), consensus datagrams go through the port's link channel
+ * (gx_dpdk_link_open on our genesis port); call it before the RX lcores run.
+ * NULL dpdk: the commit stage binds its own UDP socket. */
+int gx_galaxy_open(gx_galaxy_t *ch, gx_ingest_t *ingest, gx_dpdk_t *dpdk, gx_metrics_t *m,
+                   char *err, size_t errlen);
 /* Adds the /v1 routes (works without a chain: status says so). */
 int gx_galaxy_routes(gx_galaxy_t *ch, gx_http_t *http);
 int gx_galaxy_start(gx_galaxy_t *ch, char *err, size_t errlen);

@@ -149,7 +149,7 @@ static int gx_node_start(gx_node_t *n) {
     GX_ERROR("galaxyd", "metrics: %s", gx_metrics_strerror(me));
     return -1;
   }
-  if (gx_galaxy_open(&n->galaxy, n->ingest, n->metrics, err, sizeof err) != 0) {
+  if (gx_galaxy_open(&n->galaxy, n->ingest, n->dpdk, n->metrics, err, sizeof err) != 0) {
     GX_ERROR("galaxyd", "chain: %s", err);
     return -1;
   }
@@ -256,7 +256,7 @@ int main(int argc, char **argv) {
   int dpdk_mode = !strcmp(c->mode, "dpdk");
   char report[4096] = "";
   if (dpdk_mode) {
-    char err[200];
+    char err[400];
     if (gx_dpdk_cfg_validate(&n->dpdk_cfg, err, sizeof err) != 0)
       gx_node_cfg_problem(c, "[dpdk] %s", err);
     else if (check && gx_dpdk_check(&n->dpdk_cfg, report, sizeof report) != 0)
@@ -264,6 +264,8 @@ int main(int argc, char **argv) {
     if (n->dpdk_cfg.rx_queues != c->n_rx && c->n_rx > 0)
       gx_node_cfg_problem(c, "[cores] rx lists %d core%s but [dpdk] rx_queues is %u", c->n_rx,
                           c->n_rx == 1 ? "" : "s", n->dpdk_cfg.rx_queues);
+    if (!c->n_problems && gx_galaxy_dpdk_check(&n->galaxy, &n->dpdk_cfg.local, err, sizeof err))
+      gx_node_cfg_problem(c, "%s", err);
   }
   if (check) {
     gx_node_cfg_print(c, stdout);
