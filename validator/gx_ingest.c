@@ -406,6 +406,7 @@ static void *gx_mempool_main(void *arg) {
   void *in[GX_MP_BURST], *fwd[GX_MP_BURST];
   unsigned spins = 0;
   int gossiping = ing->cfg.gossip.n_peers > 0;
+  gx_mempool_evicted_t evicted;
   while (!gx_stopping(ing)) {
     gx_mempool_serve_call(ing);
     unsigned n = rte_ring_dequeue_burst(ing->mempool_ring, in, GX_MP_BURST, NULL);
@@ -417,11 +418,15 @@ static void *gx_mempool_main(void *arg) {
     unsigned m = 0;
     for (unsigned i = 0; i < n; i++) {
       gx_tx_item_t *it = in[i];
-      int evicted = 0;
       gx_mempool_err_t r = gx_mempool_insert(ing->mp, it->enc, &it->id, &evicted);
       if (r == GX_MEMPOOL_OK) {
         gx_metrics_add(&st->inserted, 1);
-        gx_metrics_add(&st->evicted, (uint64_t)evicted);
+        if (evicted.evicted) { /* gone for now, not for ever: a re-sent copy may come back */
+          gx_metrics_add(&st->evicted, 1);
+          gx_dedup_key_t k;
+          gx_dedup_key(ing->dedup, evicted.enc, GX_XFER_SZ, &k);
+          gx_dedup_remove(ing->dedup, &k);
+        }
         if (gossiping) {
           fwd[m++] = it;
           continue;

@@ -253,6 +253,82 @@ static void test_overload_drops_only_at_ingress(void **state) {
   gx_sock_close(sock);
 }
 
+/* A transfer the full mempool evicts is forgotten by dedup too: the copy a
+ * wallet re-sends once there is room gets in (and is no "duplicate"). */
+static uint64_t expect_inserted;
+static int inserted_enough(const gx_ingest_snapshot_t *s) {
+  return s->mempool_inserted >= expect_inserted;
+}
+typedef struct {
+  const uint8_t *enc;
+  gx_pubkey_t account;
+  uint64_t commit_seq; /* 0: only look */
+  int held;
+} ev_call_t;
+static void ev_fn(gx_mempool_t *mp, void *arg) {
+  ev_call_t *c = arg;
+  if (c->commit_seq) gx_mempool_on_committed(mp, &c->account, c->commit_seq);
+  gx_hash_t id;
+  gx_xfer_id(&id, c->enc);
+  c->held = gx_mempool_contains(mp, c->enc, &id);
+}
+
+static void test_evicted_transfer_can_come_back(void **state) {
+  (void)state;
+  gx_sock_cfg_t sc;
+  gx_sock_cfg_defaults(&sc);
+  char err[256];
+  assert_int_equal(gx_sock_addr_parse("127.0.0.1:0", &sc.bind, 1, err, sizeof err), 0);
+  gx_sock_t *sock = gx_sock_open(&sc, err, sizeof err);
+  assert_non_null(sock);
+  gx_ingest_cfg_t c;
+  gx_ingest_cfg_defaults(&c);
+  c.name = "gxe";
+  c.items = 1024;
+  c.verify_ring = 64;
+  c.link_ring = 64;
+  c.dedup_entries = 1 << 16;
+  c.mempool.capacity = 3;
+  c.mempool.max_accounts = 16;
+  gx_dp_queue_t *q = gx_sock_queue(sock, 0);
+  gx_ingest_t *ing = gx_ingest_new(&c, &q, 1, err, sizeof err);
+  assert_non_null(ing);
+  assert_int_equal(gx_ingest_start(ing, err, sizeof err), 0);
+  uint16_t port = gx_sock_port(sock);
+  sender_fd = socket(AF_INET, SOCK_DGRAM, 0);
+  const uint8_t *a1 = xfers[0], *a2 = xfers[1], *a6 = xfers[5], *b1 = xfers[PER_PAIR];
+  gx_xfer_t ax;
+  assert_int_equal(gx_xfer_decode(&ax, a1, GX_XFER_SZ), GX_PROTO_OK);
+  send_batch(port, a1, 1);
+  send_batch(port, a2, 1);
+  send_batch(port, a6, 1); /* the pool is full: A1, A2, A6 */
+  expect_inserted = 3;
+  wait_for(ing, inserted_enough);
+  send_batch(port, b1, 1); /* B1 (distance 0) evicts A6 (distance 5) */
+  expect_inserted = 4;
+  wait_for(ing, inserted_enough);
+  ev_call_t call = {.enc = a6, .account = ax.initiator};
+  assert_int_equal(gx_ingest_mempool_call(ing, ev_fn, &call), 0);
+  assert_int_equal(call.held, 0);
+  call.commit_seq = 2; /* A1 and A2 commit: room for A6 again */
+  assert_int_equal(gx_ingest_mempool_call(ing, ev_fn, &call), 0);
+  send_batch(port, a6, 1); /* the wallet re-sends it */
+  expect_inserted = 5;
+  wait_for(ing, inserted_enough);
+  gx_ingest_snapshot_t s;
+  gx_ingest_snapshot(ing, &s);
+  assert_int_equal(s.mempool_inserted, 5);
+  assert_int_equal(s.duplicates, 0);
+  call.commit_seq = 0;
+  assert_int_equal(gx_ingest_mempool_call(ing, ev_fn, &call), 0);
+  assert_int_equal(call.held, 1);
+  close(sender_fd);
+  sender_fd = -1;
+  gx_ingest_stop(ing);
+  gx_ingest_delete(ing);
+  gx_sock_close(sock);
+}
+
 static void test_parse_helper(void **state) {
   (void)state;
   gx_dedup_t *d = gx_dedup_new(1024);
@@ -307,6 +383,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pipeline_end_to_end),
       cmocka_unit_test(test_overload_drops_only_at_ingress),
+      cmocka_unit_test(test_evicted_transfer_can_come_back),
       cmocka_unit_test(test_parse_helper),
       cmocka_unit_test(test_bad_cfg),
   };

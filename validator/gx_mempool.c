@@ -316,8 +316,8 @@ static void gx_entry_remove(gx_mempool_t *mp, uint32_t i) {
 }
 
 gx_mempool_err_t gx_mempool_insert(gx_mempool_t *mp, const uint8_t enc[GX_XFER_SZ],
-                                   const gx_hash_t *id, int *evicted) {
-  if (evicted) *evicted = 0;
+                                   const gx_hash_t *id, gx_mempool_evicted_t *ev) {
+  if (ev) ev->evicted = 0;
   gx_xfer_t x;
   if (gx_xfer_decode(&x, enc, GX_XFER_SZ) != GX_PROTO_OK) return GX_MEMPOOL_ERR_DECODE;
   uint64_t seq = x.init_link.seq;
@@ -340,8 +340,13 @@ gx_mempool_err_t gx_mempool_insert(gx_mempool_t *mp, const uint8_t enc[GX_XFER_S
   }
   if (ai == NIL && (ai = gx_acct_get(mp, &x.initiator)) == NIL) return GX_MEMPOOL_ERR_ACCOUNTS;
   if (full) {
-    gx_entry_remove(mp, mp->dist[far].tail);
-    if (evicted) *evicted = 1;
+    uint32_t victim = mp->dist[far].tail;
+    if (ev) {
+      ev->evicted = 1;
+      memcpy(ev->enc, mp->e[victim].enc, GX_XFER_SZ);
+      ev->id = mp->e[victim].id;
+    }
+    gx_entry_remove(mp, victim);
   }
   uint32_t i = gx_e_alloc(mp);
   if (i == NIL) return GX_MEMPOOL_ERR_FULL; /* unreachable: size < capacity here */

@@ -78,10 +78,18 @@ size_t gx_mempool_footprint(const gx_mempool_cfg_t *cfg);
 gx_mempool_t *gx_mempool_new(const gx_mempool_cfg_t *cfg, gx_mempool_err_t *err);
 void gx_mempool_delete(gx_mempool_t *mp);
 
+/* What an insert evicted to make room in a full pool. */
+typedef struct {
+  int evicted;                /* 1: another transfer was evicted; enc and id are its */
+  uint8_t enc[GX_XFER_SZ];
+  gx_hash_t id;
+} gx_mempool_evicted_t;
+
 /* Adds one verified transfer (290 encoded bytes, id = gx_xfer_id of them).
- * *evicted (may be NULL) is set to 1 when another transfer was evicted. */
+ * ev (may be NULL) says whether, and which, transfer was evicted for it (the
+ * ingest forgets it in dedup, so that a re-sent copy can come back). */
 gx_mempool_err_t gx_mempool_insert(gx_mempool_t *mp, const uint8_t enc[GX_XFER_SZ],
-                                   const gx_hash_t *id, int *evicted);
+                                   const gx_hash_t *id, gx_mempool_evicted_t *ev);
 /* Copies up to max ready transfers into out (max * GX_XFER_SZ bytes) and their
  * ids into ids (may be NULL); returns how many. */
 size_t gx_mempool_take(gx_mempool_t *mp, uint8_t *out, gx_hash_t *ids, size_t max);

@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (op < 5) {
       fz_xfer(enc, &id, acct, seq, (uint8_t)(data[i] >> 3 & 1));
       uint64_t before = gx_mempool_size(mp);
-      int ev = 0;
+      gx_mempool_evicted_t ev = {0};
       gx_mempool_gate_t g = gx_mempool_gate(mp, enc, NULL);
       gx_pubkey_t who;
       memcpy(who.b, enc + 2, 32);
@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (known && g == GX_MEMPOOL_GATE_STALE && r != GX_MEMPOOL_ERR_STALE) abort();
       if (known && g == GX_MEMPOOL_GATE_TOO_FAR && r != GX_MEMPOOL_ERR_TOO_FAR) abort();
       uint64_t after = gx_mempool_size(mp);
-      if (r == GX_MEMPOOL_OK && after != before + 1 - (uint64_t)ev) abort();
+      if (r == GX_MEMPOOL_OK && after != before + 1 - (uint64_t)ev.evicted) abort();
       if (r != GX_MEMPOOL_OK && after != before) abort();
     } else if (op < 7) {
       size_t n = gx_mempool_take(mp, out, ids, 1 + data[i + 2] % CAP);

@@ -126,21 +126,25 @@ static void test_eviction_policy(void **state) {
   gx_mempool_t *mp = mk_pool(3, 8, 10);
   uint8_t e[GX_XFER_SZ];
   gx_hash_t id, far_id;
-  int ev;
+  gx_mempool_evicted_t ev;
+  uint8_t far_enc[GX_XFER_SZ];
   mk(e, &id, 1, 1, 0);
   assert_int_equal(gx_mempool_insert(mp, e, &id, &ev), 0);
   mk(e, &far_id, 1, 6, 0);
+  memcpy(far_enc, e, GX_XFER_SZ);
   assert_int_equal(gx_mempool_insert(mp, e, &far_id, &ev), 0);
   mk(e, &id, 2, 3, 0);
   assert_int_equal(gx_mempool_insert(mp, e, &id, &ev), 0);
-  assert_int_equal(ev, 0);
+  assert_int_equal(ev.evicted, 0);
   /* full: a distance-5 newcomer is not closer than the farthest (5): refused */
   mk(e, &id, 3, 6, 0);
   assert_int_equal(gx_mempool_insert(mp, e, &id, &ev), GX_MEMPOOL_ERR_FULL);
   /* a distance-1 newcomer evicts account 1's seq 6 */
   mk(e, &id, 3, 2, 0);
   assert_int_equal(gx_mempool_insert(mp, e, &id, &ev), 0);
-  assert_int_equal(ev, 1);
+  assert_int_equal(ev.evicted, 1); /* and says which */
+  assert_memory_equal(ev.enc, far_enc, GX_XFER_SZ);
+  assert_memory_equal(&ev.id, &far_id, sizeof far_id);
   mk(e, &far_id, 1, 6, 0);
   assert_false(gx_mempool_contains(mp, e, &far_id));
   assert_int_equal(gx_mempool_size(mp), 3);
