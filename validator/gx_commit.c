@@ -93,6 +93,7 @@ struct gx_commit {
   uint8_t *vflags;
   size_t n_vids, max_txs;
   gx_hash_t *all_ids;  /* ids of every agreed transfer of the epoch, batch order */
+  size_t n_ids;        /* how many all_ids holds for this epoch (0: not computed) */
   const uint8_t **drop;/* agreed transfers the ledger rejected (pointers into the batch) */
   gx_hash_t *drop_ids;
   size_t n_drop;
@@ -321,12 +322,14 @@ static int gx_commit_verified(void *ctx, const gx_hash_t *id) {
  * ingest), so the ledger does not verify their signatures a second time. */
 static void gx_commit_collect_verified(gx_commit_t *c, const gx_acs_batch_t *batch) {
   c->n_vids = 0;
+  c->n_ids = 0;
   if (!c->cfg.ingest) return;
   size_t total = 0;
   for (unsigned i = 0; i < batch->count; i++) total += batch->len[i] / GX_XFER_SZ;
   if (total > c->max_txs) return; /* the ledger refuses oversized proposals anyway */
   gx_commit_contains_arg_t a = {batch->value, batch->len, batch->count, c->vflags, c->all_ids, total};
   gx_ingest_mempool_call(c->cfg.ingest, gx_commit_mempool_contains, &a);
+  c->n_ids = total; /* the ledger and the rejected list reuse them */
   /* Not in our mempool yet (still queued in our ingest, or never gossiped to
    * us): verify them here, and tell the ingest, whose workers would otherwise
    * verify the same transfers again when they reach them. A transfer failing
@@ -357,7 +360,8 @@ static void gx_commit_collect_rejected(gx_commit_t *c, const gx_acs_batch_t *bat
     for (uint32_t off = 0; off + GX_XFER_SZ <= batch->len[i] && k < c->max_txs; off += GX_XFER_SZ, k++) {
       const uint8_t *x = batch->value[i] + off;
       gx_hash_t id;
-      gx_xfer_id(&id, x);
+      if (k < c->n_ids) id = c->all_ids[k];
+      else gx_xfer_id(&id, x);
       for (uint32_t r = 0; r < blk->rejection_count && c->n_drop < c->max_txs; r++)
         if (gx_hash_eq(&blk->rejections[r].id, &id)) {
           c->drop[c->n_drop] = x;
@@ -376,8 +380,9 @@ static void gx_acs_deliver_cb(void *ctx, const gx_acs_batch_t *batch) {
   gx_commit_collect_verified(c, batch);
   pthread_mutex_lock(&c->ledger_lock);
   gx_ledger_block_t blk;
-  gx_ledger_err_t e = gx_ledger_apply_epoch(c->ledger, batch->epoch, batch->value, batch->len,
-                                            batch->count, gx_commit_verified, c, &blk);
+  gx_ledger_err_t e = gx_ledger_apply_epoch_ids(c->ledger, batch->epoch, batch->value, batch->len,
+                                                batch->count, c->n_ids ? c->all_ids : NULL,
+                                                gx_commit_verified, c, &blk);
   pthread_mutex_unlock(&c->ledger_lock);
   if (e != GX_LEDGER_OK) {
     char why[256];

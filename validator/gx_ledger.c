@@ -629,6 +629,14 @@ gx_ledger_err_t gx_ledger_apply_epoch(gx_ledger_t *l, uint64_t epoch,
                                       const uint8_t *const *proposals, const uint32_t *lens,
                                       uint32_t n, gx_ledger_verified_fn_t verified,
                                       void *verified_ctx, gx_ledger_block_t *out) {
+  return gx_ledger_apply_epoch_ids(l, epoch, proposals, lens, n, NULL, verified, verified_ctx, out);
+}
+
+gx_ledger_err_t gx_ledger_apply_epoch_ids(gx_ledger_t *l, uint64_t epoch,
+                                          const uint8_t *const *proposals, const uint32_t *lens,
+                                          uint32_t n, const gx_hash_t *ids,
+                                          gx_ledger_verified_fn_t verified, void *verified_ctx,
+                                          gx_ledger_block_t *out) {
   if (!l || !out || (n && (!proposals || !lens)) || n > l->cfg.max_proposers) return GX_LEDGER_EINVAL;
   if (l->pending) return GX_LEDGER_EPENDING;
   if (!l->has_genesis) return GX_LEDGER_EGENESIS;
@@ -638,8 +646,11 @@ gx_ledger_err_t gx_ledger_apply_epoch(gx_ledger_t *l, uint64_t epoch,
 
   /* 1. parse: a proposal is all good transfers or dropped whole */
   uint32_t nc = 0;
+  size_t at = 0; /* index of the proposal's first transfer in ids */
   for (uint32_t p = 0; p < n; p++) {
     uint32_t len = lens[p];
+    size_t first = at;
+    at += len / GX_XFER_SZ;
     if (len == 0) continue; /* an empty proposal is legitimate */
     if (!proposals[p] || len % GX_XFER_SZ || len / GX_XFER_SZ > l->cfg.max_proposal_txs) {
       b->rejected[GX_LEDGER_REJ_MALFORMED]++;
@@ -651,7 +662,8 @@ gx_ledger_err_t gx_ledger_apply_epoch(gx_ledger_t *l, uint64_t epoch,
       const uint8_t *enc = proposals[p] + (size_t)i * GX_XFER_SZ;
       if (gx_xfer_decode(&c->x, enc, GX_XFER_SZ) != GX_PROTO_OK) break;
       c->enc = enc;
-      gx_xfer_id(&c->id, enc);
+      if (ids) c->id = ids[first + i];
+      else gx_xfer_id(&c->id, enc);
       c->sig_state = 0;
       c->reason = 0;
       nc++;

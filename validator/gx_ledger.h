@@ -197,6 +197,17 @@ gx_ledger_err_t gx_ledger_apply_epoch(gx_ledger_t *l, uint64_t epoch,
                                       const uint8_t *const *proposals, const uint32_t *lens,
                                       uint32_t n, gx_ledger_verified_fn_t verified,
                                       void *verified_ctx, gx_ledger_block_t *out);
+/* The same, with the caller's tx ids: ids[k] = gx_xfer_id of the k-th
+ * transfer counted over all proposals in order (proposal p contributes
+ * lens[p] / GX_XFER_SZ entries, rounded down, malformed proposals included),
+ * so a caller that hashed them already (galaxyd's commit stage) does not pay
+ * for it twice. ids NULL: computed here. The ledger trusts them: a wrong id
+ * makes a wrong (but deterministic for the same ids) block. */
+gx_ledger_err_t gx_ledger_apply_epoch_ids(gx_ledger_t *l, uint64_t epoch,
+                                          const uint8_t *const *proposals, const uint32_t *lens,
+                                          uint32_t n, const gx_hash_t *ids,
+                                          gx_ledger_verified_fn_t verified, void *verified_ctx,
+                                          gx_ledger_block_t *out);
 /* Re-applies an encoded black hole received from a peer or read from storage. */
 gx_ledger_err_t gx_ledger_apply_blackhole(gx_ledger_t *l, const uint8_t *buf, size_t len,
                                           gx_ledger_verified_fn_t verified, void *verified_ctx,

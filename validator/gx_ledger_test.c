@@ -406,6 +406,46 @@ static void test_passes(void **state) {
   free_ledger(l);
 }
 
+/* Caller-supplied tx ids (the commit stage hashed them already) give the same
+ * block as ids computed by the ledger, with a malformed proposal in between
+ * counting its whole transfers too. */
+static void test_caller_ids(void **state) {
+  (void)state;
+  model_t m[NACC];
+  gx_ledger_t *l = new_ledger(64, 3, 8);
+  do_genesis(l, 4, 100, m);
+  uint8_t a[2 * GX_XFER_SZ], bad[GX_XFER_SZ + 5], c[2 * GX_XFER_SZ];
+  next_tx(a, m, 0, 5, 1, 1);
+  next_tx(a + GX_XFER_SZ, m, 1, 6, 1, 1);
+  next_tx(bad, m, 2, 7, 1, 1);
+  next_tx(c, m, 3, 8, 1, 1);
+  next_tx(c + GX_XFER_SZ, m, 2, 9, 1, 2);
+  const uint8_t *props[3] = {a, bad, c};
+  uint32_t lens[3] = {sizeof a, sizeof bad, sizeof c};
+  gx_hash_t ids[5];
+  size_t k = 0;
+  for (int p = 0; p < 3; p++)
+    for (uint32_t off = 0; off + GX_XFER_SZ <= lens[p]; off += GX_XFER_SZ) gx_xfer_id(&ids[k++], props[p] + off);
+  assert_int_equal(k, 5);
+  gx_ledger_block_t blk;
+  assert_int_equal(gx_ledger_apply_epoch(l, 1, props, lens, 3, NULL, NULL, &blk), GX_LEDGER_OK);
+  gx_hash_t want = blk.id;
+  uint32_t want_count = blk.tx_count;
+  assert_int_equal(want_count, 4);
+  assert_int_equal(blk.rejected[GX_LEDGER_REJ_MALFORMED], 1);
+  assert_int_equal(gx_ledger_abort(l), GX_LEDGER_OK);
+  assert_int_equal(gx_ledger_apply_epoch_ids(l, 1, props, lens, 3, ids, NULL, NULL, &blk), GX_LEDGER_OK);
+  assert_int_equal(blk.tx_count, want_count);
+  assert_memory_equal(blk.id.b, want.b, 32);
+  assert_int_equal(gx_ledger_abort(l), GX_LEDGER_OK);
+  /* the ids are used as given: shifted by one, they make another block */
+  gx_hash_t shifted[5] = {ids[0], ids[1], ids[3], ids[4], ids[2]};
+  assert_int_equal(gx_ledger_apply_epoch_ids(l, 1, props, lens, 3, shifted, NULL, NULL, &blk), GX_LEDGER_OK);
+  assert_memory_not_equal(blk.id.b, want.b, 32);
+  assert_int_equal(gx_ledger_abort(l), GX_LEDGER_OK);
+  free_ledger(l);
+}
+
 static int verified_all(void *ctx, const gx_hash_t *id) {
   (void)id;
   (*(int *)ctx)++;
@@ -721,6 +761,7 @@ int main(void) {
     cmocka_unit_test(test_balance_overflow),
     cmocka_unit_test(test_passes),
     cmocka_unit_test(test_verified_callback),
+    cmocka_unit_test(test_caller_ids),
     cmocka_unit_test(test_bad_blackholes),
     cmocka_unit_test(test_abort_and_full),
     cmocka_unit_test(test_randomized_invariant),
