@@ -754,9 +754,9 @@ gx_dp_queue_t *gx_dpdk_link_open(gx_dpdk_t *dp, uint16_t udp_port, char *err, si
   l->link_local.udp_port_link = 0;
   l->local = &l->link_local;
   l->q.ops = &gx_dpdk_link_ops;
+  dp->link = l;
   dp->tx0_shared = 1;
   dp->cfg.local.udp_port_link = udp_port; /* RX lcores accept it from now on */
-  dp->link = l;
   return &l->q;
 }
 
