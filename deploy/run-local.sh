@@ -2,7 +2,7 @@
 # make run: a local Galaxy network on loopback, under load, with live progress.
 #
 #   deploy/run-local.sh [--nodes N] [--rate R] [--accounts K] [--duration S]
-#                       [--dir DIR] [--base-port P] [--fresh]
+#                       [--dir DIR] [--base-port P] [--fresh] [--dpdk]
 #
 # N galaxyd validators in socket mode (default 4) share one genesis that funds
 # the load accounts; `star load` drives transfers into node 0 (gossip spreads
@@ -12,13 +12,18 @@
 # node's health. Ctrl-C (or the end of --duration) stops everything cleanly.
 # Data, configs and logs live under DIR (default ./run/local).
 # Ports: ingest P+i, consensus P+100+i, HTTP (metrics + API) P+200+i; P=7600.
+# --dpdk (root): the validators run in DPDK mode instead, on one Ethernet
+# segment made for the run: a network namespace with a bridge and a veth per
+# validator (net_af_packet), validator i at 10.79.0.(i+1), the load sent from
+# the bridge's 10.79.0.100; ingest, gossip and consensus all go through the
+# DPDK ports, HTTP stays on the namespace's loopback. Data in ./run/local-dpdk.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${GX_BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 BIN="$BUILD/bin"
-NODES=4 RATE=2000 ACCOUNTS=200 DURATION=60 DIR="$ROOT/run/local" BASE=7600 FRESH=0
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+NODES=4 RATE=2000 ACCOUNTS=200 DURATION=60 DIR="" BASE=7600 FRESH=0 DPDK=0
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) NODES=$2; shift 2 ;;
@@ -28,6 +33,7 @@ while [ $# -gt 0 ]; do
     --dir) DIR=$2; shift 2 ;;
     --base-port) BASE=$2; shift 2 ;;
     --fresh) FRESH=1; shift ;;
+    --dpdk) DPDK=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run-local: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -36,12 +42,23 @@ for v in NODES RATE ACCOUNTS DURATION BASE; do
   [[ ${!v} =~ ^[0-9]+$ ]] || { echo "run-local: --${v,,} must be a whole number" >&2; exit 2; }
 done
 [ "$NODES" -ge 4 ] || { echo "run-local: --nodes must be at least 4 (N >= 3f+1 with f >= 1)" >&2; exit 2; }
+[ -n "$DIR" ] || DIR="$ROOT/run/local$([ "$DPDK" = 1 ] && echo -dpdk)"
+NS="" IN_NS=()
+if [ "$DPDK" = 1 ]; then
+  [ "$(id -u)" -eq 0 ] || { echo "run-local: --dpdk needs root (network namespace, veths)" >&2; exit 2; }
+  [ "$NODES" -le 99 ] || { echo "run-local: --dpdk runs at most 99 nodes" >&2; exit 2; }
+  NS="gxrun$$"
+  IN_NS=(ip netns exec "$NS")
+fi
+host_of() { if [ "$DPDK" = 1 ]; then echo "10.79.0.$(($1 + 1))"; else echo 127.0.0.1; fi; }
 [ "$FRESH" = 1 ] && rm -rf "$DIR"
 mkdir -p "$DIR"
 G="$DIR/genesis"
 if [ ! -f "$G/genesis.ini" ]; then
+  hosts=""
+  for ((i = 0; i < NODES; i++)); do hosts="$hosts${hosts:+,}$(host_of $i)"; done
   "$BIN/galaxyctl" genesis --validators "$NODES" --out "$G" --base-port $((BASE + 100)) \
-    --host 127.0.0.1 --fund-load-seed 1 --fund-load-accounts "$ACCOUNTS" \
+    --host "$hosts" --fund-load-seed 1 --fund-load-accounts "$ACCOUNTS" \
     --fund-amount 1000000000000 >"$DIR/genesis.log" 2>&1 ||
     { cat "$DIR/genesis.log" >&2; exit 1; }
 fi
@@ -52,21 +69,54 @@ cleanup() {
   [ -n "${LOAD_PID:-}" ] && kill "$LOAD_PID" 2>/dev/null
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  [ -n "$NS" ] && ip netns del "$NS" 2>/dev/null
   echo "run-local: stopped; data kept in $DIR (run again to resume, --fresh to start over)"
 }
 trap cleanup INT TERM EXIT
+if [ "$DPDK" = 1 ]; then
+  ip netns add "$NS" || exit 1
+  "${IN_NS[@]}" ip link set lo up
+  "${IN_NS[@]}" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  "${IN_NS[@]}" ip link add br0 type bridge
+  "${IN_NS[@]}" ip addr add 10.79.0.100/24 dev br0
+  "${IN_NS[@]}" ip link set br0 up
+  for ((i = 0; i < NODES; i++)); do
+    "${IN_NS[@]}" ip link add "vd$i" type veth peer name "vb$i"
+    "${IN_NS[@]}" ip link set "vb$i" master br0
+    "${IN_NS[@]}" ip link set "vb$i" up
+    "${IN_NS[@]}" ip link set "vd$i" up
+  done
+  # the kernel sends from br0 (the load, ARP): finished UDP checksums, or the
+  # af_packet readers would see partial ones (`ethtool -K br0 tx off`)
+  "${IN_NS[@]}" python3 -c '
+import array, fcntl, socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+buf = array.array("B", struct.pack("II", 0x17, 0))
+fcntl.ioctl(s.fileno(), 0x8946, struct.pack("16sP", b"br0", buf.buffer_info()[0]))'
+fi
 for ((i = 0; i < NODES; i++)); do
   d="$DIR/node-$i"; mkdir -p "$d"
   peers=""; sync=""
   for ((j = 0; j < NODES; j++)); do
     [ $j = $i ] && continue
-    peers="$peers${peers:+,}127.0.0.1:$((BASE + j))"
+    peers="$peers${peers:+,}$(host_of $j):$((BASE + j))"
     sync="$sync${sync:+,}http://127.0.0.1:$((BASE + 200 + j))"
   done
+  if [ "$DPDK" = 1 ]; then
+    dataplane="[node]
+mode = dpdk
+[dpdk]
+port = net_af_packet0,iface=vd$i
+ipv4 = $(host_of $i)/24
+udp_port = $((BASE + i))
+hugepages = no"
+  else
+    dataplane="[node]
+listen = 127.0.0.1:$((BASE + i))"
+  fi
   cat >"$d/galaxyd.ini" <<INI
 ; written by deploy/run-local.sh for validator $i of a local network
-[node]
-listen = 127.0.0.1:$((BASE + i))
+$dataplane
 [cores]
 rx = 0
 verify = 0-$(( $(nproc) - 1 ))
@@ -94,19 +144,24 @@ node_key = $G/node-$i.key
 data_dir = $d/data
 sync_peers = $sync
 INI
-  "$BIN/galaxyd" -c "$d/galaxyd.ini" >>"$d/galaxyd.log" 2>&1 &
+  "${IN_NS[@]}" "$BIN/galaxyd" -c "$d/galaxyd.ini" >>"$d/galaxyd.log" 2>&1 &
   PIDS+=($!)
 done
-echo "run-local: $NODES validators on 127.0.0.1, data in $DIR"
+if [ "$DPDK" = 1 ]; then
+  echo "run-local: $NODES validators in DPDK mode (net_af_packet on veths in network namespace $NS), data in $DIR"
+  echo "  inspect with: ip netns exec $NS curl -s http://127.0.0.1:$((BASE + 200))/metrics"
+else
+  echo "run-local: $NODES validators on 127.0.0.1, data in $DIR"
+fi
 for ((i = 0; i < NODES; i++)); do
-  echo "  node $i: transfers udp 127.0.0.1:$((BASE + i))  metrics http://127.0.0.1:$((BASE + 200 + i))/metrics  api http://127.0.0.1:$((BASE + 200 + i))/v1/status"
+  echo "  node $i: transfers udp $(host_of $i):$((BASE + i))  metrics http://127.0.0.1:$((BASE + 200 + i))/metrics  api http://127.0.0.1:$((BASE + 200 + i))/v1/status"
 done
 API0="http://127.0.0.1:$((BASE + 200))"
-for _ in $(seq 50); do curl -sf "$API0/v1/status" >/dev/null && break; sleep 0.2; done
-"$BIN/star" load --galaxy "127.0.0.1:$BASE" --accounts "$ACCOUNTS" --rate "$RATE" \
+for _ in $(seq 50); do "${IN_NS[@]}" curl -sf "$API0/v1/status" >/dev/null && break; sleep 0.2; done
+"${IN_NS[@]}" "$BIN/star" load --galaxy "$(host_of 0):$BASE" --accounts "$ACCOUNTS" --rate "$RATE" \
   --duration "$DURATION" --api "$API0" --resend 2 >"$DIR/load.out" 2>"$DIR/load.log" &
 LOAD_PID=$!
-python3 "$ROOT/deploy/monitor.py" --base "$((BASE + 200))" --nodes "$NODES" --duration "$DURATION" \
-  --load-pid "$LOAD_PID"
+"${IN_NS[@]}" python3 "$ROOT/deploy/monitor.py" --base "$((BASE + 200))" --nodes "$NODES" \
+  --duration "$DURATION" --load-pid "$LOAD_PID"
 wait "$LOAD_PID" 2>/dev/null
 echo "run-local: load: $(cat "$DIR/load.out" 2>/dev/null)"
