@@ -88,11 +88,7 @@ if [ "$DPDK" = 1 ]; then
   done
   # the kernel sends from br0 (the load, ARP): finished UDP checksums, or the
   # af_packet readers would see partial ones (`ethtool -K br0 tx off`)
-  "${IN_NS[@]}" python3 -c '
-import array, fcntl, socket, struct
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-buf = array.array("B", struct.pack("II", 0x17, 0))
-fcntl.ioctl(s.fileno(), 0x8946, struct.pack("16sP", b"br0", buf.buffer_info()[0]))'
+  "${IN_NS[@]}" "$ROOT/deploy/tx-csum-off.py" br0 || exit 1
 fi
 for ((i = 0; i < NODES; i++)); do
   d="$DIR/node-$i"; mkdir -p "$d"

@@ -34,12 +34,7 @@ D sysctl -qw net.ipv6.conf.vD.disable_ipv6=1
 D ip link set vD up
 # veth would leave UDP checksums to "hardware": the af_packet end would see
 # partial checksums (ETHTOOL_STXCSUM off, as `ethtool -K vK tx off` does).
-K python3 - <<'EOF'
-import array, fcntl, socket, struct
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-buf = array.array('B', struct.pack('II', 0x17, 0))
-fcntl.ioctl(s.fileno(), 0x8946, struct.pack('16sP', b'vK', buf.buffer_info()[0]))
-EOF
+K "$GX_ROOT/deploy/tx-csum-off.py" vK
 
 HTTP=9109
 DPDK_SET=(--set node.mode=dpdk --set dpdk.port=net_af_packet0,iface=vD

@@ -43,13 +43,7 @@ N ip addr add 10.78.0.4/24 dev vd3 # the socket-mode validator's kernel address
 # fill them); an af_packet reader would see them unfinished. Turn TX checksum
 # offload off where the kernel sends from (ETHTOOL_STXCSUM, as `ethtool -K
 # DEV tx off` does).
-N python3 - <<'EOF'
-import array, fcntl, socket, struct
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for dev in (b'br0', b'vd3'):
-    buf = array.array('B', struct.pack('II', 0x17, 0))
-    fcntl.ioctl(s.fileno(), 0x8946, struct.pack('16sP', dev, buf.buffer_info()[0]))
-EOF
+N "$GX_ROOT/deploy/tx-csum-off.py" br0 vd3
 
 BASE=$(net_pick_base 4)
 CPORT=$((BASE + 100))
