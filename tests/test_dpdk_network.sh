@@ -2,7 +2,8 @@
 # Consensus through the DPDK ports: 4 validators on one Ethernet segment (a
 # bridge in a network namespace the test makes, one veth per validator).
 # Validators 0-2 run in DPDK mode (net_af_packet on their veth; the kernel has
-# no address on it, so no kernel socket can carry their traffic); validator 3
+# no address on it, so no kernel socket can carry their traffic; validator 1
+# with two RX queues, so its link channel has two producers); validator 3
 # runs in socket mode on its veth's kernel address, so both dataplanes must
 # speak the same wire. star sends a load to validator 0 from the bridge's
 # address. Every node must commit all of it into byte-identical black holes;
@@ -60,11 +61,14 @@ for i in 0 1 2 3; do
     peers="$peers${peers:+,}10.78.0.$((j + 1)):$BASE"
     sync="$sync${sync:+,}http://127.0.0.1:$((BASE + 200 + j))"
   done
+  rxcores=0 qpairs="" rxq=1
+  [ "$i" = 1 ] && rxcores=0,1 qpairs=",qpairs=2" rxq=2 # two RX queues: two producers on the link ring
   if [ "$i" -lt 3 ]; then
     dataplane="[node]
 mode = dpdk
 [dpdk]
-port = net_af_packet0,iface=vd$i
+port = net_af_packet0,iface=vd$i$qpairs
+rx_queues = $rxq
 ipv4 = 10.78.0.$((i + 1))/24
 udp_port = $BASE
 hugepages = no
@@ -78,7 +82,7 @@ listen = 10.78.0.4:$BASE"
   cat >"$d/galaxyd.ini" <<INI
 $dataplane
 [cores]
-rx = 0
+rx = $rxcores
 verify = 0
 [ingest]
 items = 16384
@@ -143,6 +147,7 @@ for i in 0 1 2; do
   check "node $i (DPDK): consensus datagrams received and sent through the port ($lrx in, $ltx out)" \
     [ "$lrx" -gt 100 -a "$ltx" -gt 100 ]
 done
+check "DPDK node 1 ran two RX queues" grep -q "dpdk, 2 RX queues" "$T/node-1/log"
 check "DPDK node 1 received the gossiped load through its port" \
   [ "$(metric 1 gx_dpdk_rx_datagrams_total)" -gt 0 ]
 socks=$(N ss -uanH)
