@@ -62,6 +62,53 @@ static unsigned gx_pool_avail(const gx_pool_t *p) { return rte_mempool_avail_cou
 #define GX_MP_BURST 64
 #define GX_MAX_THREADS (GX_INGEST_MAX_RX + GX_INGEST_MAX_VERIFY + 3)
 
+/* Tail drop: when the RX stage drops an account's transfer under overload it
+ * remembers the hole (per RX thread, GX_INGEST_HOLES slots, direct mapped by
+ * the initiator key) and drops that account's later transfers too, unverified,
+ * until the missing one (or an earlier one) comes again or the account's
+ * committed head passes it. A hole would leave them unready in the mempool
+ * anyway (its chain is sequential), after costing two signature checks each;
+ * dropping the tail keeps the verification for transfers that can commit. Only
+ * for accounts the admission gate knows (their committed head tells a stale
+ * hole), so a hole never outlives its account's progress. */
+#define GX_INGEST_HOLES 16384
+typedef struct {
+  uint8_t key[32]; /* initiator */
+  uint64_t seq;    /* lowest dropped seq; 0: empty slot */
+} gx_rx_hole_t;
+
+static gx_rx_hole_t *gx_hole_slot(gx_rx_hole_t *t, const uint8_t *enc) {
+  uint64_t h;
+  memcpy(&h, enc + 2, sizeof h); /* initiator key: bytes 2..34, uniformly random */
+  return &t[h & (GX_INGEST_HOLES - 1)];
+}
+
+/* enc (of an account the gate knows) was dropped: remember the hole. */
+static void gx_hole_note(gx_rx_hole_t *t, const uint8_t *enc) {
+  gx_rx_hole_t *h = gx_hole_slot(t, enc);
+  uint64_t seq = gx_ld64(enc + 74); /* initiator seq */
+  if (h->seq && !memcmp(h->key, enc + 2, 32)) {
+    if (seq < h->seq) h->seq = seq;
+    return;
+  }
+  memcpy(h->key, enc + 2, 32);
+  h->seq = seq;
+}
+
+/* 1: enc lies behind a hole of its account (drop it). next: the account's
+ * committed next seq from the gate (> 0). Clears a hole that enc fills or the
+ * committed head passed. */
+static int gx_hole_behind(gx_rx_hole_t *t, const uint8_t *enc, uint64_t next) {
+  gx_rx_hole_t *h = gx_hole_slot(t, enc);
+  if (!h->seq || memcmp(h->key, enc + 2, 32)) return 0;
+  uint64_t seq = gx_ld64(enc + 74);
+  if (next > h->seq || seq == h->seq) {
+    h->seq = 0;
+    return 0;
+  }
+  return seq > h->seq;
+}
+
 struct gx_ingest;
 typedef struct {
   struct gx_ingest *ing;
@@ -91,6 +138,7 @@ struct gx_ingest {
   void *call_arg;
   /* metrics */
   gx_ingest_rx_stats_t rx_stats[GX_INGEST_MAX_RX];
+  gx_rx_hole_t *holes[GX_INGEST_MAX_RX]; /* per RX thread, GX_INGEST_HOLES each */
   gx_ingest_verify_stats_t verify_stats[GX_INGEST_MAX_VERIFY];
   gx_ingest_stats_t st;
   gx_metrics_hist_t verify_hist;
@@ -242,6 +290,8 @@ static void *gx_rx_main(void *arg) {
   gx_ingest_rx_stats_t *st = &ing->rx_stats[a->idx];
   gx_dgram_t dg[GX_DP_BURST];
   void *items[GX_DP_BURST * GX_BATCH_MAX];
+  uint8_t known[GX_DP_BURST * GX_BATCH_MAX]; /* the gate knew the item's account */
+  gx_rx_hole_t *holes = ing->holes[a->idx];
   unsigned spins = 0;
   while (!gx_stopping(ing)) {
     if (a->idx == 0) gx_rx_send_gossip(ing, q, st);
@@ -254,7 +304,7 @@ static void *gx_rx_main(void *arg) {
     spins = 0;
     unsigned ni = 0;
     uint64_t bytes = 0, xfers = 0, dups = 0, pool_empty = 0, gate_stale = 0, gate_far = 0;
-    uint64_t far_ahead = 0;
+    uint64_t far_ahead = 0, behind_hole = 0;
     /* Verify queue more than 3/4 full: admit, per account, only transfers
      * near its chain's head. Random drops at a full queue punch holes in
      * chains, and a hole blocks every later transfer of its account until the
@@ -274,27 +324,36 @@ static void *gx_rx_main(void *arg) {
       dups += p.n_dup;
       for (size_t k = 0; k < p.n_new; k++) {
         /* what the mempool would refuse is not worth two signature checks */
-        uint64_t ahead;
-        gx_mempool_gate_t g = gx_mempool_gate(ing->mp, p.new_xfers[k], &ahead);
+        uint64_t ahead, next;
+        const uint8_t *x = p.new_xfers[k];
+        gx_mempool_gate_t g = gx_mempool_gate(ing->mp, x, &ahead, &next);
         if (g == GX_MEMPOOL_GATE_STALE) {
           gate_stale++; /* stays in dedup: it can never be taken */
+          continue;
+        }
+        if (next && gx_hole_behind(holes, x, next)) {
+          behind_hole++;
+          gx_dedup_remove(ing->dedup, &p.new_keys[k]); /* the wallet re-sends from the hole */
           continue;
         }
         if (g == GX_MEMPOOL_GATE_TOO_FAR || (congested && ahead >= GX_INGEST_CONGESTED_AHEAD)) {
           if (g == GX_MEMPOOL_GATE_TOO_FAR) gate_far++;
           else far_ahead++;
+          if (next) gx_hole_note(holes, x);
           gx_dedup_remove(ing->dedup, &p.new_keys[k]); /* welcome once its turn comes */
           continue;
         }
         gx_tx_item_t *it = gx_pool_get(&ing->items);
         if (!it) {
           pool_empty++;
+          if (next) gx_hole_note(holes, x);
           gx_dedup_remove(ing->dedup, &p.new_keys[k]); /* a later copy may pass */
           continue;
         }
-        memcpy(it->enc, p.new_xfers[k], GX_XFER_SZ); /* id: by the verify worker */
+        memcpy(it->enc, x, GX_XFER_SZ); /* id: by the verify worker */
         it->key = p.new_keys[k];
         it->hops = p.hops;
+        known[ni] = next != 0;
         items[ni++] = it;
       }
     }
@@ -307,10 +366,15 @@ static void *gx_rx_main(void *arg) {
     gx_metrics_add(&st->gate_stale, gate_stale);
     gx_metrics_add(&st->gate_too_far, gate_far);
     gx_metrics_add(&st->drop_far_ahead, far_ahead);
+    gx_metrics_add(&st->drop_behind_hole, behind_hole);
     if (!ni) continue;
     unsigned k = rte_ring_enqueue_burst(ing->verify_ring, items, ni, NULL);
     if (k < ni) { /* ingress under overload: drop and count, forget the ids */
-      for (unsigned j = k; j < ni; j++) gx_dedup_remove(ing->dedup, &((gx_tx_item_t *)items[j])->key);
+      for (unsigned j = k; j < ni; j++) {
+        gx_tx_item_t *it = items[j];
+        gx_dedup_remove(ing->dedup, &it->key);
+        if (known[j]) gx_hole_note(holes, it->enc);
+      }
       gx_pool_put_bulk(&ing->items, items + k, ni - k);
       gx_metrics_add(&st->drop_queue_full, ni - k);
     }
@@ -354,7 +418,7 @@ static void *gx_verify_main(void *arg) {
       gx_tx_item_t *it = in[i];
       /* committed (or pushed out of its account's window) while it queued:
        * e.g. the commit stage already verified and committed it */
-      gx_mempool_gate_t g = gx_mempool_gate(ing->mp, it->enc, NULL);
+      gx_mempool_gate_t g = gx_mempool_gate(ing->mp, it->enc, NULL, NULL);
       if (g != GX_MEMPOOL_GATE_ADMIT) {
         if (g == GX_MEMPOOL_GATE_STALE) {
           gate_stale++;
@@ -493,7 +557,8 @@ static void *gx_gossip_main(void *arg) {
 static uint64_t gx_ingress_drops(const gx_ingest_t *ing) {
   uint64_t d = 0;
   for (int i = 0; i < ing->n_rx; i++)
-    d += ing->rx_stats[i].drop_queue_full + ing->rx_stats[i].drop_pool_empty;
+    d += ing->rx_stats[i].drop_queue_full + ing->rx_stats[i].drop_pool_empty +
+         ing->rx_stats[i].drop_far_ahead + ing->rx_stats[i].drop_behind_hole;
   return d;
 }
 
@@ -589,6 +654,12 @@ gx_ingest_t *gx_ingest_new(const gx_ingest_cfg_t *cfg, gx_dp_queue_t *const *rxq
     gx_ingest_delete(ing);
     return NULL;
   }
+  for (int i = 0; i < n_rxq; i++)
+    if (!(ing->holes[i] = calloc(GX_INGEST_HOLES, sizeof(gx_rx_hole_t)))) {
+      snprintf(err, errlen, "out of memory for the RX hole tables");
+      gx_ingest_delete(ing);
+      return NULL;
+    }
   ing->dedup = gx_dedup_new(cfg->dedup_entries);
   ing->preverified = gx_dedup_new(GX_INGEST_PREVERIFIED);
   if (!ing->dedup || !ing->preverified) {
@@ -697,6 +768,7 @@ void gx_ingest_delete(gx_ingest_t *ing) {
   gx_pool_fini(&ing->txbufs);
   gx_dedup_delete(ing->dedup);
   gx_dedup_delete(ing->preverified);
+  for (int i = 0; i < GX_INGEST_MAX_RX; i++) free(ing->holes[i]);
   gx_mempool_delete(ing->mp);
   pthread_mutex_destroy(&ing->call_lock);
   free(ing);
@@ -732,7 +804,8 @@ void gx_ingest_snapshot(const gx_ingest_t *ing, gx_ingest_snapshot_t *o) {
     for (int r = 0; r < GX_INGEST_PARSE_REASONS; r++) o->parse_errors += s->parse_err[r];
     o->transfers += s->transfers;
     o->duplicates += s->duplicates;
-    o->ingress_drops += s->drop_queue_full + s->drop_pool_empty + s->drop_far_ahead;
+    o->ingress_drops += s->drop_queue_full + s->drop_pool_empty + s->drop_far_ahead +
+                        s->drop_behind_hole;
     o->gate_drops += s->gate_stale + s->gate_too_far;
     o->tx_dgrams += s->tx_dgrams;
     o->tx_drops += s->tx_drops;
@@ -806,6 +879,9 @@ gx_metrics_err_t gx_ingest_metrics_register(gx_ingest_t *ing, gx_metrics_t *m) {
   GX_TRY(gx_metrics_counter_sum(m, "gx_ingress_drops_total", "reason=\"far_ahead\"",
                                 "New transfers dropped at ingress under overload, by reason.",
                                 &r0->drop_far_ahead, nr, rs));
+  GX_TRY(gx_metrics_counter_sum(m, "gx_ingress_drops_total", "reason=\"behind_hole\"",
+                                "New transfers dropped at ingress under overload, by reason.",
+                                &r0->drop_behind_hole, nr, rs));
   {
     static const char gate_help[] =
         "Transfers dropped unverified: the mempool would refuse them (stale or too far seq).";

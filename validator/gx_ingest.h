@@ -18,7 +18,9 @@
  * no hand-off before the cheap checks): batch envelope, dedup key (keyed
  * SipHash, gx_dedup.h), and for new transfers only the strict decode and the
  * tx id (gx_xfer_id); only new transfers are copied into an item.
- * Only ingress drops under overload; every drop is counted by reason.
+ * Only ingress drops under overload; every drop is counted by reason. After
+ * dropping one of an account's transfers, RX drops the account's later ones
+ * too until the missing one comes again (tail drop: gx_ingest.c "Tail drop").
  * Verify: both signatures with gx_xfer_verify_enc (libsodium, one by one:
  * batches amortise ring operations, they do not change which signatures pass).
  *
@@ -76,6 +78,8 @@ typedef struct {
   _Atomic uint64_t drop_pool_empty;    /* no free item               */
   _Atomic uint64_t drop_far_ahead;     /* verify ring > 3/4 full and the transfer is
                                           >= GX_INGEST_CONGESTED_AHEAD past its account's head */
+  _Atomic uint64_t drop_behind_hole;   /* an earlier transfer of its account was dropped
+                                          here and has not come again (tail drop) */
   _Atomic uint64_t gate_stale, gate_too_far; /* the mempool would refuse them */
   _Atomic uint64_t tx_dgrams, tx_drops;/* gossip datagrams sent by queue 0 */
 } __attribute__((aligned(64))) gx_ingest_rx_stats_t;

@@ -329,6 +329,91 @@ static void test_evicted_transfer_can_come_back(void **state) {
   gx_sock_close(sock);
 }
 
+/* Tail drop: once the RX stage dropped an account's transfer (here: too far
+ * ahead of its committed head), it drops that account's later transfers too,
+ * until the missing one comes again or the committed head passes it. */
+static uint64_t expect_transfers;
+static int seen_enough(const gx_ingest_snapshot_t *s) {
+  return s->transfers >= expect_transfers &&
+         s->transfers == s->duplicates + s->verified_ok + s->verify_failed + s->ingress_drops +
+                             s->gate_drops &&
+         s->mempool_inserted + s->mempool_rejected == s->verified_ok;
+}
+
+static int ing_holds(gx_ingest_t *ing, const uint8_t *enc) {
+  ev_call_t call = {.enc = enc};
+  assert_int_equal(gx_ingest_mempool_call(ing, ev_fn, &call), 0);
+  return call.held;
+}
+
+static void ing_commit(gx_ingest_t *ing, const uint8_t *any_enc, uint64_t seq) {
+  gx_xfer_t x;
+  assert_int_equal(gx_xfer_decode(&x, any_enc, GX_XFER_SZ), GX_PROTO_OK);
+  ev_call_t call = {.enc = any_enc, .account = x.initiator, .commit_seq = seq};
+  assert_int_equal(gx_ingest_mempool_call(ing, ev_fn, &call), 0);
+}
+
+static void send_and_settle(gx_ingest_t *ing, uint16_t port, const uint8_t *enc) {
+  gx_ingest_snapshot_t s;
+  gx_ingest_snapshot(ing, &s);
+  expect_transfers = s.transfers + 1;
+  send_batch(port, enc, 1);
+  wait_for(ing, seen_enough);
+}
+
+static void test_tail_drop_behind_a_hole(void **state) {
+  (void)state;
+  gx_sock_cfg_t sc;
+  gx_sock_cfg_defaults(&sc);
+  char err[256];
+  assert_int_equal(gx_sock_addr_parse("127.0.0.1:0", &sc.bind, 1, err, sizeof err), 0);
+  gx_sock_t *sock = gx_sock_open(&sc, err, sizeof err);
+  assert_non_null(sock);
+  gx_ingest_cfg_t c;
+  gx_ingest_cfg_defaults(&c);
+  c.name = "gxt";
+  c.items = 1024;
+  c.verify_ring = 64;
+  c.link_ring = 64;
+  c.dedup_entries = 1 << 16;
+  c.mempool.capacity = 100;
+  c.mempool.max_accounts = 16;
+  c.mempool.max_future = 4;
+  gx_dp_queue_t *q = gx_sock_queue(sock, 0);
+  gx_ingest_t *ing = gx_ingest_new(&c, &q, 1, err, sizeof err);
+  assert_non_null(ing);
+  assert_int_equal(gx_ingest_start(ing, err, sizeof err), 0);
+  uint16_t port = gx_sock_port(sock);
+  sender_fd = socket(AF_INET, SOCK_DGRAM, 0);
+  const uint8_t *a = xfers[2 * PER_PAIR], *b = xfers[3 * PER_PAIR]; /* accounts A, B: seq 1.. */
+  ing_commit(ing, a, 1); /* both known to the gate, next seq 2: window 2..5 */
+  ing_commit(ing, b, 1);
+  send_and_settle(ing, port, a + 5 * GX_XFER_SZ); /* A6: too far, dropped: a hole at 6 */
+  send_and_settle(ing, port, b + 5 * GX_XFER_SZ); /* B6: the same for B */
+  assert_false(ing_holds(ing, a + 5 * GX_XFER_SZ));
+  ing_commit(ing, a, 3); /* A's window 4..7: A7 would fit, but A6 is missing */
+  gx_ingest_snapshot_t s0, s1;
+  gx_ingest_snapshot(ing, &s0);
+  send_and_settle(ing, port, a + 6 * GX_XFER_SZ);
+  gx_ingest_snapshot(ing, &s1);
+  assert_false(ing_holds(ing, a + 6 * GX_XFER_SZ)); /* behind the hole: not verified */
+  assert_int_equal(s1.ingress_drops - s0.ingress_drops, 1);
+  assert_int_equal(s1.verified_ok, s0.verified_ok);
+  send_and_settle(ing, port, a + 5 * GX_XFER_SZ); /* the wallet re-sends A6: it fills the hole */
+  send_and_settle(ing, port, a + 6 * GX_XFER_SZ); /* and A7 follows */
+  assert_true(ing_holds(ing, a + 5 * GX_XFER_SZ));
+  assert_true(ing_holds(ing, a + 6 * GX_XFER_SZ));
+  /* B's hole goes stale once its committed head passes it (B6 came another way) */
+  ing_commit(ing, b, 6);
+  send_and_settle(ing, port, b + 6 * GX_XFER_SZ);
+  assert_true(ing_holds(ing, b + 6 * GX_XFER_SZ));
+  close(sender_fd);
+  sender_fd = -1;
+  gx_ingest_stop(ing);
+  gx_ingest_delete(ing);
+  gx_sock_close(sock);
+}
+
 static void test_parse_helper(void **state) {
   (void)state;
   gx_dedup_t *d = gx_dedup_new(1024);
@@ -384,6 +469,7 @@ int main(void) {
       cmocka_unit_test(test_pipeline_end_to_end),
       cmocka_unit_test(test_overload_drops_only_at_ingress),
       cmocka_unit_test(test_evicted_transfer_can_come_back),
+      cmocka_unit_test(test_tail_drop_behind_a_hole),
       cmocka_unit_test(test_parse_helper),
       cmocka_unit_test(test_bad_cfg),
   };

@@ -169,10 +169,12 @@ static void gx_gate_publish(gx_mempool_t *mp, const gx_pubkey_t *account, uint64
 }
 
 gx_mempool_gate_t gx_mempool_gate(const gx_mempool_t *mp, const uint8_t enc[GX_XFER_SZ],
-                                  uint64_t *ahead) {
-  uint64_t dummy;
+                                  uint64_t *ahead, uint64_t *next_out) {
+  uint64_t dummy, dummy2;
   if (!ahead) ahead = &dummy;
+  if (!next_out) next_out = &dummy2;
   *ahead = 0;
+  *next_out = 0;
   const uint8_t *pk = enc + 2, *seqp = enc + 74; /* initiator key, initiator seq */
   gx_mp_gate_slot_t *g = gx_gate_slot(mp, pk);
   uint64_t w[4], got[4];
@@ -184,6 +186,7 @@ gx_mempool_gate_t gx_mempool_gate(const gx_mempool_t *mp, const uint8_t enc[GX_X
   atomic_thread_fence(memory_order_acquire);
   if (atomic_load_explicit(&g->ver, memory_order_relaxed) != v1 || !next) return GX_MEMPOOL_GATE_ADMIT;
   if (memcmp(w, got, sizeof w) != 0) return GX_MEMPOOL_GATE_ADMIT;
+  *next_out = next;
   uint64_t seq = gx_ld64(seqp);
   if (seq < next) return GX_MEMPOOL_GATE_STALE;
   if (seq - next >= mp->W) return GX_MEMPOOL_GATE_TOO_FAR;

@@ -117,8 +117,9 @@ typedef enum {
 /* Any thread: the gate's verdict on an encoded transfer (no decoding, no
  * hashing: about 10 ns). ahead (may be NULL): on ADMIT, how far the transfer's
  * seq is past the account's published next_seq (0 when the gate does not know
- * the account). */
+ * the account). next (may be NULL): that published next_seq, 0 when the gate
+ * does not know the account. */
 gx_mempool_gate_t gx_mempool_gate(const gx_mempool_t *mp, const uint8_t enc[GX_XFER_SZ],
-                                  uint64_t *ahead);
+                                  uint64_t *ahead, uint64_t *next);
 
 #endif

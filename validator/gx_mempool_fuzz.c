@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       fz_xfer(enc, &id, acct, seq, (uint8_t)(data[i] >> 3 & 1));
       uint64_t before = gx_mempool_size(mp);
       gx_mempool_evicted_t ev = {0};
-      gx_mempool_gate_t g = gx_mempool_gate(mp, enc, NULL);
+      gx_mempool_gate_t g = gx_mempool_gate(mp, enc, NULL, NULL);
       gx_pubkey_t who;
       memcpy(who.b, enc + 2, 32);
       int known = gx_mempool_next_seq(mp, &who) > 1; /* not forgotten by the account table */

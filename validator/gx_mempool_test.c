@@ -205,7 +205,7 @@ static void test_gate(void **state) {
   uint8_t e[GX_XFER_SZ];
   gx_hash_t id;
   mk(e, &id, 1, 1000, 0);
-  assert_int_equal(gx_mempool_gate(mp, e, NULL), GX_MEMPOOL_GATE_ADMIT); /* never committed */
+  assert_int_equal(gx_mempool_gate(mp, e, NULL, NULL), GX_MEMPOOL_GATE_ADMIT); /* never committed */
   gx_pubkey_t acct;
   memcpy(acct.b, e + 2, 32);
   gx_mempool_on_committed(mp, &acct, 5); /* next_seq 6, window [6, 10) */
@@ -220,18 +220,18 @@ static void test_gate(void **state) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     mk(e, &id, 1, cases[i].seq, 0);
     uint64_t ahead = 99;
-    assert_int_equal(gx_mempool_gate(mp, e, &ahead), cases[i].gate);
+    assert_int_equal(gx_mempool_gate(mp, e, &ahead, NULL), cases[i].gate);
     assert_int_equal(ahead, cases[i].gate == GX_MEMPOOL_GATE_ADMIT ? cases[i].seq - 6 : 0);
     assert_int_equal(gx_mempool_insert(mp, e, &id, NULL), cases[i].insert);
   }
   mk(e, &id, 1, 1, 0);
   e[2 + 31] = 2; /* same first 8 key bytes (same slot), another account */
-  assert_int_equal(gx_mempool_gate(mp, e, NULL), GX_MEMPOOL_GATE_ADMIT);
+  assert_int_equal(gx_mempool_gate(mp, e, NULL, NULL), GX_MEMPOOL_GATE_ADMIT);
   gx_mempool_on_committed(mp, &acct, 7); /* the window moves with every commit */
   mk(e, &id, 1, 7, 0);
-  assert_int_equal(gx_mempool_gate(mp, e, NULL), GX_MEMPOOL_GATE_STALE);
+  assert_int_equal(gx_mempool_gate(mp, e, NULL, NULL), GX_MEMPOOL_GATE_STALE);
   mk(e, &id, 1, 11, 0);
-  assert_int_equal(gx_mempool_gate(mp, e, NULL), GX_MEMPOOL_GATE_ADMIT);
+  assert_int_equal(gx_mempool_gate(mp, e, NULL, NULL), GX_MEMPOOL_GATE_ADMIT);
   gx_mempool_delete(mp);
 }
 
