@@ -5,7 +5,8 @@
 # veth between two network namespaces. Both runs must give the same verified,
 # failed, duplicate and mempool counts, equal to what star sent; in DPDK mode
 # every datagram is counted by the DPDK port and ARP is answered by DPDK. A
-# third run uses two DPDK RX queues (two RX threads) and must agree too.
+# third run uses two DPDK RX queues (two RX threads) and must agree too. The
+# one-queue DPDK run busy-polls (ingest.rx_busy_poll = 1).
 # Also: --check-config reports the DPDK pre-flight, and says exactly why DPDK
 # mode cannot start on a missing interface.
 # Needs root (namespaces), python3, curl.
@@ -110,7 +111,7 @@ run socket --set node.mode=socket --set node.listen=10.77.0.2:7100
 D ip addr flush dev vD
 K ip neigh flush dev vK
 # ---- DPDK mode: the same interface, taken over by net_af_packet ----
-run dpdk "${DPDK_SET[@]}"
+run dpdk "${DPDK_SET[@]}" --set ingest.rx_busy_poll=1 # the RX thread never sleeps
 
 K ip neigh flush dev vK
 # ---- DPDK mode with two RX queues (af_packet qpairs=2, two RX threads) ----

@@ -30,6 +30,10 @@ for k in $(grep -E '^[a-z_]+ = ' "$tmp/defaults.txt" | cut -d' ' -f1); do
 done
 check "every key documented in deploy/galaxyd.ini (missing:${missing:- none})" [ -z "$missing" ]
 
+out=$("$G" "${base[@]}" --set ingest.rx_busy_poll=1 --check-config 2>&1)
+check "ingest.rx_busy_poll = 1 is taken and printed" grep -q '^rx_busy_poll = 1$' <<<"$out"
+expect_fail "rx_busy_poll takes 0 or 1" 2 'rx_busy_poll' \
+  "$G" "${base[@]}" --set ingest.rx_busy_poll=2 --check-config
 expect_fail "bad core list" 2 '^galaxyd: \[cores\] verify: .x-1. is not a core list' \
   "$G" "${base[@]}" --set cores.verify=x-1 --check-config
 ncpu=$(nproc --all)

@@ -298,7 +298,13 @@ static void *gx_rx_main(void *arg) {
     int n = gx_dp_rx_burst(q, dg, GX_DP_BURST);
     if (n <= 0) {
       if (n < 0) gx_metrics_add(&st->rx_errors, 1);
-      gx_idle(&spins);
+      if (ing->cfg.rx_busy_poll) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      } else {
+        gx_idle(&spins);
+      }
       continue;
     }
     spins = 0;

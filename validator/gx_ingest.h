@@ -59,6 +59,9 @@ typedef struct {
   uint32_t verify_batch;   /* transfers per verify batch; default 64 */
   int verify_nice;         /* nice of the verify workers, 0..19; default 0 (a higher one
                               makes them yield to RX and consensus on shared cores) */
+  int rx_busy_poll;        /* 1: an idle RX thread polls on (DPDK on isolated cores: no
+                              wake-up delay, a full core); 0 (default): after 32 empty
+                              polls it sleeps 250 us, then 1 ms, between polls */
   uint32_t verify_ring;    /* verify ring slots (power of two); default 65536 */
   uint32_t link_ring;      /* mempool/gossip/tx ring slots; default 16384 */
   uint32_t items;          /* transfer items in the pool; default 131072 */

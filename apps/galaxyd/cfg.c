@@ -135,6 +135,7 @@ static int gx_cfg_set(gx_node_cfg_t *cfg, const char *sec, const char *key, cons
   }
   if (IS("ingest", "verify_batch")) U64(ic->verify_batch, 1, GX_INGEST_MAX_BATCH, uint32_t);
   if (IS("ingest", "verify_nice")) U64(ic->verify_nice, 0, 19, int);
+  if (IS("ingest", "rx_busy_poll")) U64(ic->rx_busy_poll, 0, 1, int);
   if (IS("ingest", "verify_ring") || IS("ingest", "link_ring")) {
     if (gx_cfg_u64(v, 64, 1u << 24, &u) || (u & (u - 1)))
       BAD("'%s' is not a power of two in 64..16777216", v);
@@ -332,9 +333,10 @@ void gx_node_cfg_print(const gx_node_cfg_t *c, FILE *o) {
   fprintf(o, "[node]\nmode = %s\nlisten = %s\nkey_file = %s\n", c->mode, c->listen, c->key_file);
   fprintf(o, "\n[cores]\nrx = %s\nverify = %s\nmempool = %d\ngossip = %d\nhousekeeping = %d\n",
           c->rx_cores, c->verify_cores, c->mempool_core, c->gossip_core, c->housekeeping_core);
-  fprintf(o, "\n[ingest]\nverify_batch = %u\nverify_nice = %d\nverify_ring = %u\nlink_ring = %u\n"
-             "items = %u\ndedup_entries = %llu\nrcvbuf_bytes = %d\neal_mem_mb = %u\nhugepages = %s\n",
-          ic->verify_batch, ic->verify_nice, ic->verify_ring, ic->link_ring, ic->items,
+  fprintf(o, "\n[ingest]\nverify_batch = %u\nverify_nice = %d\nrx_busy_poll = %d\nverify_ring = %u\n"
+             "link_ring = %u\nitems = %u\ndedup_entries = %llu\nrcvbuf_bytes = %d\neal_mem_mb = %u\n"
+             "hugepages = %s\n",
+          ic->verify_batch, ic->verify_nice, ic->rx_busy_poll, ic->verify_ring, ic->link_ring, ic->items,
           (unsigned long long)ic->dedup_entries, c->rcvbuf_bytes, c->eal_mem_mb,
           c->hugepages < 0 ? "auto" : c->hugepages ? "yes" : "no");
   fprintf(o, "\n[mempool]\ncapacity = %llu\nmax_future = %u\nmax_accounts = %llu\n",
