@@ -63,7 +63,6 @@ struct gx_commit {
   void *ledger_mem;
   gx_store_t *store;
   uint8_t *proposal;        /* batch_max * GX_XFER_SZ */
-  uint8_t *take_buf;        /* batch_max * n transfers taken from the mempool */
   /* certificates */
   gx_cert_collector_t collector;
   gx_cert_set_t cert_set;
@@ -405,12 +404,15 @@ typedef struct {
   uint8_t *out;
   gx_hash_t *ids;
   size_t max, got;
+  uint32_t shard, n_shards;
   uint64_t size;
+  int any_ready; /* some shard had a ready transfer */
 } gx_commit_take_arg_t;
 
 static void gx_commit_mempool_take(gx_mempool_t *mp, void *arg) {
   gx_commit_take_arg_t *a = arg;
-  a->got = gx_mempool_take(mp, a->out, a->ids, a->max);
+  a->any_ready = gx_mempool_ready(mp) > 0;
+  a->got = gx_mempool_take_shard(mp, a->out, a->ids, a->max, a->shard, a->n_shards);
   a->size = gx_mempool_size(mp);
 }
 
@@ -435,20 +437,11 @@ static void gx_commit_byzantine_garbage(gx_commit_t *c) {
  * epoch e, validator i proposes the accounts of shard (i + e) mod n. Every
  * shard has exactly one proposer per epoch and a different one the next epoch,
  * so a silent or excluded validator delays a shard by one epoch, never more.
- * Transfers taken but not proposed stay taken until the epoch commits, then
- * gx_mempool_untake_all() returns them. */
-static size_t gx_commit_shard_filter(gx_commit_t *c, uint64_t epoch, size_t got) {
-  uint32_t mine = (uint32_t)((c->self + epoch) % c->n);
-  size_t kept = 0;
-  for (size_t i = 0; i < got && kept < c->cfg.batch_max; i++) {
-    const uint8_t *x = c->take_buf + i * GX_XFER_SZ;
-    gx_pubkey_t init;
-    memcpy(init.b, x + 2, 32); /* initiator key: bytes 2..34 of a transfer */
-    if (gx_shard_of(&init, c->n) != mine) continue;
-    memcpy(c->proposal + kept * GX_XFER_SZ, x, GX_XFER_SZ);
-    kept++;
-  }
-  return kept;
+ * The mempool hands out only our shard's transfers (gx_mempool_take_shard);
+ * what we proposed and was not included goes back when the epoch commits
+ * (gx_mempool_untake_all). */
+static uint32_t gx_commit_shard(const gx_commit_t *c, uint64_t epoch) {
+  return (uint32_t)((c->self + epoch) % c->n);
 }
 
 /* Nanoseconds until epoch_interval_ms since our last proposal has passed (0:
@@ -468,15 +461,16 @@ static void gx_commit_maybe_propose(gx_commit_t *c, uint64_t now) {
   uint64_t epoch = gx_acs_next_epoch(c->acs);
   if (c->proposed_epoch == epoch + 1) return;
   if (gx_commit_interval_left(c, now) && !gx_acs_epoch_active(c->acs, epoch)) return;
-  gx_commit_take_arg_t a = {c->take_buf, NULL, (size_t)c->cfg.batch_max * c->n, 0, 0};
+  gx_commit_take_arg_t a = {c->proposal, NULL, c->cfg.batch_max, 0, gx_commit_shard(c, epoch), c->n, 0, 0};
   if (c->cfg.ingest) gx_ingest_mempool_call(c->cfg.ingest, gx_commit_mempool_take, &a);
-  if (a.got == 0) {
-    /* Nothing to propose: wait a little, unless peers already run this epoch. */
+  if (a.got == 0 && !a.any_ready) {
+    /* Nothing to propose: wait a little, unless peers already run this epoch.
+     * (Transfers of other shards only: propose our empty batch now, so the
+     * epoch that carries them is not held up by our instance.) */
     if (!c->epoch_started_ns) c->epoch_started_ns = now;
     if (now - c->epoch_started_ns < (uint64_t)c->cfg.idle_epoch_ms * 1000000ull) return;
   }
-  if (!c->epoch_started_ns || a.got) c->epoch_started_ns = now;
-  a.got = gx_commit_shard_filter(c, epoch, a.got);
+  if (!c->epoch_started_ns || a.got || a.any_ready) c->epoch_started_ns = now;
   gx_acs_err_t e = gx_acs_propose(c->acs, epoch, c->proposal, (uint32_t)(a.got * GX_XFER_SZ));
   if (e != GX_ACS_OK && e != GX_ACS_ERR_PROPOSED) {
     GX_WARN("commit", "proposal for epoch %llu refused: %s", (unsigned long long)epoch,
@@ -730,7 +724,6 @@ gx_commit_t *gx_commit_new(const gx_commit_cfg_t *cfg, char *err, size_t errlen)
   c->sync_cap = gx_bh_size((uint32_t)max_txs) + GX_STORE_REC_OVERHEAD + max_txs * (GX_HASH_SZ + 2 * GX_STORE_UPDATE_SZ);
   c->sync_buf = malloc(c->sync_cap);
   c->proposal = malloc((size_t)c->cfg.batch_max * GX_XFER_SZ + 1);
-  c->take_buf = malloc((size_t)c->cfg.batch_max * g->n * GX_XFER_SZ + 1);
   c->out_buf = malloc((size_t)GX_COMMIT_TX_BATCH * GX_COMMIT_DGRAM_MAX);
   c->certs = calloc(GX_COMMIT_CERT_RING, sizeof *c->certs);
   c->max_txs = (size_t)g->n * g->proposal_max_txs;
@@ -744,7 +737,7 @@ gx_commit_t *gx_commit_new(const gx_commit_cfg_t *cfg, char *err, size_t errlen)
     goto fail;
   }
   if (!c->vids || !c->vflags ||
-      !c->sync_buf || !c->proposal || !c->take_buf || !c->out_buf || !c->certs) {
+      !c->sync_buf || !c->proposal || !c->out_buf || !c->certs) {
     snprintf(err, errlen, "out of memory for the commit stage buffers");
     goto fail;
   }
@@ -897,7 +890,6 @@ void gx_commit_delete(gx_commit_t *c) {
   gx_link_wipe(&c->link);
   free(c->sync_buf);
   free(c->proposal);
-  free(c->take_buf);
   free(c->out_buf);
   free(c->certs);
   free(c->vids);

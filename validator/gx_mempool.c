@@ -372,10 +372,20 @@ gx_mempool_err_t gx_mempool_insert(gx_mempool_t *mp, const uint8_t enc[GX_XFER_S
 }
 
 size_t gx_mempool_take(gx_mempool_t *mp, uint8_t *out, gx_hash_t *ids, size_t max) {
+  return gx_mempool_take_shard(mp, out, ids, max, 0, 0);
+}
+
+size_t gx_mempool_take_shard(gx_mempool_t *mp, uint8_t *out, gx_hash_t *ids, size_t max,
+                             uint32_t shard, uint32_t n_shards) {
   size_t n = 0;
-  while (n < max && mp->ready.head != NIL) {
-    uint32_t ai = mp->ready.head;
+  uint32_t ai = mp->ready.head;
+  while (n < max && ai != NIL) {
     gx_mp_acct_t *a = &mp->a[ai];
+    uint32_t next_ai = a->lnext; /* unlinking ai below leaves it valid */
+    if (n_shards > 1 && gx_shard_of(&a->key, n_shards) != shard) {
+      ai = next_ai; /* another proposer's: stays ready where it is */
+      continue;
+    }
     while (n < max) {
       uint32_t i = *gx_slot(mp, ai, a->take_seq);
       if (i == NIL || mp->e[i].seq != a->take_seq || mp->e[i].taken) break;
@@ -393,6 +403,7 @@ size_t gx_mempool_take(gx_mempool_t *mp, uint8_t *out, gx_hash_t *ids, size_t ma
       uint32_t i = *gx_slot(mp, ai, a->take_seq);
       if (i == NIL || mp->e[i].seq != a->take_seq) gx_acct_unlink(mp, ai);
     }
+    ai = next_ai;
   }
   return n;
 }

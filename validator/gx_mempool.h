@@ -93,6 +93,11 @@ gx_mempool_err_t gx_mempool_insert(gx_mempool_t *mp, const uint8_t enc[GX_XFER_S
 /* Copies up to max ready transfers into out (max * GX_XFER_SZ bytes) and their
  * ids into ids (may be NULL); returns how many. */
 size_t gx_mempool_take(gx_mempool_t *mp, uint8_t *out, gx_hash_t *ids, size_t max);
+/* The same for the accounts of one shard only (gx_shard_of(initiator,
+ * n_shards) == shard; n_shards <= 1: every account): the other accounts stay
+ * ready, in their place, untouched (the proposer takes just what it proposes). */
+size_t gx_mempool_take_shard(gx_mempool_t *mp, uint8_t *out, gx_hash_t *ids, size_t max,
+                             uint32_t shard, uint32_t n_shards);
 /* The account committed everything up to and including seq: its transfers
  * with seq <= that are removed (included or obsolete) and next_seq = seq + 1. */
 void gx_mempool_on_committed(gx_mempool_t *mp, const gx_pubkey_t *account, uint64_t seq);

@@ -121,6 +121,40 @@ static void test_take_order_commit_untake(void **state) {
   gx_mempool_delete(mp);
 }
 
+/* The proposer takes only its shard's accounts; the others stay ready, in
+ * their order. */
+static void test_take_shard(void **state) {
+  (void)state;
+  gx_mempool_t *mp = mk_pool(16, 8, 16);
+  uint8_t e[GX_XFER_SZ];
+  gx_hash_t id;
+  static const uint8_t accts[] = {1, 2, 1, 3, 4}; /* shard = acct % 2 */
+  static const uint64_t seqs[] = {1, 1, 2, 1, 1};
+  for (int i = 0; i < 5; i++) {
+    mk(e, &id, accts[i], seqs[i], 0);
+    assert_int_equal(gx_mempool_insert(mp, e, &id, NULL), GX_MEMPOOL_OK);
+  }
+  assert_int_equal(gx_mempool_ready(mp), 4);
+  uint8_t out[8 * GX_XFER_SZ];
+  gx_xfer_t x;
+  size_t n = gx_mempool_take_shard(mp, out, NULL, 8, 1, 2);
+  assert_int_equal(n, 3); /* account 1 (seq 1, 2) and account 3 */
+  for (size_t i = 0; i < n; i++) {
+    assert_int_equal(gx_xfer_decode(&x, out + i * GX_XFER_SZ, GX_XFER_SZ), GX_PROTO_OK);
+    assert_int_equal(x.initiator.b[0] % 2, 1);
+  }
+  assert_int_equal(gx_mempool_ready(mp), 2); /* accounts 2 and 4 untouched */
+  assert_int_equal(gx_mempool_take_shard(mp, out, NULL, 8, 1, 2), 0);
+  assert_int_equal(gx_mempool_take_shard(mp, out, NULL, 1, 0, 2), 1);
+  assert_int_equal(gx_xfer_decode(&x, out, GX_XFER_SZ), GX_PROTO_OK);
+  assert_int_equal(x.initiator.b[0], 2); /* in the order they became ready */
+  assert_int_equal(gx_mempool_take_shard(mp, out, NULL, 8, 0, 2), 1);
+  assert_int_equal(gx_xfer_decode(&x, out, GX_XFER_SZ), GX_PROTO_OK);
+  assert_int_equal(x.initiator.b[0], 4);
+  assert_int_equal(gx_mempool_ready(mp), 0);
+  gx_mempool_delete(mp);
+}
+
 static void test_eviction_policy(void **state) {
   (void)state;
   gx_mempool_t *mp = mk_pool(3, 8, 10);
@@ -279,7 +313,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_window_dup_conflict),
       cmocka_unit_test(test_take_order_commit_untake),
-      cmocka_unit_test(test_eviction_policy),
+      cmocka_unit_test(test_take_shard),
+    cmocka_unit_test(test_eviction_policy),
       cmocka_unit_test(test_account_limit_and_recycle),
       cmocka_unit_test(test_drop),
       cmocka_unit_test(test_gate),
