@@ -108,6 +108,29 @@ static void node_stop(node_t *nd) {
   gx_sock_close(nd->sock);
 }
 
+/* A one-queue pipeline with small rings (the overload and mempool-policy
+ * tests): small_cfg, then the test's own settings, then small_start. */
+static void small_cfg(gx_ingest_cfg_t *c, const char *name) {
+  gx_ingest_cfg_defaults(c);
+  c->name = name;
+  c->items = 1024;
+  c->verify_ring = 64;
+  c->link_ring = 64;
+  c->dedup_entries = 1 << 16;
+}
+static void small_start(node_t *nd, const gx_ingest_cfg_t *c) {
+  gx_sock_cfg_t sc;
+  gx_sock_cfg_defaults(&sc);
+  char err[256];
+  assert_int_equal(gx_sock_addr_parse("127.0.0.1:0", &sc.bind, 1, err, sizeof err), 0);
+  nd->sock = gx_sock_open(&sc, err, sizeof err);
+  assert_non_null(nd->sock);
+  gx_dp_queue_t *q = gx_sock_queue(nd->sock, 0);
+  nd->ing = gx_ingest_new(c, &q, 1, err, sizeof err);
+  if (!nd->ing) fail_msg("gx_ingest_new: %s", err);
+  assert_int_equal(gx_ingest_start(nd->ing, err, sizeof err), 0);
+}
+
 /* Waits (bounded) until pred holds; the assertion after it is what counts. */
 static void wait_for(gx_ingest_t *ing, int (*pred)(const gx_ingest_snapshot_t *)) {
   gx_ingest_snapshot_t s;
@@ -212,28 +235,16 @@ static int settled(const gx_ingest_snapshot_t *s) {
 
 static void test_overload_drops_only_at_ingress(void **state) {
   (void)state;
-  gx_sock_cfg_t sc;
-  gx_sock_cfg_defaults(&sc);
-  char err[256];
-  assert_int_equal(gx_sock_addr_parse("127.0.0.1:0", &sc.bind, 1, err, sizeof err), 0);
-  gx_sock_t *sock = gx_sock_open(&sc, err, sizeof err);
-  assert_non_null(sock);
   gx_ingest_cfg_t c;
-  gx_ingest_cfg_defaults(&c);
-  c.name = "gxo";
-  c.items = 1024;
-  c.verify_ring = 64;
-  c.link_ring = 64;
+  small_cfg(&c, "gxo");
   c.verify_batch = 8;
-  c.dedup_entries = 1 << 16;
   c.mempool.capacity = 10000;
   c.mempool.max_accounts = 1000;
-  gx_dp_queue_t *q = gx_sock_queue(sock, 0);
-  gx_ingest_t *ing = gx_ingest_new(&c, &q, 1, err, sizeof err);
-  assert_non_null(ing);
-  assert_int_equal(gx_ingest_start(ing, err, sizeof err), 0);
+  node_t nd;
+  small_start(&nd, &c);
+  gx_ingest_t *ing = nd.ing;
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(gx_sock_port(sock))};
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(gx_sock_port(nd.sock))};
   inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
   for (int j = 0; j < NX; j += GX_BATCH_MAX) { /* flat out: no pacing */
     uint8_t d[GX_UDP_PAYLOAD_MAX];
@@ -248,9 +259,7 @@ static void test_overload_drops_only_at_ingress(void **state) {
   assert_true(s.ingress_drops > 0);            /* 200 transfers, 63 ring slots */
   assert_true(s.verified_ok + s.verify_failed > 0);
   assert_int_equal(s.mempool_inserted, s.verified_ok); /* nothing lost after verify */
-  gx_ingest_stop(ing);
-  gx_ingest_delete(ing);
-  gx_sock_close(sock);
+  node_stop(&nd);
 }
 
 /* A transfer the full mempool evicts is forgotten by dedup too: the copy a
@@ -275,26 +284,14 @@ static void ev_fn(gx_mempool_t *mp, void *arg) {
 
 static void test_evicted_transfer_can_come_back(void **state) {
   (void)state;
-  gx_sock_cfg_t sc;
-  gx_sock_cfg_defaults(&sc);
-  char err[256];
-  assert_int_equal(gx_sock_addr_parse("127.0.0.1:0", &sc.bind, 1, err, sizeof err), 0);
-  gx_sock_t *sock = gx_sock_open(&sc, err, sizeof err);
-  assert_non_null(sock);
   gx_ingest_cfg_t c;
-  gx_ingest_cfg_defaults(&c);
-  c.name = "gxe";
-  c.items = 1024;
-  c.verify_ring = 64;
-  c.link_ring = 64;
-  c.dedup_entries = 1 << 16;
+  small_cfg(&c, "gxe");
   c.mempool.capacity = 3;
   c.mempool.max_accounts = 16;
-  gx_dp_queue_t *q = gx_sock_queue(sock, 0);
-  gx_ingest_t *ing = gx_ingest_new(&c, &q, 1, err, sizeof err);
-  assert_non_null(ing);
-  assert_int_equal(gx_ingest_start(ing, err, sizeof err), 0);
-  uint16_t port = gx_sock_port(sock);
+  node_t nd;
+  small_start(&nd, &c);
+  gx_ingest_t *ing = nd.ing;
+  uint16_t port = gx_sock_port(nd.sock);
   sender_fd = socket(AF_INET, SOCK_DGRAM, 0);
   const uint8_t *a1 = xfers[0], *a2 = xfers[1], *a6 = xfers[5], *b1 = xfers[PER_PAIR];
   gx_xfer_t ax;
@@ -324,9 +321,7 @@ static void test_evicted_transfer_can_come_back(void **state) {
   assert_int_equal(call.held, 1);
   close(sender_fd);
   sender_fd = -1;
-  gx_ingest_stop(ing);
-  gx_ingest_delete(ing);
-  gx_sock_close(sock);
+  node_stop(&nd);
 }
 
 /* Tail drop: once the RX stage dropped an account's transfer (here: too far
@@ -363,27 +358,15 @@ static void send_and_settle(gx_ingest_t *ing, uint16_t port, const uint8_t *enc)
 
 static void test_tail_drop_behind_a_hole(void **state) {
   (void)state;
-  gx_sock_cfg_t sc;
-  gx_sock_cfg_defaults(&sc);
-  char err[256];
-  assert_int_equal(gx_sock_addr_parse("127.0.0.1:0", &sc.bind, 1, err, sizeof err), 0);
-  gx_sock_t *sock = gx_sock_open(&sc, err, sizeof err);
-  assert_non_null(sock);
   gx_ingest_cfg_t c;
-  gx_ingest_cfg_defaults(&c);
-  c.name = "gxt";
-  c.items = 1024;
-  c.verify_ring = 64;
-  c.link_ring = 64;
-  c.dedup_entries = 1 << 16;
+  small_cfg(&c, "gxt");
   c.mempool.capacity = 100;
   c.mempool.max_accounts = 16;
   c.mempool.max_future = 4;
-  gx_dp_queue_t *q = gx_sock_queue(sock, 0);
-  gx_ingest_t *ing = gx_ingest_new(&c, &q, 1, err, sizeof err);
-  assert_non_null(ing);
-  assert_int_equal(gx_ingest_start(ing, err, sizeof err), 0);
-  uint16_t port = gx_sock_port(sock);
+  node_t nd;
+  small_start(&nd, &c);
+  gx_ingest_t *ing = nd.ing;
+  uint16_t port = gx_sock_port(nd.sock);
   sender_fd = socket(AF_INET, SOCK_DGRAM, 0);
   const uint8_t *a = xfers[2 * PER_PAIR], *b = xfers[3 * PER_PAIR]; /* accounts A, B: seq 1.. */
   ing_commit(ing, a, 1); /* both known to the gate, next seq 2: window 2..5 */
@@ -409,9 +392,7 @@ static void test_tail_drop_behind_a_hole(void **state) {
   assert_true(ing_holds(ing, b + 6 * GX_XFER_SZ));
   close(sender_fd);
   sender_fd = -1;
-  gx_ingest_stop(ing);
-  gx_ingest_delete(ing);
-  gx_sock_close(sock);
+  node_stop(&nd);
 }
 
 static void test_parse_helper(void **state) {
