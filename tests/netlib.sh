@@ -2,27 +2,36 @@
 # net_setup DIR N BASE [FUND_ARGS...]: genesis + configs for N validators;
 # ports: ingest BASE+i, consensus BASE+100+i, HTTP BASE+200+i.
 # NET_PREFIX (optional): command prefix to run galaxyd (e.g. "ip netns exec X").
+# NET_HOSTS (optional): the validators' addresses, one for all or one each
+# ("10.78.0.1,10.78.0.2,..."); default 127.0.0.1. HTTP stays on 127.0.0.1.
+# net_node_extra (optional function): `net_node_extra I` prints INI text
+# appended to validator I's config (later keys override: a [node] mode, a
+# [dpdk] section, other [cores]...).
 NET_PIDS=()
 # A base port P below the ephemeral range (32768+) such that the ingest (P+i),
 # consensus (P+100+i) and HTTP (P+200+i) ports of n nodes are all free now.
 net_pick_base() { ${NET_PREFIX:-} python3 "$GX_ROOT/tests/free_base_port.py" "${1:-4}"; }
+net_host() { # i: validator i's address
+  local hosts=${NET_HOSTS:-127.0.0.1}
+  case $hosts in *,*) echo "$hosts" | cut -d, -f$(($1 + 1)) ;; *) echo "$hosts" ;; esac
+}
 net_setup() {
   local dir=$1 n=$2 base=$3; shift 3
   NET_DIR=$dir NET_N=$n NET_BASE=$base
   mkdir -p "$dir"
   "$BIN/galaxyctl" genesis --validators "$n" --out "$dir/genesis" --base-port $((base + 100)) \
-    --host 127.0.0.1 "$@" >"$dir/genesis.log" 2>&1 || { cat "$dir/genesis.log"; return 1; }
+    --host "${NET_HOSTS:-127.0.0.1}" "$@" >"$dir/genesis.log" 2>&1 || { cat "$dir/genesis.log"; return 1; }
   for ((i = 0; i < n; i++)); do
     local d="$dir/node-$i" peers="" sync=""
     mkdir -p "$d"
     for ((j = 0; j < n; j++)); do
       [ $j = $i ] && continue
-      peers="$peers${peers:+,}127.0.0.1:$((base + j))"
+      peers="$peers${peers:+,}$(net_host $j):$((base + j))"
       sync="$sync${sync:+,}http://127.0.0.1:$((base + 200 + j))"
     done
     cat >"$d/galaxyd.ini" <<INI
 [node]
-listen = 127.0.0.1:$((base + i))
+listen = $(net_host $i):$((base + i))
 [cores]
 rx = 0
 verify = 0
@@ -46,6 +55,7 @@ sync_peers = $sync
 tick_ms = 100
 idle_epoch_ms = 200
 INI
+    if declare -F net_node_extra >/dev/null; then net_node_extra "$i" >>"$d/galaxyd.ini"; fi
   done
 }
 net_start_node() { # i [extra galaxyd args]

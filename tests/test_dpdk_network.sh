@@ -48,63 +48,29 @@ N "$GX_ROOT/deploy/tx-csum-off.py" br0 vd3
 
 BASE=$(net_pick_base 4)
 CPORT=$((BASE + 100))
-HOSTS=10.78.0.1,10.78.0.2,10.78.0.3,10.78.0.4
-"$BIN/galaxyctl" genesis --validators 4 --out "$T/genesis" --base-port "$CPORT" --host "$HOSTS" \
-  --fund-load-seed 7 --fund-load-accounts 100 --fund-amount 1000000 >"$T/genesis.log" 2>&1 ||
-  { cat "$T/genesis.log"; not_ok "genesis"; gx_done; exit 1; }
-NET_DIR=$T NET_N=4 NET_BASE=$BASE
-for i in 0 1 2 3; do
-  d="$T/node-$i" peers="" sync=""
-  mkdir -p "$d"
-  for j in 0 1 2 3; do
-    [ "$j" = "$i" ] && continue
-    peers="$peers${peers:+,}10.78.0.$((j + 1)):$BASE"
-    sync="$sync${sync:+,}http://127.0.0.1:$((BASE + 200 + j))"
-  done
-  rxcores=0 qpairs="" rxq=1
-  [ "$i" = 1 ] && rxcores=0,1 qpairs=",qpairs=2" rxq=2 # two RX queues: two producers on the link ring
-  if [ "$i" -lt 3 ]; then
-    dataplane="[node]
+NET_HOSTS=10.78.0.1,10.78.0.2,10.78.0.3,10.78.0.4
+net_node_extra() { # validators 0-2: DPDK mode on their veth (1 with two RX queues)
+  local i=$1
+  [ "$i" -lt 3 ] || return 0
+  local qpairs="" rxq=1 rxcores=0
+  [ "$i" = 1 ] && qpairs=",qpairs=2" rxq=2 rxcores=0,1 # two producers on the link ring
+  cat <<INI
+[node]
 mode = dpdk
 [dpdk]
 port = net_af_packet0,iface=vd$i$qpairs
 rx_queues = $rxq
-ipv4 = 10.78.0.$((i + 1))/24
-udp_port = $BASE
+ipv4 = $(net_host "$i")/24
+udp_port = $((BASE + i))
 hugepages = no
 mem_mb = 192
-link_ring = 2048"
-  else
-    dataplane="[node]
-mode = socket
-listen = 10.78.0.4:$BASE"
-  fi
-  cat >"$d/galaxyd.ini" <<INI
-$dataplane
+link_ring = 2048
 [cores]
 rx = $rxcores
-verify = 0
-[ingest]
-items = 16384
-verify_ring = 16384
-dedup_entries = 262144
-eal_mem_mb = 128
-[mempool]
-capacity = 100000
-max_accounts = 16384
-[gossip]
-peers = $peers
-[metrics]
-listen = 127.0.0.1:$((BASE + 200 + i))
-[chain]
-genesis = $T/genesis/genesis.ini
-node_key = $T/genesis/node-$i.key
-data_dir = $d/data
-sync_peers = $sync
-tick_ms = 100
-idle_epoch_ms = 200
 INI
-done
+}
+net_setup "$T" 4 "$BASE" --fund-load-seed 7 --fund-load-accounts 100 --fund-amount 1000000 ||
+  { not_ok "genesis"; gx_done; exit 1; }
 
 # ---- --check-config: consensus must be on the port's own address ----
 out=$(N "$BIN/galaxyd" -c "$T/node-0/galaxyd.ini" --check-config 2>&1); rc=$?
