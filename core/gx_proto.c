@@ -49,7 +49,8 @@ int gx_msg_type(const uint8_t *buf, size_t len, gx_proto_err_t *err) {
 /* ---- transfer ---------------------------------------------------------------- */
 /* Offsets inside the 290-byte encoding. */
 enum {
-  XO_INIT = 2, XO_CP = 34, XO_AMOUNT = 66, XO_ISEQ = 74, XO_IPREV = 82, XO_NONCE = 114,
+  XO_INIT = GX_XFER_OFF_INITIATOR, XO_CP = 34, XO_AMOUNT = 66, XO_ISEQ = GX_XFER_OFF_INIT_SEQ,
+  XO_IPREV = 82, XO_NONCE = 114,
   XO_ISIG = 122, XO_CSEQ = 186, XO_CPREV = 194, XO_CSIG = 226,
 };
 

@@ -81,6 +81,11 @@ typedef struct {
 /* ---- transfer ------------------------------------------------------------ */
 #define GX_XFER_SZ 290
 #define GX_XFER_HALF_SZ 186
+/* Where an encoded transfer keeps the fields the ingest and the mempool's
+ * admission gate read in place: the initiator key (32 bytes) and the
+ * initiator's sequence number (u64 LE). */
+#define GX_XFER_OFF_INITIATOR 2
+#define GX_XFER_OFF_INIT_SEQ 74
 
 typedef struct {
   gx_pubkey_t initiator;

@@ -79,19 +79,19 @@ typedef struct {
 
 static gx_rx_hole_t *gx_hole_slot(gx_rx_hole_t *t, const uint8_t *enc) {
   uint64_t h;
-  memcpy(&h, enc + 2, sizeof h); /* initiator key: bytes 2..34, uniformly random */
+  memcpy(&h, enc + GX_XFER_OFF_INITIATOR, sizeof h); /* a key: uniformly random */
   return &t[h & (GX_INGEST_HOLES - 1)];
 }
 
 /* enc (of an account the gate knows) was dropped: remember the hole. */
 static void gx_hole_note(gx_rx_hole_t *t, const uint8_t *enc) {
   gx_rx_hole_t *h = gx_hole_slot(t, enc);
-  uint64_t seq = gx_ld64(enc + 74); /* initiator seq */
-  if (h->seq && !memcmp(h->key, enc + 2, 32)) {
+  uint64_t seq = gx_ld64(enc + GX_XFER_OFF_INIT_SEQ);
+  if (h->seq && !memcmp(h->key, enc + GX_XFER_OFF_INITIATOR, 32)) {
     if (seq < h->seq) h->seq = seq;
     return;
   }
-  memcpy(h->key, enc + 2, 32);
+  memcpy(h->key, enc + GX_XFER_OFF_INITIATOR, 32);
   h->seq = seq;
 }
 
@@ -100,8 +100,8 @@ static void gx_hole_note(gx_rx_hole_t *t, const uint8_t *enc) {
  * committed head passed. */
 static int gx_hole_behind(gx_rx_hole_t *t, const uint8_t *enc, uint64_t next) {
   gx_rx_hole_t *h = gx_hole_slot(t, enc);
-  if (!h->seq || memcmp(h->key, enc + 2, 32)) return 0;
-  uint64_t seq = gx_ld64(enc + 74);
+  if (!h->seq || memcmp(h->key, enc + GX_XFER_OFF_INITIATOR, 32)) return 0;
+  uint64_t seq = gx_ld64(enc + GX_XFER_OFF_INIT_SEQ);
   if (next > h->seq || seq == h->seq) {
     h->seq = 0;
     return 0;

@@ -175,7 +175,7 @@ gx_mempool_gate_t gx_mempool_gate(const gx_mempool_t *mp, const uint8_t enc[GX_X
   if (!next_out) next_out = &dummy2;
   *ahead = 0;
   *next_out = 0;
-  const uint8_t *pk = enc + 2, *seqp = enc + 74; /* initiator key, initiator seq */
+  const uint8_t *pk = enc + GX_XFER_OFF_INITIATOR, *seqp = enc + GX_XFER_OFF_INIT_SEQ;
   gx_mp_gate_slot_t *g = gx_gate_slot(mp, pk);
   uint64_t w[4], got[4];
   memcpy(w, pk, 32);

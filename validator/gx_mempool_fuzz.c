@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       gx_mempool_evicted_t ev = {0};
       gx_mempool_gate_t g = gx_mempool_gate(mp, enc, NULL, NULL);
       gx_pubkey_t who;
-      memcpy(who.b, enc + 2, 32);
+      memcpy(who.b, enc + GX_XFER_OFF_INITIATOR, 32);
       int known = gx_mempool_next_seq(mp, &who) > 1; /* not forgotten by the account table */
       gx_mempool_err_t r = gx_mempool_insert(mp, enc, &id, &ev);
       /* the gate (read by other threads) never refuses what insert takes
