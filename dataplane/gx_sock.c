@@ -125,7 +125,16 @@ int gx_sock_addr_parse(const char *text, gx_addr_t *out, int allow_port0, char *
     snprintf(err, errlen, "'%s': bad port '%s' (1..65535)", text, port_s);
     return -1;
   }
-  out->port = (uint16_t)port;
+  char why[300];
+  if (gx_sock_addr_resolve(host, (uint16_t)port, out, why, sizeof why) == 0) return 0;
+  snprintf(err, errlen, "'%s': %s", text, why);
+  return -1;
+}
+
+int gx_sock_addr_resolve(const char *host, uint16_t port, gx_addr_t *out, char *err,
+                         size_t errlen) {
+  memset(out, 0, sizeof *out);
+  out->port = port;
   if (inet_pton(AF_INET, host, out->ip) == 1) {
     out->family = 4;
     return 0;
@@ -137,7 +146,7 @@ int gx_sock_addr_parse(const char *text, gx_addr_t *out, int allow_port0, char *
   struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM}, *res = NULL;
   int rc = getaddrinfo(host, NULL, &hints, &res);
   if (rc != 0 || !res) {
-    snprintf(err, errlen, "'%s': cannot resolve '%s': %s", text, host, gai_strerror(rc));
+    snprintf(err, errlen, "cannot resolve '%s': %s", host, gai_strerror(rc));
     return -1;
   }
   struct sockaddr_storage ss;
@@ -145,7 +154,7 @@ int gx_sock_addr_parse(const char *text, gx_addr_t *out, int allow_port0, char *
   memcpy(&ss, res->ai_addr, res->ai_addrlen);
   freeaddrinfo(res);
   gx_from_sockaddr(out, &ss);
-  out->port = (uint16_t)port;
+  out->port = port;
   return 0;
 }
 

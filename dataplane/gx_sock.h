@@ -75,6 +75,11 @@ gx_metrics_err_t gx_sock_metrics_register(gx_sock_t *s, gx_metrics_t *m);
  * 0, or -1 with a reason in err. allow_port0: accept port 0. */
 int gx_sock_addr_parse(const char *text, gx_addr_t *out, int allow_port0, char *err,
                        size_t errlen);
+/* HOST (an IPv4 or IPv6 address without brackets, or a name: getaddrinfo,
+ * first result) and PORT, as given apart (a genesis file's validator). 0, or
+ * -1 with a reason in err. */
+int gx_sock_addr_resolve(const char *host, uint16_t port, gx_addr_t *out, char *err,
+                         size_t errlen);
 /* "1.2.3.4:7100" / "[::1]:7100" into buf (GX_SOCK_ADDR_STRLEN is enough). */
 void gx_sock_addr_format(const gx_addr_t *a, char *buf, size_t cap);
 /* 1 when both name the same family, address and port. */

@@ -652,13 +652,6 @@ static int gx_commit_load_account(void *ctx, const uint8_t key[32], const gx_sto
   return gx_ledger_load_account(ctx, key, a) == GX_LEDGER_OK ? 0 : -1;
 }
 
-static int gx_commit_resolve(const char *host, uint16_t port, gx_addr_t *a, char *err,
-                             size_t errlen) {
-  char text[300];
-  snprintf(text, sizeof text, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
-  return gx_sock_addr_parse(text, a, 0, err, errlen);
-}
-
 /* Restores the ledger: genesis balances, then every stored account, then the tip. */
 static int gx_commit_restore(gx_commit_t *c, char *err, size_t errlen) {
   const gx_genesis_t *g = c->g;
@@ -746,7 +739,7 @@ gx_commit_t *gx_commit_new(const gx_commit_cfg_t *cfg, char *err, size_t errlen)
    * own at our genesis address */
   for (unsigned i = 0; i < g->n; i++) {
     char why[256];
-    if (gx_commit_resolve(g->v[i].host, g->v[i].port, &c->peer_addr[i], why, sizeof why)) {
+    if (gx_sock_addr_resolve(g->v[i].host, g->v[i].port, &c->peer_addr[i], why, sizeof why)) {
       snprintf(err, errlen, "genesis: validator %u address: %s", i, why);
       goto fail;
     }

@@ -149,15 +149,15 @@ int gx_galaxy_dpdk_check(const gx_galaxy_t *ch, const gx_pkt_local_t *local, cha
                          size_t errlen) {
   if (!ch->enabled) return 0;
   const gx_genesis_validator_t *v = &ch->genesis_v.v[ch->key.index];
-  char text[300], why[256];
+  char text[GX_SOCK_ADDR_STRLEN + 8], why[256];
   gx_addr_t a;
-  snprintf(text, sizeof text, strchr(v->host, ':') ? "[%s]:%u" : "%s:%u", v->host, v->port);
-  if (gx_sock_addr_parse(text, &a, 0, why, sizeof why)) {
+  if (gx_sock_addr_resolve(v->host, v->port, &a, why, sizeof why)) {
     snprintf(err, errlen, "[chain] our genesis address: %s", why);
     return -1;
   }
   int ours = (a.family == 4 && local->has_ip4 && !memcmp(a.ip, local->ip4, 4)) ||
              (a.family == 6 && local->has_ip6 && !memcmp(a.ip, local->ip6, 16));
+  gx_sock_addr_format(&a, text, sizeof text);
   if (!ours) {
     snprintf(err, errlen, "[chain] our genesis address %s is not an address of the DPDK port "
              "([dpdk] ipv4 / ipv6): in DPDK mode consensus goes through the port", text);
