@@ -876,18 +876,21 @@ gx_metrics_err_t gx_ingest_metrics_register(gx_ingest_t *ing, gx_metrics_t *m) {
   GX_TRY(gx_metrics_counter_sum(m, "gx_dedup_duplicates_total", NULL,
                                 "Transfers dropped by dedup before verification (already seen).",
                                 &r0->duplicates, nr, rs));
-  GX_TRY(gx_metrics_counter_sum(m, "gx_ingress_drops_total", "reason=\"verify_queue_full\"",
-                                "New transfers dropped at ingress under overload, by reason.",
-                                &r0->drop_queue_full, nr, rs));
-  GX_TRY(gx_metrics_counter_sum(m, "gx_ingress_drops_total", "reason=\"item_pool_empty\"",
-                                "New transfers dropped at ingress under overload, by reason.",
-                                &r0->drop_pool_empty, nr, rs));
-  GX_TRY(gx_metrics_counter_sum(m, "gx_ingress_drops_total", "reason=\"far_ahead\"",
-                                "New transfers dropped at ingress under overload, by reason.",
-                                &r0->drop_far_ahead, nr, rs));
-  GX_TRY(gx_metrics_counter_sum(m, "gx_ingress_drops_total", "reason=\"behind_hole\"",
-                                "New transfers dropped at ingress under overload, by reason.",
-                                &r0->drop_behind_hole, nr, rs));
+  {
+    const struct {
+      const char *labels;
+      _Atomic uint64_t *first;
+    } drops[] = {
+        {"reason=\"verify_queue_full\"", &r0->drop_queue_full},
+        {"reason=\"item_pool_empty\"", &r0->drop_pool_empty},
+        {"reason=\"far_ahead\"", &r0->drop_far_ahead},
+        {"reason=\"behind_hole\"", &r0->drop_behind_hole},
+    };
+    for (size_t i = 0; i < GX_ARRAY_LEN(drops); i++)
+      GX_TRY(gx_metrics_counter_sum(m, "gx_ingress_drops_total", drops[i].labels,
+                                    "New transfers dropped at ingress under overload, by reason.",
+                                    drops[i].first, nr, rs));
+  }
   {
     static const char gate_help[] =
         "Transfers dropped unverified: the mempool would refuse them (stale or too far seq).";
