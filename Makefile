@@ -7,13 +7,22 @@
 #   make CC=clang   build with clang (into build/clang)
 #   make fuzz       build the libFuzzer targets (clang, into build/fuzz)
 #
-# Each module directory has a module.mk that appends to:
-#   GX_LIB_SRCS    sources of the shared library objects (linked into everything)
-#   GX_APPS        app names: apps/NAME/... sources listed in GX_APP_SRCS_NAME
-#   GX_UNIT_TESTS  unit-test sources (cmocka), one binary each, beside the module
-#   GX_FUZZERS     libFuzzer sources, one binary each
-#   GX_BENCHES     benchmark sources (C, registered through bench/gx_bench.h)
-#   GX_DPDK_DIRS   directories whose objects need DPDK's compile flags
+# One library per layer. Each module directory has a module.mk that declares
+# its layer library and what it may link against:
+#   GX_LIBS += NAME            the layer library $(B)/lib/libgx_NAME.a
+#   GX_LIB_SRCS_NAME           its sources
+#   GX_LIB_DEPS_NAME           the lower layers it may call, in link order
+#   GX_UNIT_TESTS_NAME         cmocka tests (NAME_test.c beside the module); each
+#                              links the layer and its GX_LIB_DEPS only
+#   GX_FUZZERS_NAME            libFuzzer targets, linked the same way
+#   GX_BENCHES                 benchmark sources (C, registered through bench/gx_bench.h)
+#   GX_DPDK_SRCS               sources that include DPDK headers (only they get
+#                              DPDK's compile flags)
+#   GX_APPS, GX_APP_SRCS_NAME, GX_APP_LIBS_NAME   programs and the layers they link
+# The layers, lowest first (docs/ARCHITECTURE.md):
+#   core < dataplane, consensus, storage < ingest < validator < apps (cli)
+# A call from a lower layer into a higher one fails to link (its tests link
+# only the layers below it); tests/test_layers.sh checks every archive too.
 # Unit tests live beside their module as NAME_test.c; integration tests
 # (real processes, sockets, files) live in tests/.
 
@@ -47,7 +56,6 @@ DPDK_LIBS := $(shell pkg-config --libs libdpdk 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 CFLAGS := -std=c17 $(OPT) -g $(WARN) -D_GNU_SOURCE -I. -pthread $(SAN_FLAGS) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := -pthread $(SAN_FLAGS) $(EXTRA_LDFLAGS)
-LDLIBS := $(DPDK_LIBS) $(PKG_LIBS) -lm
 GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 CFLAGS += -DGX_BUILD_REV=\"$(GIT_REV)\"
 
@@ -60,71 +68,91 @@ Q := @
 gx_say = printf '  %-6s %s\n'
 endif
 
-GX_LIB_SRCS :=
+GX_LIBS :=
 GX_APPS :=
-GX_UNIT_TESTS :=
-GX_FUZZERS :=
 GX_BENCHES :=
-GX_DPDK_DIRS :=
+GX_DPDK_SRCS :=
+# A module's library sources: its *.c but tests, fuzzers and benchmarks.
+gx_lib_srcs = $(filter-out %_test.c %_fuzz.c %_bench.c,$(wildcard $(1)/*.c))
 
 include $(sort $(wildcard */module.mk */*/module.mk))
 
-GX_LIB_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(GX_LIB_SRCS))
+# DPDK's flags for the files that include its headers, nothing else.
+gx_cflags_for = $(if $(filter $(GX_DPDK_SRCS),$(1)),$(DPDK_CFLAGS) -Wno-pedantic,)
+# Libraries (in link order) for a list of layer names, and DPDK's libraries when
+# the dataplane (or a layer on it) is among them.
+gx_lib_files = $(foreach l,$(2),$(1)/lib/libgx_$(l).a)
+gx_closure = $(1) $(foreach l,$(1),$(GX_LIB_DEPS_$(l)))
+gx_ldlibs = $(if $(filter dataplane,$(1)),$(DPDK_LIBS),) $(PKG_LIBS) -lm
+
 GX_APP_BINS := $(addprefix $(B)/bin/,$(GX_APPS))
+GX_UNIT_TESTS := $(foreach l,$(GX_LIBS),$(GX_UNIT_TESTS_$(l)))
+GX_FUZZERS := $(foreach l,$(GX_LIBS),$(GX_FUZZERS_$(l)))
 GX_TEST_BINS := $(patsubst %.c,$(B)/test/%,$(notdir $(GX_UNIT_TESTS)))
 GX_BENCH_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(GX_BENCHES))
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(Q)$(gx_say) CC $<; $(CC) $(CFLAGS) $(if $(filter $(GX_DPDK_DIRS),$(patsubst %/,%,$(dir $<))),$(DPDK_CFLAGS) -Wno-pedantic,) -MMD -MP -c $< -o $@
+	$(Q)$(gx_say) CC $<; $(CC) $(CFLAGS) $(call gx_cflags_for,$<) -MMD -MP -c $< -o $@
 
-$(B)/libgx.a: $(GX_LIB_OBJS)
-	@rm -f $@
-	$(Q)ar rcs $@ $^
+define gx_lib_rule
+$(B)/lib/libgx_$(1).a: $(patsubst %.c,$(B)/obj/%.o,$(GX_LIB_SRCS_$(1)))
+	@mkdir -p $$(dir $$@)
+	@rm -f $$@
+	$$(Q)$$(gx_say) AR $$@; ar rcs $$@ $$^
+endef
+$(foreach l,$(GX_LIBS),$(eval $(call gx_lib_rule,$(l))))
 
 define gx_app_rule
-$(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(GX_APP_SRCS_$(1))) $(B)/libgx.a
+$(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(GX_APP_SRCS_$(1))) $(call gx_lib_files,$(B),$(GX_APP_LIBS_$(1)))
 	@mkdir -p $$(dir $$@)
-	$$(Q)$$(gx_say) LINK $$@; $$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -o $$@
+	$$(Q)$$(gx_say) LINK $$@; $$(CC) $$(LDFLAGS) $$^ $$(call gx_ldlibs,$(call gx_closure,$(GX_APP_LIBS_$(1)))) -o $$@
 endef
 $(foreach a,$(GX_APPS),$(eval $(call gx_app_rule,$(a))))
 
+# gx_test_rule(source, layer)
 define gx_test_rule
-$(B)/test/$(basename $(notdir $(1))): $(patsubst %.c,$(B)/obj/%.o,$(1)) $(B)/libgx.a
+$(B)/test/$(basename $(notdir $(1))): $(patsubst %.c,$(B)/obj/%.o,$(1)) $(call gx_lib_files,$(B),$(2) $(GX_LIB_DEPS_$(2)))
 	@mkdir -p $$(dir $$@)
-	$$(Q)$$(gx_say) LINK $$@; $$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -lcmocka -o $$@
+	$$(Q)$$(gx_say) LINK $$@; $$(CC) $$(LDFLAGS) $$^ $$(call gx_ldlibs,$(2) $(GX_LIB_DEPS_$(2))) -lcmocka -o $$@
 endef
-$(foreach t,$(GX_UNIT_TESTS),$(eval $(call gx_test_rule,$(t))))
+$(foreach l,$(GX_LIBS),$(foreach t,$(GX_UNIT_TESTS_$(l)),$(eval $(call gx_test_rule,$(t),$(l)))))
 
-# Benchmarks: C suites registered through the thin C++ shim over Google Benchmark.
+# Benchmarks: C suites registered through the thin C++ shim over Google
+# Benchmark, in one binary that links every layer.
+GX_BENCH_LIBS := validator ingest consensus storage dataplane core
 $(B)/obj/bench/gx_bench_shim.o: bench/gx_bench_shim.cc bench/gx_bench.h
 	@mkdir -p $(dir $@)
 	$(Q)$(gx_say) CXX $<; $(CXX_FOR_CC) -std=c++17 $(OPT) -g -Wall -Wextra -Werror -I. $(SAN_FLAGS) -c $< -o $@
-$(B)/bin/gx_bench: $(GX_BENCH_OBJS) $(B)/obj/bench/gx_bench_shim.o $(B)/libgx.a
+$(B)/bin/gx_bench: $(GX_BENCH_OBJS) $(B)/obj/bench/gx_bench_shim.o $(call gx_lib_files,$(B),$(GX_BENCH_LIBS))
 	@mkdir -p $(dir $@)
-	$(Q)$(gx_say) LINK $@; $(CXX_FOR_CC) $(LDFLAGS) $^ $(LDLIBS) -lbenchmark -o $@
+	$(Q)$(gx_say) LINK $@; $(CXX_FOR_CC) $(LDFLAGS) $^ $(call gx_ldlibs,$(GX_BENCH_LIBS)) -lbenchmark -o $@
 
 # libFuzzer targets: always clang, always ASan+UBSan, own object tree.
 FZ ?= build/fuzz
 FUZZ_CFLAGS := -std=c17 -O1 -g $(WARN) -D_GNU_SOURCE -I. -pthread $(PKG_CFLAGS) \
   -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
-FUZZ_LIB_OBJS := $(patsubst %.c,$(FZ)/obj/%.o,$(GX_LIB_SRCS))
 $(FZ)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(Q)$(gx_say) FUZZCC $<; clang $(FUZZ_CFLAGS) $(if $(filter $(GX_DPDK_DIRS),$(patsubst %/,%,$(dir $<))),$(DPDK_CFLAGS) -Wno-pedantic,) -MMD -MP -c $< -o $@
-$(FZ)/libgx.a: $(FUZZ_LIB_OBJS)
-	@rm -f $@
-	$(Q)ar rcs $@ $^
-define gx_fuzz_rule
-$(FZ)/bin/$(basename $(notdir $(1))): $(patsubst %.c,$(FZ)/obj/%.o,$(1)) $(FZ)/libgx.a
+	$(Q)$(gx_say) FUZZCC $<; clang $(FUZZ_CFLAGS) $(call gx_cflags_for,$<) -MMD -MP -c $< -o $@
+define gx_fuzz_lib_rule
+$(FZ)/lib/libgx_$(1).a: $(patsubst %.c,$(FZ)/obj/%.o,$(GX_LIB_SRCS_$(1)))
 	@mkdir -p $$(dir $$@)
-	$$(Q)$$(gx_say) LINK $$@; clang -fsanitize=fuzzer,address,undefined -pthread $$^ $$(LDLIBS) -o $$@
+	@rm -f $$@
+	$$(Q)ar rcs $$@ $$^
 endef
-$(foreach f,$(GX_FUZZERS),$(eval $(call gx_fuzz_rule,$(f))))
+$(foreach l,$(GX_LIBS),$(eval $(call gx_fuzz_lib_rule,$(l))))
+define gx_fuzz_rule
+$(FZ)/bin/$(basename $(notdir $(1))): $(patsubst %.c,$(FZ)/obj/%.o,$(1)) $(call gx_lib_files,$(FZ),$(2) $(GX_LIB_DEPS_$(2)))
+	@mkdir -p $$(dir $$@)
+	$$(Q)$$(gx_say) LINK $$@; clang -fsanitize=fuzzer,address,undefined -pthread $$^ $$(call gx_ldlibs,$(2) $(GX_LIB_DEPS_$(2))) -o $$@
+endef
+$(foreach l,$(GX_LIBS),$(foreach f,$(GX_FUZZERS_$(l)),$(eval $(call gx_fuzz_rule,$(f),$(l)))))
 GX_FUZZ_BINS := $(patsubst %.c,$(FZ)/bin/%,$(notdir $(GX_FUZZERS)))
 
-.PHONY: all apps tests benches fuzz deps test run soak clean
-all: apps tests benches
+.PHONY: all libs apps tests benches fuzz deps test run soak clean
+all: apps tests benches libs
+libs: $(call gx_lib_files,$(B),$(GX_LIBS))
 apps: $(GX_APP_BINS)
 tests: $(GX_TEST_BINS)
 benches: $(if $(GX_BENCHES),$(B)/bin/gx_bench,)

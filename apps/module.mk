@@ -1,7 +1,15 @@
-# apps: galaxyd, star, galaxyctl. Each app's sources are apps/NAME/*.c plus the
-# shared CLI helpers; galaxyctl subcommands register themselves (apps/gx_cli.h).
-GX_LIB_SRCS += apps/gx_cli.c
+# apps: galaxyd, star, galaxyctl, and the shared CLI helpers (apps/gx_cli.h, the
+# cli layer). Each app names the layers it links; galaxyctl subcommands register
+# themselves.
+GX_LIBS += cli
+GX_LIB_SRCS_cli := apps/gx_cli.c
+GX_LIB_DEPS_cli := core
+GX_APPS += galaxyd
+GX_APP_SRCS_galaxyd := $(wildcard apps/galaxyd/*.c)
+GX_APP_LIBS_galaxyd := cli validator ingest consensus storage dataplane core
 GX_APPS += galaxyctl
 GX_APP_SRCS_galaxyctl := $(wildcard apps/galaxyctl/*.c)
+GX_APP_LIBS_galaxyctl := cli validator consensus storage dataplane core
 GX_APPS += star
 GX_APP_SRCS_star := $(wildcard apps/star/*.c)
+GX_APP_LIBS_star := cli core

@@ -38,8 +38,8 @@ GX_DPDK_ISA_BEGIN
 #include "dataplane/gx_dpdk.h"
 #include "dataplane/gx_eal.h"
 #include "dataplane/gx_sock.h"
-#include "validator/gx_dedup.h"
-#include "validator/gx_ingest.h"
+#include "ingest/gx_dedup.h"
+#include "ingest/gx_ingest.h"
 
 #define NFRAMES 2048
 #define DEDUP_ENTRIES 1024

@@ -30,7 +30,7 @@
 #include "core/gx_key.h"
 #include "dataplane/gx_eal.h"
 #include "dataplane/gx_sock.h"
-#include "validator/gx_ingest.h"
+#include "ingest/gx_ingest.h"
 
 enum { SB_DGRAMS = 64, SB_WINDOW_MS = 250 };
 static uint8_t sb_dgram[SB_DGRAMS][GX_UDP_PAYLOAD_MAX];

@@ -91,6 +91,10 @@ struct gx_commit {
   gx_hash_t *vids;     /* agreed transfers this node verified at ingest, sorted */
   uint8_t *vflags;
   size_t n_vids, max_txs;
+  const uint8_t **xfer_ptrs; /* the agreed transfers of the epoch, batch order */
+  gx_pubkey_t *head_accounts;/* what committed, for the pool */
+  uint64_t *head_seqs;
+  size_t max_heads;
   gx_hash_t *all_ids;  /* ids of every agreed transfer of the epoch, batch order */
   size_t n_ids;        /* how many all_ids holds for this epoch (0: not computed) */
   const uint8_t **drop;/* agreed transfers the ledger rejected (pointers into the batch) */
@@ -224,23 +228,17 @@ static void gx_commit_fail(gx_commit_t *c, const char *what) {
   atomic_store(&c->stop, 1);
 }
 
-typedef struct {
-  const gx_ledger_block_t *blk;
-  const uint8_t *const *drop; /* rejected transfers to remove from the mempool */
-  size_t n_drop;
-  const gx_hash_t *drop_ids;
-} gx_commit_mp_arg_t;
-
-static void gx_commit_mempool_committed(gx_mempool_t *mp, void *arg) {
-  gx_commit_mp_arg_t *a = arg;
-  const gx_ledger_block_t *b = a->blk;
-  for (uint32_t i = 0; i < b->update_count; i++) {
-    gx_pubkey_t k;
-    memcpy(k.b, b->updates[i].key, 32);
-    gx_mempool_on_committed(mp, &k, b->updates[i].state.seq);
+/* Tells the pool what committed (each touched account's new head) and which
+ * agreed transfers the ledger rejected. */
+static void gx_commit_tell_pool(gx_commit_t *c, const gx_ledger_block_t *b) {
+  gx_txpool_t *pool = c->cfg.pool;
+  uint32_t n = b->update_count < c->max_heads ? b->update_count : (uint32_t)c->max_heads;
+  for (uint32_t i = 0; i < n; i++) {
+    memcpy(c->head_accounts[i].b, b->updates[i].key, 32);
+    c->head_seqs[i] = b->updates[i].state.seq;
   }
-  for (size_t i = 0; i < a->n_drop; i++) gx_mempool_drop(mp, a->drop[i], &a->drop_ids[i]);
-  gx_mempool_untake_all(mp); /* what we proposed and was not included goes back */
+  pool->committed(pool->ctx, c->head_accounts, c->head_seqs, n, (const uint8_t *const *)c->drop,
+                  c->drop_ids, c->n_drop);
 }
 
 /* Stores the pending block, commits the ledger, tells the mempool, signs. */
@@ -278,10 +276,7 @@ static int gx_commit_finish_block(gx_commit_t *c, const gx_ledger_block_t *b, in
     GX_WARN("commit", "equivocation by %s at seq %llu recorded in black hole %llu", acct,
             (unsigned long long)b->equivocations[i].seq, (unsigned long long)b->header.height);
   }
-  if (c->cfg.ingest) {
-    gx_commit_mp_arg_t a = {b, (const uint8_t *const *)c->drop, c->n_drop, c->drop_ids};
-    gx_ingest_mempool_call(c->cfg.ingest, gx_commit_mempool_committed, &a);
-  }
+  if (c->cfg.pool) gx_commit_tell_pool(c, b);
   c->n_drop = 0;
   if (gossip_sig) gx_commit_sign_and_gossip(c, b->header.height, &b->id);
   if (b->header.height > GX_CERT_WINDOW / 2)
@@ -289,26 +284,6 @@ static int gx_commit_finish_block(gx_commit_t *c, const gx_ledger_block_t *b, in
   return 0;
 }
 
-typedef struct {
-  const uint8_t *const *values;
-  const uint32_t *lens;
-  unsigned n;
-  uint8_t *verified; /* per transfer of the proposals, in order */
-  gx_hash_t *ids;
-  size_t total;
-} gx_commit_contains_arg_t;
-
-/* On the mempool thread: which agreed transfers this node already verified
- * (everything in the mempool passed both signature checks at ingest). */
-static void gx_commit_mempool_contains(gx_mempool_t *mp, void *arg) {
-  gx_commit_contains_arg_t *a = arg;
-  size_t k = 0;
-  for (unsigned i = 0; i < a->n; i++)
-    for (uint32_t off = 0; off + GX_XFER_SZ <= a->lens[i] && k < a->total; off += GX_XFER_SZ, k++) {
-      gx_xfer_id(&a->ids[k], a->values[i] + off);
-      a->verified[k] = (uint8_t)gx_mempool_contains(mp, a->values[i] + off, &a->ids[k]);
-    }
-}
 
 static int gx_commit_hash_cmp(const void *a, const void *b) { return memcmp(a, b, GX_HASH_SZ); }
 
@@ -322,12 +297,19 @@ static int gx_commit_verified(void *ctx, const gx_hash_t *id) {
 static void gx_commit_collect_verified(gx_commit_t *c, const gx_acs_batch_t *batch) {
   c->n_vids = 0;
   c->n_ids = 0;
-  if (!c->cfg.ingest) return;
+  gx_txpool_t *pool = c->cfg.pool;
+  if (!pool) return;
   size_t total = 0;
   for (unsigned i = 0; i < batch->count; i++) total += batch->len[i] / GX_XFER_SZ;
   if (total > c->max_txs) return; /* the ledger refuses oversized proposals anyway */
-  gx_commit_contains_arg_t a = {batch->value, batch->len, batch->count, c->vflags, c->all_ids, total};
-  gx_ingest_mempool_call(c->cfg.ingest, gx_commit_mempool_contains, &a);
+  size_t k = 0;
+  for (unsigned i = 0; i < batch->count; i++)
+    for (uint32_t off = 0; off + GX_XFER_SZ <= batch->len[i] && k < total; off += GX_XFER_SZ, k++) {
+      c->xfer_ptrs[k] = batch->value[i] + off;
+      gx_xfer_id(&c->all_ids[k], c->xfer_ptrs[k]);
+    }
+  memset(c->vflags, 0, total);
+  pool->held(pool->ctx, c->xfer_ptrs, c->all_ids, total, c->vflags);
   c->n_ids = total; /* the ledger and the rejected list reuse them */
   /* Not in our mempool yet (still queued in our ingest, or never gossiped to
    * us): verify them here, and tell the ingest, whose workers would otherwise
@@ -341,9 +323,9 @@ static void gx_commit_collect_verified(gx_commit_t *c, const gx_acs_batch_t *bat
       atomic_fetch_add(&c->st_sig_checked, 1);
       if (gx_xfer_verify_enc(x) != GX_XFER_VERIFY_OK) continue;
       c->vflags[t] = 1;
-      gx_ingest_note_verified(c->cfg.ingest, x);
+      pool->verified(pool->ctx, x);
     }
-  for (size_t k = 0; k < total; k++)
+  for (k = 0; k < total; k++)
     if (c->vflags[k]) c->vids[c->n_vids++] = c->all_ids[k];
   qsort(c->vids, c->n_vids, sizeof *c->vids, gx_commit_hash_cmp);
 }
@@ -353,7 +335,7 @@ static void gx_commit_collect_verified(gx_commit_t *c, const gx_acs_batch_t *bat
 static void gx_commit_collect_rejected(gx_commit_t *c, const gx_acs_batch_t *batch,
                                        const gx_ledger_block_t *blk) {
   c->n_drop = 0;
-  if (!c->cfg.ingest || !blk->rejection_count) return;
+  if (!c->cfg.pool || !blk->rejection_count) return;
   size_t k = 0;
   for (unsigned i = 0; i < batch->count; i++)
     for (uint32_t off = 0; off + GX_XFER_SZ <= batch->len[i] && k < c->max_txs; off += GX_XFER_SZ, k++) {
@@ -400,21 +382,6 @@ static void gx_acs_deliver_cb(void *ctx, const gx_acs_batch_t *batch) {
 }
 
 /* ---- proposing ---------------------------------------------------------------- */
-typedef struct {
-  uint8_t *out;
-  gx_hash_t *ids;
-  size_t max, got;
-  uint32_t shard, n_shards;
-  uint64_t size;
-  int any_ready; /* some shard had a ready transfer */
-} gx_commit_take_arg_t;
-
-static void gx_commit_mempool_take(gx_mempool_t *mp, void *arg) {
-  gx_commit_take_arg_t *a = arg;
-  a->any_ready = gx_mempool_ready(mp) > 0;
-  a->got = gx_mempool_take_shard(mp, a->out, a->ids, a->max, a->shard, a->n_shards);
-  a->size = gx_mempool_size(mp);
-}
 
 static void gx_commit_byzantine_garbage(gx_commit_t *c) {
   uint8_t junk[600];
@@ -461,8 +428,10 @@ static void gx_commit_maybe_propose(gx_commit_t *c, uint64_t now) {
   uint64_t epoch = gx_acs_next_epoch(c->acs);
   if (c->proposed_epoch == epoch + 1) return;
   if (gx_commit_interval_left(c, now) && !gx_acs_epoch_active(c->acs, epoch)) return;
-  gx_commit_take_arg_t a = {c->proposal, NULL, c->cfg.batch_max, 0, gx_commit_shard(c, epoch), c->n, 0, 0};
-  if (c->cfg.ingest) gx_ingest_mempool_call(c->cfg.ingest, gx_commit_mempool_take, &a);
+  struct { size_t got; int any_ready; } a = {0, 0};
+  gx_txpool_t *pool = c->cfg.pool;
+  if (pool) a.got = pool->take_shard(pool->ctx, gx_commit_shard(c, epoch), c->n, c->proposal,
+                                     c->cfg.batch_max, &a.any_ready);
   if (a.got == 0 && !a.any_ready) {
     /* Nothing to propose: wait a little, unless peers already run this epoch.
      * (Transfers of other shards only: propose our empty batch now, so the
@@ -725,7 +694,11 @@ gx_commit_t *gx_commit_new(const gx_commit_cfg_t *cfg, char *err, size_t errlen)
   c->all_ids = malloc(c->max_txs * sizeof *c->all_ids);
   c->drop = malloc(c->max_txs * sizeof *c->drop);
   c->drop_ids = malloc(c->max_txs * sizeof *c->drop_ids);
-  if (!c->all_ids || !c->drop || !c->drop_ids) {
+  c->xfer_ptrs = malloc(c->max_txs * sizeof *c->xfer_ptrs);
+  c->max_heads = 2 * c->max_txs;
+  c->head_accounts = malloc(c->max_heads * sizeof *c->head_accounts);
+  c->head_seqs = malloc(c->max_heads * sizeof *c->head_seqs);
+  if (!c->all_ids || !c->drop || !c->drop_ids || !c->xfer_ptrs || !c->head_accounts || !c->head_seqs) {
     snprintf(err, errlen, "out of memory for the commit stage buffers");
     goto fail;
   }
@@ -838,23 +811,31 @@ fail:
   return NULL;
 }
 
+/* Every stored account's committed sequence goes to the pool, in chunks, so
+ * that a restarted node's pool hands out transfers continuing those chains. */
+static void gx_commit_seed_flush(gx_commit_t *c, size_t *n) {
+  gx_txpool_t *pool = c->cfg.pool;
+  if (*n) pool->committed(pool->ctx, c->head_accounts, c->head_seqs, *n, NULL, NULL, 0);
+  *n = 0;
+}
+
+typedef struct { gx_commit_t *c; size_t n; } gx_commit_seed_t;
+
 static int gx_commit_seed_account(void *ctx, const uint8_t key[32], const gx_store_account_t *a) {
-  gx_pubkey_t k;
-  memcpy(k.b, key, 32);
-  if (a->seq) gx_mempool_on_committed(ctx, &k, a->seq);
+  gx_commit_seed_t *s = ctx;
+  if (!a->seq) return 0;
+  memcpy(s->c->head_accounts[s->n].b, key, 32);
+  s->c->head_seqs[s->n++] = a->seq;
+  if (s->n == s->c->max_heads) gx_commit_seed_flush(s->c, &s->n);
   return 0;
 }
 
-/* On the mempool thread: every stored account's committed sequence, so that a
- * restarted node's mempool hands out transfers continuing those chains. */
-static void gx_commit_seed_mempool(gx_mempool_t *mp, void *arg) {
-  gx_commit_t *c = arg;
-  gx_store_accounts(c->store, gx_commit_seed_account, mp);
-}
-
 int gx_commit_start(gx_commit_t *c, char *err, size_t errlen) {
-  if (c->cfg.ingest && gx_ledger_height(c->ledger) > 0)
-    gx_ingest_mempool_call(c->cfg.ingest, gx_commit_seed_mempool, c);
+  if (c->cfg.pool && gx_ledger_height(c->ledger) > 0) {
+    gx_commit_seed_t s = {c, 0};
+    gx_store_accounts(c->store, gx_commit_seed_account, &s);
+    gx_commit_seed_flush(c, &s.n);
+  }
   atomic_store(&c->stop, 0);
   if (pthread_create(&c->thread, NULL, gx_commit_main, c) != 0) {
     snprintf(err, errlen, "cannot start the commit thread");
@@ -890,6 +871,9 @@ void gx_commit_delete(gx_commit_t *c) {
   free(c->all_ids);
   free((void *)c->drop);
   free(c->drop_ids);
+  free((void *)c->xfer_ptrs);
+  free(c->head_accounts);
+  free(c->head_seqs);
   pthread_mutex_destroy(&c->ledger_lock);
   pthread_mutex_destroy(&c->cert_lock);
   free(c);

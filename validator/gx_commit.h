@@ -34,8 +34,9 @@
 #include "core/gx_metrics.h"
 #include "storage/gx_store.h"
 #include "validator/gx_genesis.h"
-#include "validator/gx_ingest.h"
+#include "dataplane/gx_dp.h"
 #include "validator/gx_ledger.h"
+#include "validator/gx_txpool.h"
 
 #define GX_COMMIT_MAX_SYNC_PEERS 16
 
@@ -57,7 +58,7 @@ typedef struct {
   uint32_t epoch_interval_ms;          /* least time between our proposals unless a peer
                                           already started the epoch; default 100; 0: none */
   int core;                            /* pin the thread; -1 none */
-  gx_ingest_t *ingest;                 /* the mempool's owner; NULL: propose empty batches */
+  gx_txpool_t *pool;                   /* where proposals come from; NULL: propose empty batches */
   gx_dp_queue_t *link_queue;           /* the links' datagrams (DPDK mode: gx_dpdk_link_open on
                                           our genesis address); NULL: the stage binds its own
                                           UDP socket there. Only the stage's thread uses it. */

@@ -1,9 +1,7 @@
-# validator: the ingest pipeline of galaxyd (dedup, verify, mempool, gossip and
-# the runtime that joins them with rte_ring), plus the galaxyd app itself.
-GX_DPDK_DIRS += validator
-GX_LIB_SRCS += $(filter-out %_test.c %_fuzz.c %_bench.c,$(wildcard validator/*.c))
-GX_UNIT_TESTS += $(wildcard validator/*_test.c)
-GX_FUZZERS += $(wildcard validator/*_fuzz.c)
+# validator: the chain half of a node: committee (membership), the epoch driver (ACS over links), ledger (apply), black holes, certificates, the block sink, catch-up sync, genesis.
+GX_LIBS += validator
+GX_LIB_SRCS_validator := $(call gx_lib_srcs,validator)
+GX_LIB_DEPS_validator := consensus storage dataplane core
+GX_UNIT_TESTS_validator := $(wildcard validator/*_test.c)
+GX_FUZZERS_validator := $(wildcard validator/*_fuzz.c)
 GX_BENCHES += $(wildcard validator/*_bench.c)
-GX_APPS += galaxyd
-GX_APP_SRCS_galaxyd := $(wildcard apps/galaxyd/*.c)

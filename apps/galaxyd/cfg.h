@@ -20,7 +20,7 @@
 #include <stdio.h>
 
 #include "dataplane/gx_dp.h"
-#include "validator/gx_ingest.h"
+#include "ingest/gx_ingest.h"
 
 #define GX_CFG_MAX_PROBLEMS 32
 #define GX_CFG_PROBLEM_LEN 200

@@ -171,6 +171,24 @@ int gx_galaxy_dpdk_check(const gx_galaxy_t *ch, const gx_pkt_local_t *local, cha
   return 0;
 }
 
+/* The chain half's view of the ingest pipeline's mempool (validator/gx_txpool.h). */
+static size_t gx_pool_take_shard(void *ctx, uint32_t shard, uint32_t n_shards, uint8_t *out,
+                                 size_t max, int *any_ready) {
+  return gx_ingest_take_shard(ctx, shard, n_shards, out, max, any_ready);
+}
+static void gx_pool_held(void *ctx, const uint8_t *const *xfers, const gx_hash_t *ids, size_t n,
+                         uint8_t *held) {
+  gx_ingest_held(ctx, xfers, ids, n, held);
+}
+static void gx_pool_verified(void *ctx, const uint8_t xfer[GX_XFER_SZ]) {
+  gx_ingest_note_verified(ctx, xfer);
+}
+static void gx_pool_committed(void *ctx, const gx_pubkey_t *accounts, const uint64_t *seqs,
+                              size_t n_accounts, const uint8_t *const *dropped,
+                              const gx_hash_t *dropped_ids, size_t n_dropped) {
+  gx_ingest_committed(ctx, accounts, seqs, n_accounts, dropped, dropped_ids, n_dropped);
+}
+
 int gx_galaxy_open(gx_galaxy_t *ch, gx_ingest_t *ingest, gx_dpdk_t *dpdk, gx_metrics_t *m,
                    char *err, size_t errlen) {
   ch->ingest = ingest;
@@ -190,7 +208,8 @@ int gx_galaxy_open(gx_galaxy_t *ch, gx_ingest_t *ingest, gx_dpdk_t *dpdk, gx_met
   cc->idle_epoch_ms = ch->idle_epoch_ms;
   cc->epoch_interval_ms = ch->epoch_interval_ms;
   cc->core = ch->core;
-  cc->ingest = ingest;
+  ch->pool = (gx_txpool_t){ingest, gx_pool_take_shard, gx_pool_held, gx_pool_verified, gx_pool_committed};
+  cc->pool = ingest ? &ch->pool : NULL;
   ch->commit = gx_commit_new(cc, err, errlen);
   if (!ch->commit) return -1;
   gx_metrics_err_t me = gx_commit_metrics_register(ch->commit, m);

@@ -16,6 +16,7 @@
 #include "apps/galaxyd/cfg.h"
 #include "apps/galaxyd/http.h"
 #include "dataplane/gx_dpdk.h"
+#include "ingest/gx_ingest.h"
 #include "validator/gx_commit.h"
 
 typedef struct {
@@ -35,6 +36,7 @@ typedef struct {
   char sync_store[GX_COMMIT_MAX_SYNC_PEERS][200];
   gx_commit_t *commit;
   gx_ingest_t *ingest;
+  gx_txpool_t pool; /* the commit stage's view of ingest's mempool */
 } gx_galaxy_t;
 
 void gx_galaxy_defaults(gx_galaxy_t *ch);

@@ -1,6 +1,6 @@
 /* galaxyd: the validator process. This file wires the parts together: config
  * (cfg.c), EAL, a dataplane backend (socket or DPDK), the ingest pipeline
- * (validator/gx_ingest.h), the metrics registry and the HTTP server (http.c).
+ * (ingest/gx_ingest.h), the metrics registry and the HTTP server (http.c).
  * gx_node_t owns every part; gx_node_start/gx_node_stop bring them up and
  * down in order, so later stages (consensus, storage) slot in beside ingest.
  *
@@ -25,7 +25,7 @@
 #include "dataplane/gx_dpdk.h"
 #include "dataplane/gx_eal.h"
 #include "dataplane/gx_sock.h"
-#include "validator/gx_ingest.h"
+#include "ingest/gx_ingest.h"
 
 #define GX_VERSION "0.1.0"
 #define GX_NODE_MAX_OVERRIDES 64

@@ -1,5 +1,5 @@
 /* Ring benchmarks: the DPDK rte_ring hand-off that joins the ingest stages
- * (validator/gx_ingest.h), beside the cheapest possible hand-off of the same
+ * (ingest/gx_ingest.h), beside the cheapest possible hand-off of the same
  * pointers, a plain copy into a buffer and back out, measured in the same run:
  *
  *   rings/sp_sc_burst/BURST       rte_ring SP enqueue + SC dequeue of BURST pointers, one thread

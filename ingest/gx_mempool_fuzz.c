@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "validator/gx_mempool.h"
+#include "ingest/gx_mempool.h"
 
 enum { CAP = 24, FUT = 8, ACCTS = 6 };
 

@@ -13,8 +13,8 @@
 
 #include "bench/gx_bench.h"
 #include "core/gx_key.h"
-#include "validator/gx_dedup.h"
-#include "validator/gx_ingest.h"
+#include "ingest/gx_dedup.h"
+#include "ingest/gx_ingest.h"
 
 static uint8_t db_dgram[GX_UDP_PAYLOAD_MAX];
 static size_t db_len;

@@ -3,7 +3,7 @@
  * once and reach the mempool; corrupted signatures are counted as failed;
  * duplicates are dropped by dedup; garbage, truncated and oversized
  * datagrams are counted by reason; gossip carries transfers from node A to
- * node B; the mempool is reachable through gx_ingest_mempool_call; stop
+ * node B; the mempool is reachable through the typed requests (gx_ingest_take_shard, _held, _committed); stop
  * returns. Also the parse helper on its own. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,7 +22,7 @@
 #include "core/gx_key.h"
 #include "dataplane/gx_eal.h"
 #include "dataplane/gx_sock.h"
-#include "validator/gx_ingest.h"
+#include "ingest/gx_ingest.h"
 
 enum { NPAIRS = 20, PER_PAIR = 10, NX = NPAIRS * PER_PAIR };
 static uint8_t xfers[NX][GX_XFER_SZ];
@@ -149,10 +149,6 @@ static int all_accounted(const gx_ingest_snapshot_t *s) {
 static uint64_t expect_b;
 static int b_has_all(const gx_ingest_snapshot_t *s) { return s->mempool_size >= expect_b; }
 
-static void take_fn(gx_mempool_t *mp, void *arg) {
-  static uint8_t out[NX * GX_XFER_SZ];
-  *(size_t *)arg = gx_mempool_take(mp, out, NULL, NX);
-}
 
 static void test_pipeline_end_to_end(void **state) {
   (void)state;
@@ -215,8 +211,8 @@ static void test_pipeline_end_to_end(void **state) {
   assert_true(s.tx_dgrams >= 1);
 
   /* the proposer path: take ready transfers on the mempool thread */
-  size_t taken = 0;
-  assert_int_equal(gx_ingest_mempool_call(b.ing, take_fn, &taken), 0);
+  static uint8_t out[NX * GX_XFER_SZ];
+  size_t taken = gx_ingest_take_shard(b.ing, 0, 1, out, NX, NULL);
   assert_true(taken > 0 && taken <= sb.mempool_size);
 
   close(sender_fd);
@@ -274,12 +270,17 @@ typedef struct {
   uint64_t commit_seq; /* 0: only look */
   int held;
 } ev_call_t;
-static void ev_fn(gx_mempool_t *mp, void *arg) {
-  ev_call_t *c = arg;
-  if (c->commit_seq) gx_mempool_on_committed(mp, &c->account, c->commit_seq);
+/* Commits c->account up to c->commit_seq (when set), then looks c->enc up:
+ * the chain half's two mempool requests. */
+static int ev_run(gx_ingest_t *ing, ev_call_t *c) {
+  if (c->commit_seq) gx_ingest_committed(ing, &c->account, &c->commit_seq, 1, NULL, NULL, 0);
   gx_hash_t id;
   gx_xfer_id(&id, c->enc);
-  c->held = gx_mempool_contains(mp, c->enc, &id);
+  uint8_t held = 0;
+  const uint8_t *enc = c->enc;
+  gx_ingest_held(ing, &enc, &id, 1, &held);
+  c->held = held;
+  return 0;
 }
 
 static void test_evicted_transfer_can_come_back(void **state) {
@@ -305,10 +306,10 @@ static void test_evicted_transfer_can_come_back(void **state) {
   expect_inserted = 4;
   wait_for(ing, inserted_enough);
   ev_call_t call = {.enc = a6, .account = ax.initiator};
-  assert_int_equal(gx_ingest_mempool_call(ing, ev_fn, &call), 0);
+  assert_int_equal(ev_run(ing, &call), 0);
   assert_int_equal(call.held, 0);
   call.commit_seq = 2; /* A1 and A2 commit: room for A6 again */
-  assert_int_equal(gx_ingest_mempool_call(ing, ev_fn, &call), 0);
+  assert_int_equal(ev_run(ing, &call), 0);
   send_batch(port, a6, 1); /* the wallet re-sends it */
   expect_inserted = 5;
   wait_for(ing, inserted_enough);
@@ -317,7 +318,7 @@ static void test_evicted_transfer_can_come_back(void **state) {
   assert_int_equal(s.mempool_inserted, 5);
   assert_int_equal(s.duplicates, 0);
   call.commit_seq = 0;
-  assert_int_equal(gx_ingest_mempool_call(ing, ev_fn, &call), 0);
+  assert_int_equal(ev_run(ing, &call), 0);
   assert_int_equal(call.held, 1);
   close(sender_fd);
   sender_fd = -1;
@@ -337,7 +338,7 @@ static int seen_enough(const gx_ingest_snapshot_t *s) {
 
 static int ing_holds(gx_ingest_t *ing, const uint8_t *enc) {
   ev_call_t call = {.enc = enc};
-  assert_int_equal(gx_ingest_mempool_call(ing, ev_fn, &call), 0);
+  assert_int_equal(ev_run(ing, &call), 0);
   return call.held;
 }
 
@@ -345,7 +346,7 @@ static void ing_commit(gx_ingest_t *ing, const uint8_t *any_enc, uint64_t seq) {
   gx_xfer_t x;
   assert_int_equal(gx_xfer_decode(&x, any_enc, GX_XFER_SZ), GX_PROTO_OK);
   ev_call_t call = {.enc = any_enc, .account = x.initiator, .commit_seq = seq};
-  assert_int_equal(gx_ingest_mempool_call(ing, ev_fn, &call), 0);
+  assert_int_equal(ev_run(ing, &call), 0);
 }
 
 static void send_and_settle(gx_ingest_t *ing, uint16_t port, const uint8_t *enc) {

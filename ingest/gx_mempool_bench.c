@@ -13,7 +13,7 @@
 
 #include "bench/gx_bench.h"
 #include "core/gx_util.h"
-#include "validator/gx_mempool.h"
+#include "ingest/gx_mempool.h"
 
 static double mb_rss_bytes(void) {
   FILE *f = fopen("/proc/self/status", "r");

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "validator/gx_mempool.h"
+#include "ingest/gx_mempool.h"
 
 /* An (unsigned) transfer from account `acct` at `seq`; the mempool trusts its
  * caller to have verified signatures, so none are needed here. */

@@ -11,10 +11,10 @@
 #include <string.h>
 
 #include "core/gx_util.h"
-#include "validator/gx_dedup.h"
-#include "validator/gx_gossip.h"
-#include "validator/gx_ingest.h"
-#include "validator/gx_mempool.h"
+#include "ingest/gx_dedup.h"
+#include "ingest/gx_gossip.h"
+#include "ingest/gx_ingest.h"
+#include "ingest/gx_mempool.h"
 
 static uint8_t fz_hops;
 

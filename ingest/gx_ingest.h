@@ -7,7 +7,7 @@
  *      |  verify ring (MP/MC)          <- ingress: full ring = drop, counted
  *   verify workers (N threads, batches of verify_batch)
  *      |  mempool ring (MP/SC)         <- backpressure: workers wait
- *   mempool stage (owns gx_mempool_t; runs gx_ingest_mempool_call requests)
+ *   mempool stage (owns gx_mempool_t; runs the chain half's typed requests)
  *      |  gossip ring (SP/SC)          <- backpressure
  *   gossip stage (gx_gossip batching, fanout)
  *      |  tx ring (SP/SC) of datagram buffers   <- backpressure
@@ -29,7 +29,7 @@
  * gx_ingest_start (threads) -> ... -> gx_ingest_stop (every thread joins
  * within ~100 ms) -> gx_ingest_delete.
  * Threads: new/start/stop/delete from one control thread; stats and metrics
- * from any thread; gx_ingest_mempool_call from any thread but the stages'.
+ * from any thread; the mempool requests from any thread but the stages'.
  * Errors: -1 / NULL with a one-line reason in err. */
 #ifndef GX_INGEST_H
 #define GX_INGEST_H
@@ -41,9 +41,9 @@
 #include "core/gx_metrics.h"
 #include "core/gx_proto.h"
 #include "dataplane/gx_dp.h"
-#include "validator/gx_dedup.h"
-#include "validator/gx_gossip.h"
-#include "validator/gx_mempool.h"
+#include "ingest/gx_dedup.h"
+#include "ingest/gx_gossip.h"
+#include "ingest/gx_mempool.h"
 
 #define GX_INGEST_MAX_RX 16
 #define GX_INGEST_MAX_VERIFY 64
@@ -120,11 +120,25 @@ void gx_ingest_stop(gx_ingest_t *ing);
 void gx_ingest_delete(gx_ingest_t *ing);
 void gx_ingest_snapshot(const gx_ingest_t *ing, gx_ingest_snapshot_t *out);
 
-/* Runs fn(mempool, arg) on the mempool stage's thread (or inline when the
- * pipeline is not running) and returns once it ran: the way other stages
- * (the consensus proposer, commits) reach the single-owner mempool. */
-typedef void (*gx_ingest_mempool_fn)(gx_mempool_t *mp, void *arg);
-int gx_ingest_mempool_call(gx_ingest_t *ing, gx_ingest_mempool_fn fn, void *arg);
+/* ---- the mempool, for the chain half ----
+ * Typed requests that the mempool stage runs on its own thread (inline when
+ * the pipeline is not running); each returns once it ran. Any thread but the
+ * stages'. validator/gx_txpool.h is the interface the chain half sees; galaxyd
+ * joins the two.
+ * take_shard: up to max ready transfers of shard (of n_shards) into out
+ *   (GX_XFER_SZ each), marked taken; *any_ready: some shard has a ready one.
+ * held: held[i] = 1 when the pool holds xfers[i] (ids[i] its tx id), i.e.
+ *   this node verified both its signatures at ingest.
+ * committed: accounts[i] committed up to seqs[i]; the dropped transfers were
+ *   rejected by the ledger and leave the pool; what was taken and not
+ *   committed becomes available again. */
+size_t gx_ingest_take_shard(gx_ingest_t *ing, uint32_t shard, uint32_t n_shards, uint8_t *out,
+                            size_t max, int *any_ready);
+void gx_ingest_held(gx_ingest_t *ing, const uint8_t *const *xfers, const gx_hash_t *ids, size_t n,
+                    uint8_t *held);
+void gx_ingest_committed(gx_ingest_t *ing, const gx_pubkey_t *accounts, const uint64_t *seqs,
+                         size_t n_accounts, const uint8_t *const *dropped,
+                         const gx_hash_t *dropped_ids, size_t n_dropped);
 /* Any thread: both signatures of this encoded transfer were verified outside
  * the pipeline (the commit stage, for an agreed transfer not yet through our
  * workers); a worker that meets it later passes it on without verifying it

@@ -1,4 +1,4 @@
-#include "validator/gx_gossip.h"
+#include "ingest/gx_gossip.h"
 
 #include <string.h>
 

@@ -1,4 +1,4 @@
-#include "validator/gx_dedup.h"
+#include "ingest/gx_dedup.h"
 
 /* xxHash's own implementation, inlined from its header (libxxhash-dev) so the
  * compiler can use this build's vector unit. */

@@ -1,4 +1,4 @@
-#include "validator/gx_mempool.h"
+#include "ingest/gx_mempool.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include <sodium.h>
-#include "validator/gx_dedup.h"
+#include "ingest/gx_dedup.h"
 
 static gx_dedup_key_t id_of(uint64_t set, uint64_t tag, uint8_t tail) {
   return (gx_dedup_key_t){set, (tag << 8) | tail};

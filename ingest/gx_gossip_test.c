@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "validator/gx_gossip.h"
+#include "ingest/gx_gossip.h"
 
 enum { NX = 200, NP = 7 };
 static uint8_t xfers[NX][GX_XFER_SZ];

@@ -1,4 +1,4 @@
-#include "validator/gx_ingest.h"
+#include "ingest/gx_ingest.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -131,11 +131,10 @@ struct gx_ingest {
   pthread_t threads[GX_MAX_THREADS];
   int n_threads;
   gx_stage_arg_t args[GX_MAX_THREADS];
-  /* mempool calls from other threads */
+  /* mempool requests from other threads (gx_ingest_take_shard, _held, _committed) */
   pthread_mutex_t call_lock;
   atomic_int call_state; /* 0 idle, 1 pending, 2 done */
-  gx_ingest_mempool_fn call_fn;
-  void *call_arg;
+  struct gx_ingest_req *call_req;
   /* metrics */
   gx_ingest_rx_stats_t rx_stats[GX_INGEST_MAX_RX];
   gx_rx_hole_t *holes[GX_INGEST_MAX_RX]; /* per RX thread, GX_INGEST_HOLES each */
@@ -463,10 +462,87 @@ static void *gx_verify_main(void *arg) {
   return NULL;
 }
 
+/* ---- mempool requests ----
+ * The chain half reaches the mempool through three typed requests; the
+ * mempool stage runs them between batches, so the mempool keeps one owner. */
+typedef enum { GX_INGEST_REQ_TAKE, GX_INGEST_REQ_HELD, GX_INGEST_REQ_COMMITTED } gx_ingest_req_op_t;
+
+typedef struct gx_ingest_req {
+  gx_ingest_req_op_t op;
+  /* TAKE */
+  uint32_t shard, n_shards;
+  uint8_t *out;
+  size_t max, got;
+  int any_ready;
+  /* HELD and COMMITTED's drops */
+  const uint8_t *const *xfers;
+  const gx_hash_t *ids;
+  size_t n;
+  uint8_t *held;
+  /* COMMITTED */
+  const gx_pubkey_t *accounts;
+  const uint64_t *seqs;
+  size_t n_accounts;
+} gx_ingest_req_t;
+
+static void gx_ingest_req_run(gx_mempool_t *mp, gx_ingest_req_t *r) {
+  switch (r->op) {
+  case GX_INGEST_REQ_TAKE:
+    r->any_ready = gx_mempool_ready(mp) > 0;
+    r->got = gx_mempool_take_shard(mp, r->out, NULL, r->max, r->shard, r->n_shards);
+    break;
+  case GX_INGEST_REQ_HELD:
+    for (size_t i = 0; i < r->n; i++) r->held[i] = (uint8_t)gx_mempool_contains(mp, r->xfers[i], &r->ids[i]);
+    break;
+  case GX_INGEST_REQ_COMMITTED:
+    for (size_t i = 0; i < r->n_accounts; i++) gx_mempool_on_committed(mp, &r->accounts[i], r->seqs[i]);
+    for (size_t i = 0; i < r->n; i++) gx_mempool_drop(mp, r->xfers[i], &r->ids[i]);
+    gx_mempool_untake_all(mp); /* what was taken and not committed goes back */
+    break;
+  }
+}
+
+/* Runs r on the mempool stage's thread (inline when the pipeline is not
+ * running) and returns once it ran. */
+static void gx_ingest_request(gx_ingest_t *ing, gx_ingest_req_t *r) {
+  pthread_mutex_lock(&ing->call_lock);
+  if (!ing->running) {
+    gx_ingest_req_run(ing->mp, r);
+  } else {
+    ing->call_req = r;
+    atomic_store_explicit(&ing->call_state, 1, memory_order_release);
+    while (atomic_load_explicit(&ing->call_state, memory_order_acquire) != 2) gx_sleep_us(50);
+    atomic_store_explicit(&ing->call_state, 0, memory_order_relaxed);
+  }
+  pthread_mutex_unlock(&ing->call_lock);
+}
+
+size_t gx_ingest_take_shard(gx_ingest_t *ing, uint32_t shard, uint32_t n_shards, uint8_t *out,
+                            size_t max, int *any_ready) {
+  gx_ingest_req_t r = {.op = GX_INGEST_REQ_TAKE, .shard = shard, .n_shards = n_shards, .out = out, .max = max};
+  gx_ingest_request(ing, &r);
+  if (any_ready) *any_ready = r.any_ready;
+  return r.got;
+}
+
+void gx_ingest_held(gx_ingest_t *ing, const uint8_t *const *xfers, const gx_hash_t *ids, size_t n,
+                    uint8_t *held) {
+  gx_ingest_req_t r = {.op = GX_INGEST_REQ_HELD, .xfers = xfers, .ids = ids, .n = n, .held = held};
+  gx_ingest_request(ing, &r);
+}
+
+void gx_ingest_committed(gx_ingest_t *ing, const gx_pubkey_t *accounts, const uint64_t *seqs,
+                         size_t n_accounts, const uint8_t *const *dropped,
+                         const gx_hash_t *dropped_ids, size_t n_dropped) {
+  gx_ingest_req_t r = {.op = GX_INGEST_REQ_COMMITTED, .accounts = accounts, .seqs = seqs,
+                       .n_accounts = n_accounts, .xfers = dropped, .ids = dropped_ids, .n = n_dropped};
+  gx_ingest_request(ing, &r);
+}
+
 /* ---- mempool stage ---- */
 static void gx_mempool_serve_call(gx_ingest_t *ing) {
   if (atomic_load_explicit(&ing->call_state, memory_order_acquire) != 1) return;
-  ing->call_fn(ing->mp, ing->call_arg);
+  gx_ingest_req_run(ing->mp, ing->call_req);
   atomic_store_explicit(&ing->call_state, 2, memory_order_release);
 }
 
@@ -778,21 +854,6 @@ void gx_ingest_delete(gx_ingest_t *ing) {
   gx_mempool_delete(ing->mp);
   pthread_mutex_destroy(&ing->call_lock);
   free(ing);
-}
-
-int gx_ingest_mempool_call(gx_ingest_t *ing, gx_ingest_mempool_fn fn, void *arg) {
-  pthread_mutex_lock(&ing->call_lock);
-  if (!ing->running) {
-    fn(ing->mp, arg);
-  } else {
-    ing->call_fn = fn;
-    ing->call_arg = arg;
-    atomic_store_explicit(&ing->call_state, 1, memory_order_release);
-    while (atomic_load_explicit(&ing->call_state, memory_order_acquire) != 2) gx_sleep_us(50);
-    atomic_store_explicit(&ing->call_state, 0, memory_order_relaxed);
-  }
-  pthread_mutex_unlock(&ing->call_lock);
-  return 0;
 }
 
 void gx_ingest_note_verified(gx_ingest_t *ing, const uint8_t enc[GX_XFER_SZ]) {

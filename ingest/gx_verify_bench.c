@@ -20,7 +20,7 @@
 #include "bench/gx_bench.h"
 #include "core/gx_key.h"
 #include "dataplane/gx_eal.h"
-#include "validator/gx_ingest.h"
+#include "ingest/gx_ingest.h"
 
 enum { VB_PAIRS = 1000, VB_PER_PAIR = 20, VB_K = VB_PAIRS * VB_PER_PAIR, VB_DGRAMS = VB_K / GX_BATCH_MAX };
 
