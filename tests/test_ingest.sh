@@ -8,7 +8,7 @@
 # sanitizer report when built with SAN=1). Stage threads are pinned as configured.
 set -u
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/test_ingest_lib.sh"
+. "$(dirname "$0")/ingest_lib.sh"
 tmp=$(gx_tmpdir ingest)
 gd_pid=
 trap '[ -n "$gd_pid" ] && kill -KILL $gd_pid 2>/dev/null; rm -rf "$tmp"' EXIT

@@ -7,7 +7,7 @@
 # starts the daemon.
 set -u
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/test_ingest_lib.sh"
+. "$(dirname "$0")/ingest_lib.sh"
 tmp=$(gx_tmpdir gdcfg)
 holder=
 trap '[ -n "$holder" ] && kill $holder 2>/dev/null; rm -rf "$tmp"' EXIT

@@ -7,7 +7,7 @@
 # (so A still verified every transfer exactly once). B runs two RX queues.
 set -u
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/test_ingest_lib.sh"
+. "$(dirname "$0")/ingest_lib.sh"
 tmp=$(gx_tmpdir gossip)
 pids=()
 trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT

@@ -6,7 +6,7 @@
 # non-zero counter (verified transfers after a short star load).
 set -u
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/test_ingest_lib.sh"
+. "$(dirname "$0")/ingest_lib.sh"
 tmp=$(gx_tmpdir metrics)
 gd_pid=; prom=
 trap '[ -n "$gd_pid" ] && kill -KILL $gd_pid 2>/dev/null; [ -n "$prom" ] && kill -KILL $prom 2>/dev/null; rm -rf "$tmp"' EXIT
