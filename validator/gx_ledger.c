@@ -10,13 +10,13 @@
 /* One committed account in the open-addressing table (linear probing). */
 typedef struct {
   uint8_t key[32];
-  gx_store_account_t st;
+  gx_ledger_account_t st;
   uint64_t used;
 } gx_ledger_slot_t;
 
 /* One account touched by the pending block: its working state. */
 typedef struct {
-  gx_store_account_update_t u;
+  gx_ledger_update_t u;
   uint64_t old_balance; /* committed balance (0 when new) */
   uint32_t is_new;
   uint32_t ov_slot;     /* where the overlay table points at it */
@@ -64,7 +64,7 @@ struct gx_ledger {
   uint32_t acc_n;
   gx_hash_t *tx_ids;
   gx_hash_t *scratch;        /* 2 * (max_txs + 1) */
-  gx_store_account_update_t *updates;
+  gx_ledger_update_t *updates;
   gx_ledger_equivocation_t *eq;
   gx_ledger_rejection_t *rej;
   uint8_t *bh;               /* encoded black hole */
@@ -155,7 +155,7 @@ static int gx_ledger_layout(const gx_ledger_cfg_t *cfg, gx_ledger_layout_t *lay)
   GX_LAY(acc, m * sizeof(uint32_t));
   GX_LAY(tx_ids, m * sizeof(gx_hash_t));
   GX_LAY(scratch, 2 * (m + 1) * sizeof(gx_hash_t));
-  GX_LAY(updates, 2 * m * sizeof(gx_store_account_update_t));
+  GX_LAY(updates, 2 * m * sizeof(gx_ledger_update_t));
   GX_LAY(eq, (size_t)cfg->max_equivocations * sizeof(gx_ledger_equivocation_t));
   GX_LAY(rej, m * sizeof(gx_ledger_rejection_t));
   GX_LAY(bh, lay->bh_cap);
@@ -194,7 +194,7 @@ gx_ledger_t *gx_ledger_new(void *mem, const gx_ledger_cfg_t *cfg) {
   l->acc = (uint32_t *)(base + lay.acc);
   l->tx_ids = (gx_hash_t *)(base + lay.tx_ids);
   l->scratch = (gx_hash_t *)(base + lay.scratch);
-  l->updates = (gx_store_account_update_t *)(base + lay.updates);
+  l->updates = (gx_ledger_update_t *)(base + lay.updates);
   l->eq = (gx_ledger_equivocation_t *)(base + lay.eq);
   l->rej = (gx_ledger_rejection_t *)(base + lay.rej);
   l->bh = base + lay.bh;
@@ -224,7 +224,7 @@ static gx_ledger_slot_t *gx_ledger_find(const gx_ledger_t *l, const uint8_t key[
 }
 
 /* Inserts or overwrites; -1 when a new key does not fit. */
-static int gx_ledger_put(gx_ledger_t *l, const uint8_t key[32], const gx_store_account_t *a) {
+static int gx_ledger_put(gx_ledger_t *l, const uint8_t key[32], const gx_ledger_account_t *a) {
   for (uint64_t i = gx_ledger_hkey(l, key, 32) & l->table_mask;; i = (i + 1) & l->table_mask) {
     gx_ledger_slot_t *s = &l->table[i];
     if (s->used && memcmp(s->key, key, 32) == 0) { s->st = *a; return 0; }
@@ -244,12 +244,12 @@ static gx_ledger_touch_t *gx_ledger_ov_find(const gx_ledger_t *l, const uint8_t 
   for (uint64_t i = gx_ledger_hkey(l, key, 32) & l->ov_mask;; i = (i + 1) & l->ov_mask) {
     uint32_t t = l->ov[i];
     if (!t) return NULL;
-    if (memcmp(l->touch[t - 1].u.key, key, 32) == 0) return &l->touch[t - 1];
+    if (memcmp(l->touch[t - 1].u.account.b, key, 32) == 0) return &l->touch[t - 1];
   }
 }
 
 /* The working state of key (overlay, else committed, else a fresh account). */
-static void gx_ledger_state(const gx_ledger_t *l, const uint8_t key[32], gx_store_account_t *out) {
+static void gx_ledger_state(const gx_ledger_t *l, const uint8_t key[32], gx_ledger_account_t *out) {
   const gx_ledger_touch_t *t = gx_ledger_ov_find(l, key);
   if (t) { *out = t->u.state; return; }
   const gx_ledger_slot_t *s = gx_ledger_find(l, key);
@@ -259,18 +259,18 @@ static void gx_ledger_state(const gx_ledger_t *l, const uint8_t key[32], gx_stor
 
 /* Writes the working state of key into the overlay; -1 when the account is new
  * and the table could not hold it at commit (EFULL). */
-static int gx_ledger_set(gx_ledger_t *l, const uint8_t key[32], const gx_store_account_t *a) {
+static int gx_ledger_set(gx_ledger_t *l, const uint8_t key[32], const gx_ledger_account_t *a) {
   uint64_t i = gx_ledger_hkey(l, key, 32) & l->ov_mask;
   for (;; i = (i + 1) & l->ov_mask) {
     uint32_t t = l->ov[i];
     if (!t) break;
-    if (memcmp(l->touch[t - 1].u.key, key, 32) == 0) { l->touch[t - 1].u.state = *a; return 0; }
+    if (memcmp(l->touch[t - 1].u.account.b, key, 32) == 0) { l->touch[t - 1].u.state = *a; return 0; }
   }
   if (l->touch_n >= l->max_touch) return -1; /* cannot happen: 2 accounts per transfer */
   const gx_ledger_slot_t *s = gx_ledger_find(l, key);
   if (!s && (uint64_t)l->count + l->new_count + 1 > l->cfg.max_accounts) return -1;
   gx_ledger_touch_t *t = &l->touch[l->touch_n];
-  memcpy(t->u.key, key, 32);
+  memcpy(t->u.account.b, key, 32);
   t->u.state = *a;
   t->old_balance = s ? s->st.balance : 0;
   t->is_new = !s;
@@ -321,7 +321,7 @@ static const gx_ledger_cand_t *gx_ledger_eq_find(const gx_ledger_t *l, const gx_
 
 /* ---- state root ---------------------------------------------------------------- */
 void gx_ledger_state_root(gx_hash_t *out, const gx_hash_t *prev_root,
-                          const gx_store_account_update_t *updates, uint32_t n) {
+                          const gx_ledger_update_t *updates, uint32_t n) {
   uint8_t personal[16] = {0};
   const char *tag = gx_domain_tag(GX_DOM_STATE);
   memcpy(personal, tag, strnlen(tag, 16));
@@ -329,8 +329,8 @@ void gx_ledger_state_root(gx_hash_t *out, const gx_hash_t *prev_root,
   crypto_generichash_blake2b_init_salt_personal(&st, NULL, 0, GX_HASH_SZ, NULL, personal);
   crypto_generichash_blake2b_update(&st, prev_root->b, GX_HASH_SZ);
   for (uint32_t i = 0; i < n; i++) {
-    uint8_t rec[GX_STORE_UPDATE_SZ];
-    memcpy(rec, updates[i].key, 32);
+    uint8_t rec[GX_LEDGER_UPDATE_SZ];
+    memcpy(rec, updates[i].account.b, 32);
     gx_st64(rec + 32, updates[i].state.balance);
     gx_st64(rec + 40, updates[i].state.seq);
     memcpy(rec + 48, updates[i].state.head.b, 32);
@@ -361,9 +361,9 @@ gx_ledger_err_t gx_ledger_genesis(gx_ledger_t *l, const gx_hash_t *genesis_id,
   uint8_t zero[32] = {0};
   crypto_generichash_blake2b_update(&st, zero, 32);
   for (uint32_t i = 0; i < n; i++) {
-    gx_store_account_t a = {.balance = accounts[i].amount};
+    gx_ledger_account_t a = {.balance = accounts[i].amount};
     (void)gx_ledger_put(l, accounts[i].account.b, &a);
-    uint8_t rec[GX_STORE_UPDATE_SZ] = {0};
+    uint8_t rec[GX_LEDGER_UPDATE_SZ] = {0};
     memcpy(rec, accounts[i].account.b, 32);
     gx_st64(rec + 32, accounts[i].amount);
     crypto_generichash_blake2b_update(&st, rec, sizeof rec);
@@ -386,11 +386,11 @@ gx_ledger_err_t gx_ledger_restore(gx_ledger_t *l, uint64_t height, const gx_hash
   return GX_LEDGER_OK;
 }
 
-gx_ledger_err_t gx_ledger_load_account(gx_ledger_t *l, const uint8_t key[32],
-                                       const gx_store_account_t *a) {
-  if (!l || !key || !a || a->balance > GX_AMOUNT_MAX) return GX_LEDGER_EINVAL;
+gx_ledger_err_t gx_ledger_load_account(gx_ledger_t *l, const gx_pubkey_t *account,
+                                       const gx_ledger_account_t *a) {
+  if (!l || !account || !a || a->balance > GX_AMOUNT_MAX) return GX_LEDGER_EINVAL;
   if (l->pending) return GX_LEDGER_EPENDING;
-  return gx_ledger_put(l, key, a) ? GX_LEDGER_EFULL : GX_LEDGER_OK;
+  return gx_ledger_put(l, account->b, a) ? GX_LEDGER_EFULL : GX_LEDGER_OK;
 }
 
 uint64_t gx_ledger_height(const gx_ledger_t *l) { return l->height; }
@@ -399,7 +399,7 @@ void gx_ledger_tip(const gx_ledger_t *l, gx_hash_t *id, gx_hash_t *state_root) {
   if (state_root) *state_root = l->state_root;
 }
 
-int gx_ledger_account(const gx_ledger_t *l, const gx_pubkey_t *key, gx_store_account_t *out) {
+int gx_ledger_account(const gx_ledger_t *l, const gx_pubkey_t *key, gx_ledger_account_t *out) {
   const gx_ledger_touch_t *t = gx_ledger_ov_find(l, key->b);
   if (t) { *out = t->u.state; return 0; }
   const gx_ledger_slot_t *s = gx_ledger_find(l, key->b);
@@ -453,7 +453,7 @@ static int gx_ledger_try(gx_ledger_t *l, uint32_t ci, gx_ledger_verified_fn_t ve
   }
   if (c->sig_state != 1) return GX_LEDGER_REJ_BAD_SIGNATURE;
 
-  gx_store_account_t ia, ca;
+  gx_ledger_account_t ia, ca;
   gx_ledger_state(l, x->initiator.b, &ia);
   gx_ledger_state(l, x->counterparty.b, &ca);
   gx_chain_head_t ih = {ia.seq, ia.head}, ch = {ca.seq, ca.head};
@@ -462,7 +462,7 @@ static int gx_ledger_try(gx_ledger_t *l, uint32_t ci, gx_ledger_verified_fn_t ve
 
   /* Equivocation: a party already used this seq in an accepted transfer of
    * this block, with a different signed digest. */
-  const struct { gx_chain_err_t e; const gx_pubkey_t *acct; uint64_t seq; const gx_store_account_t *st; } party[2] = {
+  const struct { gx_chain_err_t e; const gx_pubkey_t *acct; uint64_t seq; const gx_ledger_account_t *st; } party[2] = {
     {ei, &x->initiator, x->init_link.seq, &ia}, {ec, &x->counterparty, x->cp_link.seq, &ca}};
   for (int p = 0; p < 2; p++) {
     if (party[p].e != GX_CHAIN_ERR_REPLAY) continue;
@@ -577,7 +577,7 @@ static uint64_t gx_ledger_be64(const uint8_t *p) {
 
 /* Touched accounts by key (after the prefix). */
 static int gx_ledger_cmp_touch(const gx_ledger_t *l, uint32_t a, uint32_t b) {
-  return memcmp(l->touch[a].u.key, l->touch[b].u.key, 32);
+  return memcmp(l->touch[a].u.account.b, l->touch[b].u.account.b, 32);
 }
 
 /* Writes the header, entry 0 and accepted transfers into l->bh and fills the
@@ -585,7 +585,7 @@ static int gx_ledger_cmp_touch(const gx_ledger_t *l, uint32_t a, uint32_t b) {
 static gx_ledger_err_t gx_ledger_finish(gx_ledger_t *l, uint64_t epoch) {
   gx_ledger_block_t *b = &l->blk;
   for (uint32_t i = 0; i < l->touch_n; i++) {
-    l->sk[i].k = gx_ledger_be64(l->touch[i].u.key);
+    l->sk[i].k = gx_ledger_be64(l->touch[i].u.account.b);
     l->sk[i].idx = i;
   }
   gx_ledger_sort(l, l->sk, l->touch_n, gx_ledger_cmp_touch);
@@ -785,7 +785,7 @@ gx_ledger_err_t gx_ledger_commit(gx_ledger_t *l) {
   if (!l) return GX_LEDGER_EINVAL;
   if (!l->pending) return GX_LEDGER_ENOPENDING;
   for (uint32_t i = 0; i < l->touch_n; i++)
-    if (gx_ledger_put(l, l->touch[i].u.key, &l->touch[i].u.state)) return GX_LEDGER_EFULL; /* checked at apply */
+    if (gx_ledger_put(l, l->touch[i].u.account.b, &l->touch[i].u.state)) return GX_LEDGER_EFULL; /* checked at apply */
   l->height = l->blk.header.height;
   l->tip = l->blk.id;
   l->state_root = l->blk.header.state_root;

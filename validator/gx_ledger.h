@@ -6,7 +6,7 @@
  *   gx_ledger_t *l = gx_ledger_new(mem, &cfg);
  *   gx_ledger_genesis(l, &genesis_id, accounts, n);      // height 0
  *   gx_ledger_apply_epoch(l, epoch, proposals, lens, n, &vf, &blk);  // pending
- *   ... gx_store_append(blk.encoded, blk.tx_ids, blk.updates) ...
+ *   ... store blk.encoded, blk.tx_ids and blk.updates ...
  *   gx_ledger_commit(l);                                   // or gx_ledger_abort(l)
  *
  * Apply an epoch: each proposal is concatenated 290-byte transfers; a proposal
@@ -49,7 +49,6 @@
 
 #include "core/gx_chain.h"
 #include "core/gx_proto.h"
-#include "storage/gx_store_rec.h"
 
 #define GX_LEDGER_MAX_PROPOSERS 64   /* proposals per epoch (GX_CONS_MAX_N) */
 #define GX_LEDGER_MAX_PASSES 32      /* validation passes per epoch */
@@ -103,6 +102,23 @@ void gx_ledger_cfg_defaults(gx_ledger_cfg_t *cfg);
 
 typedef struct gx_ledger gx_ledger_t;
 
+/* An account's state, keyed by its public key. */
+typedef struct {
+  uint64_t balance;
+  uint64_t seq;
+  gx_hash_t head; /* hash of the account's latest chain entry */
+} gx_ledger_account_t;
+
+/* New absolute state of one account after a block (re-applying it is idempotent). */
+typedef struct {
+  gx_pubkey_t account;
+  gx_ledger_account_t state;
+} gx_ledger_update_t;
+
+/* Bytes of one account record in the state root: key[32] balance u64 seq u64
+ * head[32] (the same layout as storage's update records). */
+#define GX_LEDGER_UPDATE_SZ 80u
+
 /* Bytes needed for cfg, 0 when cfg is out of range. */
 size_t gx_ledger_footprint(const gx_ledger_cfg_t *cfg);
 /* Formats mem (footprint bytes, 64-aligned); NULL on bad cfg or alignment. */
@@ -125,14 +141,14 @@ gx_ledger_err_t gx_ledger_genesis(gx_ledger_t *l, const gx_hash_t *genesis_id,
  * durable black hole, after gx_ledger_load_account for every stored account. */
 gx_ledger_err_t gx_ledger_restore(gx_ledger_t *l, uint64_t height, const gx_hash_t *tip_id,
                                   const gx_hash_t *state_root);
-gx_ledger_err_t gx_ledger_load_account(gx_ledger_t *l, const uint8_t key[32],
-                                       const gx_store_account_t *a);
+gx_ledger_err_t gx_ledger_load_account(gx_ledger_t *l, const gx_pubkey_t *account,
+                                       const gx_ledger_account_t *a);
 
 /* Committed tip. */
 uint64_t gx_ledger_height(const gx_ledger_t *l);
 void gx_ledger_tip(const gx_ledger_t *l, gx_hash_t *id, gx_hash_t *state_root);
 /* An account's state, pending block included; 0, or -1 if unknown. */
-int gx_ledger_account(const gx_ledger_t *l, const gx_pubkey_t *key, gx_store_account_t *out);
+int gx_ledger_account(const gx_ledger_t *l, const gx_pubkey_t *key, gx_ledger_account_t *out);
 uint32_t gx_ledger_account_count(const gx_ledger_t *l);
 /* Sum of all balances, pending block included (walks the table: tests, audits). */
 uint64_t gx_ledger_total(const gx_ledger_t *l);
@@ -175,7 +191,7 @@ typedef struct {
   const uint8_t *xfers;                 /* accepted transfers, block order */
   const gx_hash_t *tx_ids;
   uint32_t tx_count;
-  const gx_store_account_update_t *updates; /* final state of each touched account, key order */
+  const gx_ledger_update_t *updates;    /* final state of each touched account, key order */
   uint32_t update_count;
   const gx_ledger_equivocation_t *equivocations;
   uint32_t equivocation_count;
@@ -226,6 +242,6 @@ int gx_ledger_bh_hash(void *ctx, const uint8_t *body, uint32_t body_len, gx_hash
 /* State root after a block: H(STATE, prev_root || updates as 80-byte records
  * (key, balance u64, seq u64, head) in key order). */
 void gx_ledger_state_root(gx_hash_t *out, const gx_hash_t *prev_root,
-                          const gx_store_account_update_t *updates, uint32_t n);
+                          const gx_ledger_update_t *updates, uint32_t n);
 
 #endif

@@ -56,7 +56,10 @@ static void tx(uint8_t enc[GX_XFER_SZ], int a, int b, uint64_t amount) {
 
 static int collect_account(void *ctx, const uint8_t key[32], const gx_store_account_t *a) {
   gx_ledger_t *l = ctx;
-  return gx_ledger_load_account(l, key, a) != GX_LEDGER_OK;
+  gx_pubkey_t pk;
+  memcpy(pk.b, key, 32);
+  gx_ledger_account_t la = {.balance = a->balance, .seq = a->seq, .head = a->head};
+  return gx_ledger_load_account(l, &pk, &la) != GX_LEDGER_OK;
 }
 
 typedef struct {
@@ -67,7 +70,7 @@ static int compare_account(void *ctx, const uint8_t key[32], const gx_store_acco
   cmp_ctx_t *c = ctx;
   gx_pubkey_t pk;
   memcpy(pk.b, key, 32);
-  gx_store_account_t mine;
+  gx_ledger_account_t mine;
   c->n++;
   if (gx_ledger_account(c->l, &pk, &mine) || mine.balance != a->balance || mine.seq != a->seq ||
       memcmp(mine.head.b, a->head.b, 32))
@@ -93,9 +96,18 @@ static gx_store_t *open_store(const char *dir) {
 }
 
 static void append(gx_store_t *st, const gx_ledger_block_t *b) {
+  /* the ledger's updates as storage's records */
+  static gx_store_account_update_t up[64];
+  assert_true(b->update_count <= 64);
+  for (uint32_t i = 0; i < b->update_count; i++) {
+    memcpy(up[i].key, b->updates[i].account.b, 32);
+    up[i].state.balance = b->updates[i].state.balance;
+    up[i].state.seq = b->updates[i].state.seq;
+    up[i].state.head = b->updates[i].state.head;
+  }
   gx_store_block_t blk = {
     .height = b->header.height, .hash = b->id, .body = b->encoded, .body_len = (uint32_t)b->encoded_len,
-    .tx_hashes = b->tx_ids, .tx_count = b->tx_count, .updates = b->updates, .update_count = b->update_count,
+    .tx_hashes = b->tx_ids, .tx_count = b->tx_count, .updates = up, .update_count = b->update_count,
   };
   assert_int_equal(gx_store_append(st, &blk), GX_STORE_OK);
   assert_int_equal(gx_store_sync(st), GX_STORE_OK);

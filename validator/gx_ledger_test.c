@@ -97,7 +97,7 @@ static void model_apply(model_t *m, const uint8_t enc[GX_XFER_SZ], int a, int b,
 
 static void check_model(const gx_ledger_t *l, const model_t *m) {
   for (int i = 0; i < NACC; i++) {
-    gx_store_account_t a;
+    gx_ledger_account_t a;
     if (gx_ledger_account(l, &keys[i].pk, &a)) {
       assert_int_equal(m[i].balance, 0);
       assert_int_equal(m[i].seq, 0);
@@ -145,15 +145,53 @@ static void test_genesis_rules(void **state) {
   gx_hash_t tip, root, zero = {{0}}, expect;
   gx_ledger_tip(l, &tip, &root);
   assert_memory_equal(tip.b, genesis_id.b, 32);
-  gx_store_account_update_t u[2];
+  gx_ledger_update_t u[2];
   memset(u, 0, sizeof u);
   for (int i = 0; i < 2; i++) {
-    memcpy(u[i].key, al[i].account.b, 32);
+    u[i].account = al[i].account;
     u[i].state.balance = al[i].amount;
   }
   gx_ledger_state_root(&expect, &zero, u, 2);
   assert_memory_equal(root.b, expect.b, 32);
   free_ledger(l);
+}
+
+/* The state root's bytes are fixed by the protocol: each update is the 80-byte
+ * record key, balance u64 LE, seq u64 LE, head, after the previous root, hashed
+ * with BLAKE2b-256 personalised by the STATE tag. Recomputed here by hand. */
+static void test_state_root_encoding(void **state) {
+  (void)state;
+  gx_ledger_update_t u[2];
+  gx_hash_t prev, got, want;
+  for (int i = 0; i < 32; i++) prev.b[i] = (uint8_t)(0xa0 + i);
+  for (int k = 0; k < 2; k++) {
+    u[k].account = keys[k].pk;
+    u[k].state.balance = 0x0102030405060708ull + (uint64_t)k;
+    u[k].state.seq = 0x1112131415161718ull + (uint64_t)k;
+    for (int i = 0; i < 32; i++) u[k].state.head.b[i] = (uint8_t)(17 * i + k);
+  }
+  gx_ledger_state_root(&got, &prev, u, 2);
+  uint8_t personal[16] = {0};
+  const char *tag = gx_domain_tag(GX_DOM_STATE);
+  memcpy(personal, tag, strnlen(tag, 16));
+  crypto_generichash_blake2b_state st;
+  crypto_generichash_blake2b_init_salt_personal(&st, NULL, 0, 32, NULL, personal);
+  crypto_generichash_blake2b_update(&st, prev.b, 32);
+  assert_int_equal(GX_LEDGER_UPDATE_SZ, 80);
+  for (int k = 0; k < 2; k++) {
+    uint8_t rec[80];
+    memcpy(rec, u[k].account.b, 32);
+    for (int i = 0; i < 8; i++) rec[32 + i] = (uint8_t)(u[k].state.balance >> (8 * i));
+    for (int i = 0; i < 8; i++) rec[40 + i] = (uint8_t)(u[k].state.seq >> (8 * i));
+    memcpy(rec + 48, u[k].state.head.b, 32);
+    crypto_generichash_blake2b_update(&st, rec, sizeof rec);
+  }
+  crypto_generichash_blake2b_final(&st, want.b, 32);
+  assert_memory_equal(got.b, want.b, 32);
+  /* and it depends on every field */
+  u[1].state.seq++;
+  gx_ledger_state_root(&got, &prev, u, 2);
+  assert_memory_not_equal(got.b, want.b, 32);
 }
 
 static void test_transfer_and_replay_on_follower(void **state) {
@@ -173,7 +211,7 @@ static void test_transfer_and_replay_on_follower(void **state) {
   assert_int_equal(blk.header.height, 1);
   assert_int_equal(blk.header.epoch, 7);
   assert_memory_equal(blk.header.prev.b, genesis_id.b, 32);
-  assert_true(memcmp(blk.updates[0].key, blk.updates[1].key, 32) < 0);
+  assert_true(memcmp(blk.updates[0].account.b, blk.updates[1].account.b, 32) < 0);
   check_model(l, m); /* pending state visible */
   assert_int_equal(gx_ledger_total(l), 2000);
   uint8_t enc[4096];
@@ -349,9 +387,9 @@ static void test_balance_overflow(void **state) {
   (void)state;
   gx_ledger_t *l = new_ledger(16, 1, 4);
   gx_hash_t zero = {{0}};
-  gx_store_account_t rich = {.balance = GX_AMOUNT_MAX}, poor = {.balance = 10};
-  assert_int_equal(gx_ledger_load_account(l, keys[0].pk.b, &poor), GX_LEDGER_OK);
-  assert_int_equal(gx_ledger_load_account(l, keys[1].pk.b, &rich), GX_LEDGER_OK);
+  gx_ledger_account_t rich = {.balance = GX_AMOUNT_MAX}, poor = {.balance = 10};
+  assert_int_equal(gx_ledger_load_account(l, &keys[0].pk, &poor), GX_LEDGER_OK);
+  assert_int_equal(gx_ledger_load_account(l, &keys[1].pk, &rich), GX_LEDGER_OK);
   assert_int_equal(gx_ledger_restore(l, 5, &genesis_id, &zero), GX_LEDGER_OK);
   uint8_t tx[GX_XFER_SZ];
   make_tx(tx, 0, 1, 1, 1, NULL, 1, NULL, 1);
@@ -755,6 +793,7 @@ int main(void) {
   for (int i = 0; i < NACC; i++) gx_key_derive(&keys[i], "ledger-test", 1, (uint64_t)i);
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_genesis_rules),
+    cmocka_unit_test(test_state_root_encoding),
     cmocka_unit_test(test_transfer_and_replay_on_follower),
     cmocka_unit_test(test_each_reason),
     cmocka_unit_test(test_committed_equivocation),
