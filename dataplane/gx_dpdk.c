@@ -85,7 +85,7 @@ void gx_dpdk_cfg_defaults(gx_dpdk_cfg_t *cfg) {
   cfg->link_ring = 8192;
 }
 
-static int parse_mac(const char *s, uint8_t mac[6]) {
+static int gx_dpdk_parse_mac(const char *s, uint8_t mac[6]) {
   unsigned v[6];
   char tail;
   if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
@@ -97,7 +97,7 @@ static int parse_mac(const char *s, uint8_t mac[6]) {
 }
 
 /* "A" or "A/len" of family af; *len = 0 without a prefix. */
-static int parse_ip_prefix(int af, const char *s, uint8_t *ip, uint8_t *len) {
+static int gx_dpdk_parse_ip_prefix(int af, const char *s, uint8_t *ip, uint8_t *len) {
   char buf[64];
   const char *slash = strchr(s, '/');
   size_t n = slash ? (size_t)(slash - s) : strlen(s);
@@ -112,7 +112,7 @@ static int parse_ip_prefix(int af, const char *s, uint8_t *ip, uint8_t *len) {
   return 0;
 }
 
-static int parse_uint(const char *s, uint64_t max, uint64_t *out) {
+static int gx_dpdk_parse_uint(const char *s, uint64_t max, uint64_t *out) {
   uint64_t v;
   if (gx_parse_u64(s, &v) || v > max) return -1;
   *out = v;
@@ -131,18 +131,18 @@ int gx_dpdk_cfg_set(gx_dpdk_cfg_t *cfg, const char *key, const char *value, char
     snprintf(cfg->lcores, sizeof cfg->lcores, "%s", value);
   } else if (!strcmp(key, "mac")) { /* empty: the port's own MAC */
     uint8_t mac[6];
-    if (*value && parse_mac(value, mac)) goto bad;
+    if (*value && gx_dpdk_parse_mac(value, mac)) goto bad;
     if (*value) memcpy(cfg->local.mac, mac, 6);
     cfg->has_mac = *value != 0;
   } else if (!strcmp(key, "ipv4")) { /* empty: no IPv4 */
     uint8_t ip[4], len = 0;
-    if (*value && parse_ip_prefix(AF_INET, value, ip, &len)) goto bad;
+    if (*value && gx_dpdk_parse_ip_prefix(AF_INET, value, ip, &len)) goto bad;
     if (*value) memcpy(cfg->local.ip4, ip, 4);
     cfg->local.has_ip4 = *value != 0;
     cfg->prefix4 = len;
   } else if (!strcmp(key, "ipv6")) { /* empty: no IPv6 */
     uint8_t ip[16], len = 0;
-    if (*value && (parse_ip_prefix(AF_INET6, value, ip, &len) || ip[0] == 0xff)) goto bad;
+    if (*value && (gx_dpdk_parse_ip_prefix(AF_INET6, value, ip, &len) || ip[0] == 0xff)) goto bad;
     if (*value) memcpy(cfg->local.ip6, ip, 16);
     cfg->local.has_ip6 = *value != 0;
     cfg->prefix6 = len;
@@ -157,19 +157,19 @@ int gx_dpdk_cfg_set(gx_dpdk_cfg_t *cfg, const char *key, const char *value, char
     if (*value) memcpy(cfg->gw6, ip, 16);
     cfg->has_gw6 = *value != 0;
   } else if (!strcmp(key, "udp_port")) {
-    if (parse_uint(value, 65535, &v) || v == 0) goto bad;
+    if (gx_dpdk_parse_uint(value, 65535, &v) || v == 0) goto bad;
     cfg->local.udp_port = (uint16_t)v;
   } else if (!strcmp(key, "rx_queues")) {
-    if (parse_uint(value, GX_DPDK_MAX_QUEUES, &v) || v == 0) goto bad;
+    if (gx_dpdk_parse_uint(value, GX_DPDK_MAX_QUEUES, &v) || v == 0) goto bad;
     cfg->rx_queues = (uint16_t)v;
   } else if (!strcmp(key, "rx_desc") || !strcmp(key, "tx_desc")) {
-    if (parse_uint(value, 32768, &v) || v < 64) goto bad;
+    if (gx_dpdk_parse_uint(value, 32768, &v) || v < 64) goto bad;
     *(key[0] == 'r' ? &cfg->rx_desc : &cfg->tx_desc) = (uint16_t)v;
   } else if (!strcmp(key, "link_ring")) {
-    if (parse_uint(value, 1u << 20, &v) || v < 64 || (v & (v - 1))) goto bad;
+    if (gx_dpdk_parse_uint(value, 1u << 20, &v) || v < 64 || (v & (v - 1))) goto bad;
     cfg->link_ring = (uint32_t)v;
   } else if (!strcmp(key, "mbufs")) {
-    if (parse_uint(value, 1u << 24, &v) || v < 512) goto bad;
+    if (gx_dpdk_parse_uint(value, 1u << 24, &v) || v < 512) goto bad;
     cfg->mbufs = (uint32_t)v;
   } else if (!strcmp(key, "hugepages")) {
     if (!strcmp(value, "auto")) cfg->hugepages = -1;
@@ -177,7 +177,7 @@ int gx_dpdk_cfg_set(gx_dpdk_cfg_t *cfg, const char *key, const char *value, char
     else if (!strcmp(value, "no")) cfg->hugepages = 0;
     else goto bad;
   } else if (!strcmp(key, "mem_mb")) {
-    if (parse_uint(value, 1u << 20, &v) || v < 64) goto bad;
+    if (gx_dpdk_parse_uint(value, 1u << 20, &v) || v < 64) goto bad;
     cfg->mem_mb = (unsigned)v;
   } else if (!strcmp(key, "fallback")) {
     if (!strcmp(value, "socket")) cfg->fallback_socket = 1;
@@ -194,7 +194,7 @@ bad:
 }
 
 /* Counts the CPUs of an EAL -l list ("0-3,6"); -1 when malformed. */
-static int lcore_count(const char *list) {
+static int gx_dpdk_lcore_count(const char *list) {
   int n = 0;
   const char *p = list;
   while (*p) {
@@ -214,7 +214,7 @@ static int lcore_count(const char *list) {
   return n;
 }
 
-static int on_link(const uint8_t *ip, const uint8_t *ours, unsigned plen);
+static int gx_dpdk_on_link(const uint8_t *ip, const uint8_t *ours, unsigned plen);
 
 int gx_dpdk_cfg_validate(const gx_dpdk_cfg_t *cfg, char *err, size_t errlen) {
   if (!cfg->port[0]) {
@@ -233,8 +233,8 @@ int gx_dpdk_cfg_validate(const gx_dpdk_cfg_t *cfg, char *err, size_t errlen) {
     snprintf(err, errlen, "[dpdk] a gateway needs our own address of its family (ipv4/ipv6)");
     return -1;
   }
-  if ((cfg->has_gw4 && !on_link(cfg->gw4, cfg->local.ip4, cfg->prefix4)) ||
-      (cfg->has_gw6 && !on_link(cfg->gw6, cfg->local.ip6, cfg->prefix6))) {
+  if ((cfg->has_gw4 && !gx_dpdk_on_link(cfg->gw4, cfg->local.ip4, cfg->prefix4)) ||
+      (cfg->has_gw6 && !gx_dpdk_on_link(cfg->gw6, cfg->local.ip6, cfg->prefix6))) {
     snprintf(err, errlen, "[dpdk] the gateway is outside our own prefix (ipv4/ipv6 = ADDR/LEN)");
     return -1;
   }
@@ -243,7 +243,7 @@ int gx_dpdk_cfg_validate(const gx_dpdk_cfg_t *cfg, char *err, size_t errlen) {
     return -1;
   }
   if (cfg->lcores[0]) {
-    int n = lcore_count(cfg->lcores);
+    int n = gx_dpdk_lcore_count(cfg->lcores);
     if (n < 0) {
       snprintf(err, errlen, "[dpdk] lcores '%s' is not a CPU list like 0-3 or 1,3", cfg->lcores);
       return -1;
@@ -257,7 +257,7 @@ int gx_dpdk_cfg_validate(const gx_dpdk_cfg_t *cfg, char *err, size_t errlen) {
   return 0;
 }
 
-static int port_is_vdev(const char *port) { return !strncmp(port, "net_", 4); }
+static int gx_dpdk_port_is_vdev(const char *port) { return !strncmp(port, "net_", 4); }
 
 void gx_dpdk_eal_cfg(const gx_dpdk_cfg_t *cfg, gx_eal_cfg_t *eal) {
   gx_eal_cfg_defaults(eal);
@@ -265,7 +265,7 @@ void gx_dpdk_eal_cfg(const gx_dpdk_cfg_t *cfg, gx_eal_cfg_t *eal) {
   eal->hugepages = cfg->hugepages;
   if (cfg->mem_mb) eal->mem_mb = cfg->mem_mb;
   if (!cfg->port[0]) return;
-  if (port_is_vdev(cfg->port)) eal->vdevs[eal->n_vdevs++] = cfg->port;
+  if (gx_dpdk_port_is_vdev(cfg->port)) eal->vdevs[eal->n_vdevs++] = cfg->port;
   else eal->pci_allow[eal->n_pci++] = cfg->port;
 }
 
@@ -274,9 +274,10 @@ void gx_dpdk_eal_cfg(const gx_dpdk_cfg_t *cfg, gx_eal_cfg_t *eal) {
 typedef struct {
   char *buf;
   size_t cap, len;
-} report_t;
+} gx_dpdk_report_t;
 
-__attribute__((format(printf, 2, 3))) static void say(report_t *r, const char *fmt, ...) {
+__attribute__((format(printf, 2, 3))) static void gx_dpdk_say(gx_dpdk_report_t *r,
+                                                               const char *fmt, ...) {
   if (r->len >= r->cap) return;
   va_list ap;
   va_start(ap, fmt);
@@ -285,7 +286,7 @@ __attribute__((format(printf, 2, 3))) static void say(report_t *r, const char *f
   if (n > 0) r->len = r->len + (size_t)n < r->cap ? r->len + (size_t)n : r->cap - 1;
 }
 
-static long meminfo(const char *key) {
+static long gx_dpdk_meminfo(const char *key) {
   FILE *f = fopen("/proc/meminfo", "r");
   if (!f) return -1;
   char line[256];
@@ -301,7 +302,7 @@ static long meminfo(const char *key) {
 }
 
 /* value of devargs key ("iface") in "net_af_packet0,iface=veth1,qpairs=2". */
-static int devarg(const char *devargs, const char *key, char *out, size_t cap) {
+static int gx_dpdk_devarg(const char *devargs, const char *key, char *out, size_t cap) {
   size_t kl = strlen(key);
   for (const char *p = strchr(devargs, ','); p; p = strchr(p + 1, ',')) {
     if (!strncmp(p + 1, key, kl) && p[1 + kl] == '=') {
@@ -317,13 +318,13 @@ static int devarg(const char *devargs, const char *key, char *out, size_t cap) {
 }
 
 int gx_dpdk_check(const gx_dpdk_cfg_t *cfg, char *report, size_t cap) {
-  report_t r = {report, cap, 0};
+  gx_dpdk_report_t r = {report, cap, 0};
   if (cap) report[0] = 0;
   char why[1024];
   int ok = 1;
-  long total = meminfo("HugePages_Total"), fre = meminfo("HugePages_Free");
-  long size_kb = meminfo("Hugepagesize");
-  say(&r, "hugepages: %ld free of %ld (%ld kB each)%s\n", fre, total, size_kb,
+  long total = gx_dpdk_meminfo("HugePages_Total"), fre = gx_dpdk_meminfo("HugePages_Free");
+  long size_kb = gx_dpdk_meminfo("Hugepagesize");
+  gx_dpdk_say(&r, "hugepages: %ld free of %ld (%ld kB each)%s\n", fre, total, size_kb,
       fre > 0 ? "" : cfg->hugepages == 1 ? " - required by [dpdk] hugepages = yes"
                                           : " - EAL will run with --no-huge (slower)");
   if (cfg->hugepages == 1 && fre <= 0) {
@@ -331,15 +332,15 @@ int gx_dpdk_check(const gx_dpdk_cfg_t *cfg, char *report, size_t cap) {
     snprintf(why, sizeof why, "hugepages = yes but no hugepages are free (deploy/dpdk-setup.sh)");
   }
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  int nl = cfg->lcores[0] ? lcore_count(cfg->lcores) : 1;
-  say(&r, "lcores: %s (%d) for %u rx queue(s); %ld CPUs online\n",
+  int nl = cfg->lcores[0] ? gx_dpdk_lcore_count(cfg->lcores) : 1;
+  gx_dpdk_say(&r, "lcores: %s (%d) for %u rx queue(s); %ld CPUs online\n",
       cfg->lcores[0] ? cfg->lcores : "current CPU", nl, cfg->rx_queues, cpus);
   if (gx_dpdk_cfg_validate(cfg, why, sizeof why)) {
     ok = 0;
-  } else if (port_is_vdev(cfg->port)) {
+  } else if (gx_dpdk_port_is_vdev(cfg->port)) {
     char iface[64];
-    say(&r, "port: %s (virtual device)\n", cfg->port);
-    if (!devarg(cfg->port, "iface", iface, sizeof iface)) {
+    gx_dpdk_say(&r, "port: %s (virtual device)\n", cfg->port);
+    if (!gx_dpdk_devarg(cfg->port, "iface", iface, sizeof iface)) {
       char path[128];
       snprintf(path, sizeof path, "/sys/class/net/%s", iface);
       struct stat st;
@@ -347,7 +348,7 @@ int gx_dpdk_check(const gx_dpdk_cfg_t *cfg, char *report, size_t cap) {
         ok = 0;
         snprintf(why, sizeof why, "interface %.64s of port %.200s does not exist", iface, cfg->port);
       } else {
-        say(&r, "interface %s: present\n", iface);
+        gx_dpdk_say(&r, "interface %s: present\n", iface);
       }
     }
   } else {
@@ -366,83 +367,88 @@ int gx_dpdk_check(const gx_dpdk_cfg_t *cfg, char *report, size_t cap) {
         link[n] = 0;
         drv = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
       }
-      say(&r, "port: PCI %s, kernel driver %s\n", cfg->port, drv);
+      gx_dpdk_say(&r, "port: PCI %s, kernel driver %s\n", cfg->port, drv);
       if (strcmp(drv, "vfio-pci") && strcmp(drv, "uio_pci_generic") && strcmp(drv, "igb_uio") &&
           strcmp(drv, "mlx5_core")) {
         ok = 0;
         snprintf(why, sizeof why, "PCI %.64s is bound to %.64s, not vfio-pci (deploy/dpdk-setup.sh bind %.64s)",
                  cfg->port, drv, cfg->port);
       }
-      if (access("/dev/vfio/vfio", F_OK)) say(&r, "vfio: /dev/vfio/vfio missing (modprobe vfio-pci)\n");
+      if (access("/dev/vfio/vfio", F_OK))
+        gx_dpdk_say(&r, "vfio: /dev/vfio/vfio missing (modprobe vfio-pci)\n");
     }
   }
-  if (ok) say(&r, "dpdk: can start\n");
-  else say(&r, "dpdk: cannot start: %s\n", why);
+  if (ok) gx_dpdk_say(&r, "dpdk: can start\n");
+  else gx_dpdk_say(&r, "dpdk: cannot start: %s\n", why);
   return ok ? 0 : -1;
 }
 
 /* ---------------------------------------------------------------- neighbours */
 
-static uint32_t neigh_slot(uint8_t family, const uint8_t *ip) {
+static uint32_t gx_dpdk_neigh_slot(uint8_t family, const uint8_t *ip) {
   uint32_t h = 2166136261u ^ family; /* FNV-1a over the address */
   for (int i = 0; i < (family == 6 ? 16 : 4); i++) h = (h ^ ip[i]) * 16777619u;
   return h & (GX_DPDK_NEIGH_SLOTS - 1);
 }
 
-static int ip_len(uint8_t family) { return family == 6 ? 16 : 4; }
+static int gx_dpdk_ip_len(uint8_t family) { return family == 6 ? 16 : 4; }
 
 /* Snapshot of the slot for ip: returns its state for this ip (EMPTY if the
  * slot holds another address). */
-static int neigh_get(gx_dpdk_t *dp, uint8_t family, const uint8_t *ip, uint8_t mac[6],
+static int gx_dpdk_neigh_get(gx_dpdk_t *dp, uint8_t family, const uint8_t *ip, uint8_t mac[6],
                      uint64_t *asked) {
-  gx_dpdk_neigh_t *e = &dp->neigh[neigh_slot(family, ip)];
+  gx_dpdk_neigh_t *e = &dp->neigh[gx_dpdk_neigh_slot(family, ip)];
   int state;
   uint32_t sn;
   do {
     sn = rte_seqlock_read_begin(&e->lock);
-    state = (e->family == family && !memcmp(e->ip, ip, ip_len(family))) ? e->state : NEIGH_EMPTY;
+    state = (e->family == family && !memcmp(e->ip, ip, gx_dpdk_ip_len(family)))
+                ? e->state
+                : NEIGH_EMPTY;
     memcpy(mac, e->mac, 6);
     if (asked) *asked = e->asked_tsc;
   } while (rte_seqlock_read_retry(&e->lock, sn));
   return state;
 }
 
-static void neigh_put(gx_dpdk_t *dp, uint8_t family, const uint8_t *ip, const uint8_t *mac,
+static void gx_dpdk_neigh_put(gx_dpdk_t *dp, uint8_t family, const uint8_t *ip, const uint8_t *mac,
                       int state, uint64_t asked) {
-  gx_dpdk_neigh_t *e = &dp->neigh[neigh_slot(family, ip)];
+  gx_dpdk_neigh_t *e = &dp->neigh[gx_dpdk_neigh_slot(family, ip)];
   rte_seqlock_write_lock(&e->lock);
   e->family = family;
   e->state = (uint8_t)state;
   memset(e->ip, 0, sizeof e->ip);
-  memcpy(e->ip, ip, ip_len(family));
+  memcpy(e->ip, ip, gx_dpdk_ip_len(family));
   if (mac) memcpy(e->mac, mac, 6);
   else memset(e->mac, 0, 6);
   e->asked_tsc = asked;
   rte_seqlock_write_unlock(&e->lock);
 }
 
-static void neigh_learn(gx_dpdk_q_t *q, const gx_addr_t *a, const uint8_t mac[6]) {
+static void gx_dpdk_neigh_learn(gx_dpdk_q_t *q, const gx_addr_t *a, const uint8_t mac[6]) {
   uint8_t cur[6];
-  if (neigh_get(q->dp, a->family, a->ip, cur, NULL) == NEIGH_REACHABLE && !memcmp(cur, mac, 6))
+  if (gx_dpdk_neigh_get(q->dp, a->family, a->ip, cur, NULL) == NEIGH_REACHABLE &&
+      !memcmp(cur, mac, 6))
     return;
-  neigh_put(q->dp, a->family, a->ip, mac, NEIGH_REACHABLE, 0);
+  gx_dpdk_neigh_put(q->dp, a->family, a->ip, mac, NEIGH_REACHABLE, 0);
   gx_metrics_add(&q->c.neigh_learned, 1);
 }
 
 int gx_dpdk_neigh_lookup(gx_dpdk_t *dp, const gx_addr_t *ip, uint8_t mac[6]) {
   if (ip->family != 4 && ip->family != 6) return 0;
-  return neigh_get(dp, ip->family, ip->ip, mac, NULL) == NEIGH_REACHABLE;
+  return gx_dpdk_neigh_get(dp, ip->family, ip->ip, mac, NULL) == NEIGH_REACHABLE;
 }
 
 void gx_dpdk_neigh_add(gx_dpdk_t *dp, const gx_addr_t *ip, const uint8_t mac[6]) {
-  if (ip->family == 4 || ip->family == 6) neigh_put(dp, ip->family, ip->ip, mac, NEIGH_REACHABLE, 0);
+  if (ip->family == 4 || ip->family == 6)
+    gx_dpdk_neigh_put(dp, ip->family, ip->ip, mac, NEIGH_REACHABLE, 0);
 }
 
 /* ---------------------------------------------------------------- RX / TX */
 
 /* rte_eth_tx_burst on queue qid; TX queue 0 under the lock while the link
  * channel shares it with queue 0's lcore. */
-static uint16_t port_tx(gx_dpdk_t *dp, uint16_t qid, struct rte_mbuf **m, uint16_t n) {
+static uint16_t gx_dpdk_port_tx(gx_dpdk_t *dp, uint16_t qid, struct rte_mbuf **m, uint16_t n) {
   if (qid != 0 || !dp->tx0_shared) return rte_eth_tx_burst(dp->port, qid, m, n);
   rte_spinlock_lock(&dp->tx0_lock);
   uint16_t sent = rte_eth_tx_burst(dp->port, 0, m, n);
@@ -451,7 +457,7 @@ static uint16_t port_tx(gx_dpdk_t *dp, uint16_t qid, struct rte_mbuf **m, uint16
 }
 
 /* Hands link datagrams to the link channel's ring and wakes its consumer. */
-static void link_deliver(gx_dpdk_q_t *q, gx_dgram_t *d, unsigned n) {
+static void gx_dpdk_link_deliver(gx_dpdk_q_t *q, gx_dgram_t *d, unsigned n) {
   gx_dpdk_q_t *l = q->dp->link;
   unsigned ok = rte_ring_mp_enqueue_burst_elem(l->link_rx, d, sizeof *d, n, NULL);
   gx_metrics_add(&q->c.link_rx_dgrams, ok);
@@ -469,12 +475,12 @@ static void link_deliver(gx_dpdk_q_t *q, gx_dgram_t *d, unsigned n) {
 }
 
 /* Sets the length of a single-segment mbuf whose frame was just written. */
-static void mbuf_set_len(struct rte_mbuf *m, size_t len) {
+static void gx_dpdk_mbuf_set_len(struct rte_mbuf *m, size_t len) {
   m->data_len = (uint16_t)len;
   m->pkt_len = (uint32_t)len;
 }
 
-static int dpdk_rx_burst(gx_dp_queue_t *gq, gx_dgram_t *out, int max) {
+static int gx_dpdk_rx_burst(gx_dp_queue_t *gq, gx_dgram_t *out, int max) {
   gx_dpdk_q_t *q = gq->backend;
   gx_dpdk_t *dp = q->dp;
   struct rte_mbuf *m[GX_DP_BURST], *drop[GX_DP_BURST], *reply[GX_DP_BURST];
@@ -514,7 +520,7 @@ static int dpdk_rx_burst(gx_dp_queue_t *gq, gx_dgram_t *out, int max) {
     }
     switch (kind) {
     case GX_PKT_UDP:
-      neigh_learn(q, &info.src, info.src_mac);
+      gx_dpdk_neigh_learn(q, &info.src, info.src_mac);
       if (info.dst_port != local->udp_port) { /* the link port (only accepted while open) */
         link[nl++] = (gx_dgram_t){rte_pktmbuf_mtod_offset(mb, const uint8_t *, info.payload_off),
                                   info.payload_len, info.src, mb};
@@ -528,7 +534,7 @@ static int dpdk_rx_burst(gx_dp_queue_t *gq, gx_dgram_t *out, int max) {
       break;
     case GX_PKT_ARP_REQUEST:
     case GX_PKT_ND_SOLICIT: {
-      neigh_learn(q, &info.src, info.src_mac);
+      gx_dpdk_neigh_learn(q, &info.src, info.src_mac);
       rte_pktmbuf_reset(mb);
       uint8_t *p = rte_pktmbuf_mtod(mb, uint8_t *);
       size_t cap = rte_pktmbuf_tailroom(mb);
@@ -539,14 +545,14 @@ static int dpdk_rx_burst(gx_dp_queue_t *gq, gx_dgram_t *out, int max) {
         drop[nd++] = mb;
         break;
       }
-      mbuf_set_len(mb, len);
+      gx_dpdk_mbuf_set_len(mb, len);
       reply[nr++] = mb;
       gx_metrics_add(kind == GX_PKT_ARP_REQUEST ? &q->c.arp_replies : &q->c.nd_replies, 1);
       break;
     }
     case GX_PKT_ARP_REPLY:
     case GX_PKT_ND_ADVERT:
-      neigh_learn(q, &info.src, info.src_mac);
+      gx_dpdk_neigh_learn(q, &info.src, info.src_mac);
       drop[nd++] = mb;
       break;
     case GX_PKT_DROP:
@@ -559,9 +565,9 @@ static int dpdk_rx_burst(gx_dp_queue_t *gq, gx_dgram_t *out, int max) {
   gx_metrics_add(&q->c.rx_frames, n);
   gx_metrics_add(&q->c.rx_dgrams, (uint64_t)k);
   if (nd) rte_pktmbuf_free_bulk(drop, (unsigned)nd);
-  if (nl) link_deliver(q, link, (unsigned)nl);
+  if (nl) gx_dpdk_link_deliver(q, link, (unsigned)nl);
   if (nr) {
-    uint16_t sent = port_tx(dp, q->qid, reply, (uint16_t)nr);
+    uint16_t sent = gx_dpdk_port_tx(dp, q->qid, reply, (uint16_t)nr);
     if (sent < nr) {
       gx_metrics_add(&q->c.tx_full, (uint64_t)(nr - sent));
       rte_pktmbuf_free_bulk(reply + sent, (unsigned)(nr - sent));
@@ -570,7 +576,7 @@ static int dpdk_rx_burst(gx_dp_queue_t *gq, gx_dgram_t *out, int max) {
   return k;
 }
 
-static void dpdk_rx_release(gx_dp_queue_t *gq, gx_dgram_t *d, int n) {
+static void gx_dpdk_rx_release(gx_dp_queue_t *gq, gx_dgram_t *d, int n) {
   (void)gq;
   struct rte_mbuf *m[GX_DP_BURST];
   while (n > 0) {
@@ -583,13 +589,13 @@ static void dpdk_rx_release(gx_dp_queue_t *gq, gx_dgram_t *d, int n) {
 }
 
 /* Asks for dst's link address unless asked within the last ask interval. */
-static void neigh_solicit(gx_dpdk_q_t *q, const gx_addr_t *dst) {
+static void gx_dpdk_neigh_solicit(gx_dpdk_q_t *q, const gx_addr_t *dst) {
   gx_dpdk_t *dp = q->dp;
   uint8_t mac[6];
   uint64_t asked = 0, now = rte_get_tsc_cycles();
-  int st = neigh_get(dp, dst->family, dst->ip, mac, &asked);
+  int st = gx_dpdk_neigh_get(dp, dst->family, dst->ip, mac, &asked);
   if (st == NEIGH_INCOMPLETE && now - asked < dp->ask_interval_tsc) return;
-  neigh_put(dp, dst->family, dst->ip, NULL, NEIGH_INCOMPLETE, now);
+  gx_dpdk_neigh_put(dp, dst->family, dst->ip, NULL, NEIGH_INCOMPLETE, now);
   struct rte_mbuf *mb = rte_pktmbuf_alloc(dp->pool);
   if (!mb) return;
   uint8_t *p = rte_pktmbuf_mtod(mb, uint8_t *);
@@ -600,8 +606,8 @@ static void neigh_solicit(gx_dpdk_q_t *q, const gx_addr_t *dst) {
     rte_pktmbuf_free(mb);
     return;
   }
-  mbuf_set_len(mb, len);
-  if (port_tx(dp, q->qid, &mb, 1) != 1) {
+  gx_dpdk_mbuf_set_len(mb, len);
+  if (gx_dpdk_port_tx(dp, q->qid, &mb, 1) != 1) {
     rte_pktmbuf_free(mb);
     gx_metrics_add(&q->c.tx_full, 1);
     return;
@@ -610,7 +616,7 @@ static void neigh_solicit(gx_dpdk_q_t *q, const gx_addr_t *dst) {
 }
 
 /* 1 when ip is inside our prefix (or no prefix is configured). */
-static int on_link(const uint8_t *ip, const uint8_t *ours, unsigned plen) {
+static int gx_dpdk_on_link(const uint8_t *ip, const uint8_t *ours, unsigned plen) {
   if (!plen) return 1;
   unsigned full = plen / 8, rest = plen % 8;
   if (memcmp(ip, ours, full)) return 0;
@@ -621,16 +627,16 @@ static int on_link(const uint8_t *ip, const uint8_t *ours, unsigned plen) {
 
 /* Where a frame to dst goes when dst itself is not a known neighbour: dst
  * when it is on the link (or no gateway is configured), else the gateway. */
-static const gx_addr_t *next_hop(gx_dpdk_t *dp, const gx_addr_t *dst) {
+static const gx_addr_t *gx_dpdk_next_hop(gx_dpdk_t *dp, const gx_addr_t *dst) {
   const gx_dpdk_cfg_t *c = &dp->cfg;
-  if (dst->family == 4 && c->has_gw4 && !on_link(dst->ip, c->local.ip4, c->prefix4))
+  if (dst->family == 4 && c->has_gw4 && !gx_dpdk_on_link(dst->ip, c->local.ip4, c->prefix4))
     return &dp->gw4;
-  if (dst->family == 6 && c->has_gw6 && !on_link(dst->ip, c->local.ip6, c->prefix6))
+  if (dst->family == 6 && c->has_gw6 && !gx_dpdk_on_link(dst->ip, c->local.ip6, c->prefix6))
     return &dp->gw6;
   return dst;
 }
 
-static int dpdk_tx_burst(gx_dp_queue_t *gq, const gx_addr_t *dst, const uint8_t *const *payloads,
+static int gx_dpdk_tx_burst(gx_dp_queue_t *gq, const gx_addr_t *dst, const uint8_t *const *payloads,
                          const uint16_t *lens, int n) {
   gx_dpdk_q_t *q = gq->backend;
   gx_dpdk_t *dp = q->dp;
@@ -652,11 +658,11 @@ static int dpdk_tx_burst(gx_dp_queue_t *gq, const gx_addr_t *dst, const uint8_t 
         gx_metrics_add(&q->c.tx_invalid, 1);
         continue;
       }
-      if (neigh_get(dp, a->family, a->ip, mac, NULL) != NEIGH_REACHABLE) {
-        const gx_addr_t *hop = next_hop(dp, a);
-        if (hop == a || neigh_get(dp, hop->family, hop->ip, mac, NULL) != NEIGH_REACHABLE) {
+      if (gx_dpdk_neigh_get(dp, a->family, a->ip, mac, NULL) != NEIGH_REACHABLE) {
+        const gx_addr_t *hop = gx_dpdk_next_hop(dp, a);
+        if (hop == a || gx_dpdk_neigh_get(dp, hop->family, hop->ip, mac, NULL) != NEIGH_REACHABLE) {
           gx_metrics_add(&q->c.tx_no_neighbour, 1);
-          neigh_solicit(q, hop);
+          gx_dpdk_neigh_solicit(q, hop);
           continue;
         }
       }
@@ -668,7 +674,7 @@ static int dpdk_tx_burst(gx_dp_queue_t *gq, const gx_addr_t *dst, const uint8_t 
         gx_metrics_add(&q->c.tx_invalid, 1);
         continue;
       }
-      mbuf_set_len(mb, len);
+      gx_dpdk_mbuf_set_len(mb, len);
       if (dp->tx_ol_flags) {
         mb->l2_len = GX_PKT_ETH_HLEN;
         mb->l3_len = a->family == 4 ? 20 : 40;
@@ -677,7 +683,7 @@ static int dpdk_tx_burst(gx_dp_queue_t *gq, const gx_addr_t *dst, const uint8_t 
       }
       k++;
     }
-    uint16_t sent = k ? port_tx(dp, q->qid, m, (uint16_t)k) : 0;
+    uint16_t sent = k ? gx_dpdk_port_tx(dp, q->qid, m, (uint16_t)k) : 0;
     if (sent < c) rte_pktmbuf_free_bulk(m + sent, (unsigned)(c - sent));
     if (sent < k) gx_metrics_add(&q->c.tx_full, (uint64_t)(k - sent));
     gx_metrics_add(&q->c.tx_dgrams, sent);
@@ -692,17 +698,18 @@ static int dpdk_tx_burst(gx_dp_queue_t *gq, const gx_addr_t *dst, const uint8_t 
 
 /* ---------------------------------------------------------------- link channel */
 
-static int link_rx_burst(gx_dp_queue_t *gq, gx_dgram_t *out, int max) {
+static int gx_dpdk_link_rx_burst(gx_dp_queue_t *gq, gx_dgram_t *out, int max) {
   gx_dpdk_q_t *l = gq->backend;
   if (max <= 0) return 0;
   return (int)rte_ring_sc_dequeue_burst_elem(l->link_rx, out, sizeof *out, (unsigned)max, NULL);
 }
 
-static int link_rx_wait(gx_dp_queue_t *gq, int timeout_ms) {
+static int gx_dpdk_link_rx_wait(gx_dp_queue_t *gq, int timeout_ms) {
   gx_dpdk_q_t *l = gq->backend;
   if (rte_ring_count(l->link_rx)) return 1;
   atomic_store(&l->link_sleeping, 1);
-  atomic_thread_fence(memory_order_seq_cst); /* the flag before the ring check (link_deliver) */
+  /* the flag before the ring check (gx_dpdk_link_deliver) */
+  atomic_thread_fence(memory_order_seq_cst);
   int ready = rte_ring_count(l->link_rx) > 0;
   if (!ready) {
     struct pollfd p = {l->link_efd, POLLIN, 0};
@@ -716,10 +723,10 @@ static int link_rx_wait(gx_dp_queue_t *gq, int timeout_ms) {
 
 static const gx_dp_ops_t gx_dpdk_link_ops = {
     .name = "dpdk-link",
-    .rx_burst = link_rx_burst,
-    .rx_release = dpdk_rx_release,
-    .tx_burst = dpdk_tx_burst,
-    .rx_wait = link_rx_wait,
+    .rx_burst = gx_dpdk_link_rx_burst,
+    .rx_release = gx_dpdk_rx_release,
+    .tx_burst = gx_dpdk_tx_burst,
+    .rx_wait = gx_dpdk_link_rx_wait,
 };
 
 gx_dp_queue_t *gx_dpdk_link_open(gx_dpdk_t *dp, uint16_t udp_port, char *err, size_t errlen) {
@@ -762,20 +769,20 @@ gx_dp_queue_t *gx_dpdk_link_open(gx_dpdk_t *dp, uint16_t udp_port, char *err, si
 
 static const gx_dp_ops_t gx_dpdk_ops = {
     .name = "dpdk",
-    .rx_burst = dpdk_rx_burst,
-    .rx_release = dpdk_rx_release,
-    .tx_burst = dpdk_tx_burst,
+    .rx_burst = gx_dpdk_rx_burst,
+    .rx_release = gx_dpdk_rx_release,
+    .tx_burst = gx_dpdk_tx_burst,
 };
 
 /* ---------------------------------------------------------------- open/close */
 
-static int find_port(const char *devargs, uint16_t *port, char *err, size_t errlen) {
+static int gx_dpdk_find_port(const char *devargs, uint16_t *port, char *err, size_t errlen) {
   char name[GX_DPDK_PORT_MAX];
   size_t n = strcspn(devargs, ",");
   memcpy(name, devargs, n);
   name[n] = 0;
   if (!rte_eth_dev_get_port_by_name(name, port)) return 0;
-  if (port_is_vdev(devargs)) {
+  if (gx_dpdk_port_is_vdev(devargs)) {
     int rc = rte_dev_probe(devargs);
     if (rc < 0) {
       snprintf(err, errlen, "dpdk: probing %s failed: %s", devargs, rte_strerror(-rc));
@@ -829,7 +836,7 @@ gx_dpdk_t *gx_dpdk_open(const gx_dpdk_cfg_t *cfg, char *err, size_t errlen) {
     q->q.index = i;
   }
   for (int i = 0; i < GX_DPDK_NEIGH_SLOTS; i++) rte_seqlock_init(&dp->neigh[i].lock);
-  if (find_port(cfg->port, &dp->port, err, errlen)) goto fail;
+  if (gx_dpdk_find_port(cfg->port, &dp->port, err, errlen)) goto fail;
 
   struct rte_eth_dev_info info;
   int rc = rte_eth_dev_info_get(dp->port, &info);
@@ -958,7 +965,8 @@ void gx_dpdk_close(gx_dpdk_t *dp) {
   if (dp->link) {
     gx_dgram_t d[GX_DP_BURST];
     int n;
-    while ((n = link_rx_burst(&dp->link->q, d, GX_DP_BURST)) > 0) dpdk_rx_release(NULL, d, n);
+    while ((n = gx_dpdk_link_rx_burst(&dp->link->q, d, GX_DP_BURST)) > 0)
+      gx_dpdk_rx_release(NULL, d, n);
     rte_ring_free(dp->link->link_rx);
     if (dp->link->link_efd >= 0) close(dp->link->link_efd);
   }
