@@ -15,15 +15,11 @@
 
 #include "core/gx_log.h"
 #include "core/gx_util.h"
+#include "ingest/gx_verify.h"
 
-/* A transfer travelling between stages (one element of the item pool). */
-typedef struct {
-  uint8_t enc[GX_XFER_SZ];
-  uint8_t hops;
-  uint8_t pad;
-  gx_hash_t id;
-  gx_dedup_key_t key;
-} gx_tx_item_t;
+/* A transfer travelling between stages (one element of the item pool): the
+ * verify stage's unit of work (ingest/gx_verify.h), carried on in place. */
+typedef gx_verify_item_t gx_tx_item_t;
 
 /* A gossip datagram waiting for the queue-0 RX thread to send it. */
 typedef struct {
@@ -387,22 +383,37 @@ static void *gx_rx_main(void *arg) {
   return NULL;
 }
 
-/* ---- verify workers ---- */
-/* Hands one verified transfer to the mempool stage at once rather than with
- * the rest of its batch: a batch of 64 takes ~6 ms of signature work, and a
- * transfer held back that long may meanwhile be agreed on and, missing from
- * our mempool, verified a second time by the commit stage. */
-static void gx_verify_pass(gx_ingest_t *ing, gx_tx_item_t *it, gx_ingest_verify_stats_t *st) {
-  gx_xfer_id(&it->id, it->enc); /* here, not in RX: new transfers only, off the RX core */
-  void *obj = it;
-  if (gx_push_all(ing, ing->mempool_ring, &obj, 1, &st->waits) != 1)
-    gx_pool_put(&ing->items, it); /* stopping */
+/* ---- verify workers ----
+ * The per-batch work is gx_verify_batch (ingest/gx_verify.h); a worker owns
+ * the ring, the hand-off and the counters. */
+typedef struct {
+  gx_ingest_t *ing;
+  gx_ingest_verify_stats_t *st;
+} gx_ingest_verify_arg_t;
+
+/* gx_verify_batch's done(): a transfer that passed goes to the mempool stage
+ * at once rather than with the rest of its batch (see gx_verify_ctx_t); one
+ * that did not goes back to the pool. */
+static void gx_ingest_verify_done(void *arg, gx_tx_item_t *it, gx_verify_result_t r) {
+  gx_ingest_verify_arg_t *a = arg;
+  if (gx_verify_passes(r)) {
+    void *obj = it;
+    if (gx_push_all(a->ing, a->ing->mempool_ring, &obj, 1, &a->st->waits) == 1) return;
+    /* not pushed: stopping */
+  }
+  gx_pool_put(&a->ing->items, it);
 }
 
-static void *gx_verify_main(void *arg) {
-  gx_stage_arg_t *a = arg;
-  gx_ingest_t *ing = a->ing;
-  gx_ingest_verify_stats_t *st = &ing->verify_stats[a->idx];
+static void *gx_ingest_verify_main(void *arg) {
+  gx_stage_arg_t *sa = arg;
+  gx_ingest_t *ing = sa->ing;
+  gx_ingest_verify_stats_t *st = &ing->verify_stats[sa->idx];
+  gx_ingest_verify_arg_t a = {ing, st};
+  const gx_verify_ctx_t ctx = {.gate = ing->mp,
+                               .dedup = ing->dedup,
+                               .preverified = ing->preverified,
+                               .done = gx_ingest_verify_done,
+                               .arg = &a};
   void *in[GX_INGEST_MAX_BATCH];
   unsigned spins = 0;
   /* Signature checks are the bulk work; on a core shared with RX, consensus or
@@ -418,46 +429,16 @@ static void *gx_verify_main(void *arg) {
     }
     spins = 0;
     uint64_t t0 = gx_now_ns();
-    uint64_t m = 0, bad_init = 0, bad_cp = 0, gate_stale = 0, gate_far = 0, preverified = 0;
-    for (unsigned i = 0; i < n; i++) {
-      gx_tx_item_t *it = in[i];
-      /* committed (or pushed out of its account's window) while it queued:
-       * e.g. the commit stage already verified and committed it */
-      gx_mempool_gate_t g = gx_mempool_gate(ing->mp, it->enc, NULL, NULL);
-      if (g != GX_MEMPOOL_GATE_ADMIT) {
-        if (g == GX_MEMPOOL_GATE_STALE) {
-          gate_stale++;
-        } else {
-          gate_far++;
-          gx_dedup_remove(ing->dedup, &it->key);
-        }
-        gx_pool_put(&ing->items, it);
-        continue;
-      }
-      if (gx_dedup_contains(ing->preverified, &it->key)) {
-        preverified++;
-        m++;
-        gx_verify_pass(ing, it, st);
-        continue;
-      }
-      gx_xfer_verify_t r = gx_xfer_verify_enc(it->enc);
-      if (r == GX_XFER_VERIFY_OK) {
-        m++;
-        gx_verify_pass(ing, it, st);
-      } else {
-        if (r == GX_XFER_VERIFY_BAD_INIT_SIG) bad_init++;
-        else bad_cp++;
-        gx_pool_put(&ing->items, it);
-      }
-    }
+    gx_verify_counts_t c = {{0}};
+    gx_verify_batch(&ctx, in, n, NULL, &c);
     gx_metrics_hist_observe(&ing->verify_hist, gx_now_ns() - t0);
     gx_metrics_add(&st->batches, 1);
-    gx_metrics_add(&st->ok, m);
-    gx_metrics_add(&st->bad_init, bad_init);
-    gx_metrics_add(&st->bad_cp, bad_cp);
-    gx_metrics_add(&st->gate_stale, gate_stale);
-    gx_metrics_add(&st->gate_too_far, gate_far);
-    gx_metrics_add(&st->preverified, preverified);
+    gx_metrics_add(&st->ok, c.n[GX_VERIFY_OK] + c.n[GX_VERIFY_PREVERIFIED]);
+    gx_metrics_add(&st->bad_init, c.n[GX_VERIFY_BAD_INIT]);
+    gx_metrics_add(&st->bad_cp, c.n[GX_VERIFY_BAD_CP]);
+    gx_metrics_add(&st->gate_stale, c.n[GX_VERIFY_GATE_STALE]);
+    gx_metrics_add(&st->gate_too_far, c.n[GX_VERIFY_GATE_TOO_FAR]);
+    gx_metrics_add(&st->preverified, c.n[GX_VERIFY_PREVERIFIED]);
   }
   return NULL;
 }
@@ -802,7 +783,7 @@ int gx_ingest_start(gx_ingest_t *ing, char *err, size_t errlen) {
   if (!rc) rc |= gx_spawn(ing, gx_gossip_main, 0, ing->cfg.gossip_core, "gx-gossip", err, errlen);
   for (int i = 0; !rc && i < ing->cfg.n_verify; i++) {
     snprintf(nm, sizeof nm, "gx-verify%d", i);
-    rc |= gx_spawn(ing, gx_verify_main, i, ing->cfg.verify_cores[i], nm, err, errlen);
+    rc |= gx_spawn(ing, gx_ingest_verify_main, i, ing->cfg.verify_cores[i], nm, err, errlen);
   }
   for (int i = 0; !rc && i < ing->n_rx; i++) {
     snprintf(nm, sizeof nm, "gx-rx%d", i);

@@ -5,7 +5,7 @@
  *
  *   RX+parse+dedup (one thread per gx_dp queue, any backend)
  *      |  verify ring (MP/MC)          <- ingress: full ring = drop, counted
- *   verify workers (N threads, batches of verify_batch)
+ *   verify workers (N threads, batches of verify_batch: gx_verify_batch)
  *      |  mempool ring (MP/SC)         <- backpressure: workers wait
  *   mempool stage (owns gx_mempool_t; runs the chain half's typed requests)
  *      |  gossip ring (SP/SC)          <- backpressure
@@ -21,8 +21,9 @@
  * Only ingress drops under overload; every drop is counted by reason. After
  * dropping one of an account's transfers, RX drops the account's later ones
  * too until the missing one comes again (tail drop: gx_ingest.c "Tail drop").
- * Verify: both signatures with gx_xfer_verify_enc (libsodium, one by one:
- * batches amortise ring operations, they do not change which signatures pass).
+ * Verify: ingest/gx_verify.h (gate re-check, preverified cache, both
+ * signatures with gx_xfer_verify_enc, one by one: batches amortise ring
+ * operations, they do not change which signatures pass).
  *
  * Lifecycle: gx_ingest_cfg_defaults -> gx_ingest_new (rings, pools, dedup,
  * mempool; nothing allocates later) -> gx_ingest_metrics_register ->
