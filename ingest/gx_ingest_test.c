@@ -4,7 +4,8 @@
  * duplicates are dropped by dedup; garbage, truncated and oversized
  * datagrams are counted by reason; gossip carries transfers from node A to
  * node B; the mempool is reachable through the typed requests (gx_ingest_take_shard, _held, _committed); stop
- * returns. Also the parse helper on its own. */
+ * returns; a transfer noted as verified elsewhere is not verified again. Also
+ * the parse helper on its own. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -396,6 +397,39 @@ static void test_tail_drop_behind_a_hole(void **state) {
   node_stop(&nd);
 }
 
+/* A transfer whose signatures the commit stage verified already
+ * (gx_ingest_note_verified) passes the verify workers without a check (its
+ * broken signature goes unnoticed, and it reaches the mempool); the same
+ * breakage on a transfer nobody noted is caught. */
+static void test_preverified_skips_the_check(void **state) {
+  (void)state;
+  gx_ingest_cfg_t c;
+  small_cfg(&c, "gxp");
+  node_t nd;
+  small_start(&nd, &c);
+  gx_ingest_t *ing = nd.ing;
+  uint16_t port = gx_sock_port(nd.sock);
+  sender_fd = socket(AF_INET, SOCK_DGRAM, 0);
+  uint8_t noted[GX_XFER_SZ], other[GX_XFER_SZ];
+  memcpy(noted, xfers[6 * PER_PAIR], GX_XFER_SZ);     /* account 6, seq 1 */
+  memcpy(other, xfers[7 * PER_PAIR], GX_XFER_SZ);     /* account 7, seq 1 */
+  noted[GX_XFER_SZ - 1] ^= 1;                          /* counterparty signature */
+  other[GX_XFER_SZ - 1] ^= 1;
+  gx_ingest_note_verified(ing, noted);
+  send_and_settle(ing, port, noted);
+  send_and_settle(ing, port, other);
+  gx_ingest_snapshot_t s;
+  gx_ingest_snapshot(ing, &s);
+  assert_int_equal(s.verified_ok, 1);
+  assert_int_equal(s.verify_failed, 1);
+  assert_int_equal(s.mempool_inserted, 1);
+  assert_true(ing_holds(ing, noted));
+  assert_false(ing_holds(ing, other));
+  close(sender_fd);
+  sender_fd = -1;
+  node_stop(&nd);
+}
+
 static void test_parse_helper(void **state) {
   (void)state;
   gx_dedup_t *d = gx_dedup_new(1024);
@@ -452,6 +486,7 @@ int main(void) {
       cmocka_unit_test(test_overload_drops_only_at_ingress),
       cmocka_unit_test(test_evicted_transfer_can_come_back),
       cmocka_unit_test(test_tail_drop_behind_a_hole),
+      cmocka_unit_test(test_preverified_skips_the_check),
       cmocka_unit_test(test_parse_helper),
       cmocka_unit_test(test_bad_cfg),
   };
