@@ -2,6 +2,12 @@
  * core's baseline/raw_libsodium_verify, whose items are single signatures, so
  * a transfer's bound is 0.5 x raw and N workers' bound is 0.5*N x raw):
  *   verify/batch      one thread verifying batches of 64 transfers (gx_xfer_verify_enc)
+ *   verify/stage      one thread running the verify stage's per-batch work on
+ *                     batches of 64 items (gx_verify_batch: gate re-check, the
+ *                     preverified cache, both signatures, tx id, a done()
+ *                     callback) with what galaxyd gives it: a mempool gate
+ *                     and an empty preverified cache; so stage / batch is the
+ *                     stage's overhead over bare verification.
  *   verify/workers/N  the real galaxyd pipeline (gx_ingest: RX+parse+dedup,
  *                     N pinned verify workers, mempool) fed K unique pre-signed
  *                     transfers from an in-memory gx_dp queue; items = verified
@@ -21,6 +27,7 @@
 #include "core/gx_key.h"
 #include "dataplane/gx_eal.h"
 #include "ingest/gx_ingest.h"
+#include "ingest/gx_verify.h"
 
 enum { VB_PAIRS = 1000, VB_PER_PAIR = 20, VB_K = VB_PAIRS * VB_PER_PAIR, VB_DGRAMS = VB_K / GX_BATCH_MAX };
 
@@ -191,3 +198,51 @@ static void bm_verify_batch(gx_bench_t *b) {
   gx_bench_items(b, n);
 }
 GX_BENCH_NAMED("verify/batch", bm_verify_batch, 0)
+
+static void bm_verify_stage_done(void *arg, gx_verify_item_t *it, gx_verify_result_t r) {
+  (void)it;
+  if (!gx_verify_passes(r)) *(int *)arg = 1;
+}
+
+static void bm_verify_stage(gx_bench_t *b) {
+  if (vb_prepare() != 0) {
+    gx_bench_skip(b, "set-up failed");
+    return;
+  }
+  gx_verify_item_t *items = malloc(sizeof *items * VB_K);
+  void **ptrs = malloc(sizeof *ptrs * VB_K);
+  gx_dedup_t *dedup = gx_dedup_new(1 << 16), *pre = gx_dedup_new(GX_INGEST_PREVERIFIED);
+  gx_mempool_cfg_t mc;
+  gx_mempool_cfg_defaults(&mc);
+  gx_mempool_err_t me;
+  gx_mempool_t *mp = gx_mempool_new(&mc, &me);
+  if (!items || !ptrs || !dedup || !pre || !mp) {
+    gx_bench_skip(b, "set-up failed (memory)");
+  } else {
+    for (size_t i = 0; i < VB_K; i++) {
+      memcpy(items[i].enc, vb_xfers + i * GX_XFER_SZ, GX_XFER_SZ);
+      items[i].hops = 0;
+      gx_dedup_key(dedup, items[i].enc, GX_XFER_SZ, &items[i].key);
+      ptrs[i] = &items[i];
+    }
+    int bad = 0;
+    gx_verify_ctx_t ctx = {.gate = mp, .dedup = dedup, .preverified = pre,
+                           .done = bm_verify_stage_done, .arg = &bad};
+    gx_verify_counts_t c = {{0}};
+    int64_t n = 0;
+    size_t off = 0;
+    while (gx_bench_loop(b)) {
+      gx_verify_batch(&ctx, ptrs + off, 64, NULL, &c);
+      off = (off + 64) % (VB_K - VB_K % 64);
+      n += 64;
+    }
+    if (bad) gx_bench_skip(b, "a transfer failed to verify");
+    gx_bench_items(b, n);
+  }
+  gx_mempool_delete(mp);
+  gx_dedup_delete(pre);
+  gx_dedup_delete(dedup);
+  free(ptrs);
+  free(items);
+}
+GX_BENCH_NAMED("verify/stage", bm_verify_stage, 0)
