@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "core/gx_assert.h"
 #include "core/gx_util.h"
 
 /* One committed account in the open-addressing table (linear probing). */
@@ -584,10 +585,29 @@ static int gx_ledger_cmp_touch(const gx_ledger_t *l, uint32_t a, uint32_t b) {
  * updates and roots of l->blk. */
 static gx_ledger_err_t gx_ledger_finish(gx_ledger_t *l, uint64_t epoch) {
   gx_ledger_block_t *b = &l->blk;
+  /* Each accepted transfer touches at most its two parties; nothing else writes
+   * the overlay, so the update list fits the bound the layout reserved. */
+  GX_ASSERT(l->acc_n <= l->max_txs && l->touch_n <= 2 * (uint64_t)l->acc_n && l->touch_n <= l->max_touch,
+            "pending block has %u transfers and %u touched accounts (bounds %u and %u)", l->acc_n,
+            l->touch_n, l->max_txs, l->max_touch);
+  /* A transfer moves money, never makes it: the touched accounts' balances add
+   * up to what they held committed (so the ledger's total is unchanged), and
+   * no balance about to reach the table is negative (wrapped) or above 2^62.
+   * Sums are mod 2^64; O(touched accounts). */
+  uint64_t before = 0, after = 0;
   for (uint32_t i = 0; i < l->touch_n; i++) {
-    l->sk[i].k = gx_ledger_be64(l->touch[i].u.account.b);
+    const gx_ledger_touch_t *t = &l->touch[i];
+    GX_ASSERT(t->u.state.balance <= GX_AMOUNT_MAX,
+              "block at height %llu leaves an account with balance %llu, outside 0..2^62",
+              (unsigned long long)l->height + 1, (unsigned long long)t->u.state.balance);
+    before += t->old_balance;
+    after += t->u.state.balance;
+    l->sk[i].k = gx_ledger_be64(t->u.account.b);
     l->sk[i].idx = i;
   }
+  GX_ASSERT(before == after,
+            "block at height %llu does not conserve supply: touched accounts held %llu, now %llu",
+            (unsigned long long)l->height + 1, (unsigned long long)before, (unsigned long long)after);
   gx_ledger_sort(l, l->sk, l->touch_n, gx_ledger_cmp_touch);
   for (uint32_t i = 0; i < l->touch_n; i++) l->updates[i] = l->touch[l->sk[i].idx].u;
   b->updates = l->updates;
@@ -784,8 +804,14 @@ gx_ledger_err_t gx_ledger_apply_blackhole(gx_ledger_t *l, const uint8_t *buf, si
 gx_ledger_err_t gx_ledger_commit(gx_ledger_t *l) {
   if (!l) return GX_LEDGER_EINVAL;
   if (!l->pending) return GX_LEDGER_ENOPENDING;
-  for (uint32_t i = 0; i < l->touch_n; i++)
-    if (gx_ledger_put(l, l->touch[i].u.account.b, &l->touch[i].u.state)) return GX_LEDGER_EFULL; /* checked at apply */
+  GX_ASSERT(l->blk.header.height == l->height + 1, "committing height %llu on top of height %llu",
+            (unsigned long long)l->blk.header.height, (unsigned long long)l->height);
+  for (uint32_t i = 0; i < l->touch_n; i++) {
+    int full = gx_ledger_put(l, l->touch[i].u.account.b, &l->touch[i].u.state);
+    /* apply counted the new accounts against max_accounts (gx_ledger_set) */
+    GX_ASSERT(!full, "account table full while committing height %llu (%u accounts, max %u)",
+              (unsigned long long)l->blk.header.height, l->count, l->cfg.max_accounts);
+  }
   l->height = l->blk.header.height;
   l->tip = l->blk.id;
   l->state_root = l->blk.header.state_root;
