@@ -4,6 +4,8 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "core/gx_assert.h"
+
 typedef struct {
   uint64_t epoch;
   uint8_t used, proposed, forged;
@@ -157,11 +159,25 @@ void gx_acs_window(const gx_acs_t *acs, uint64_t *lo, uint64_t *hi) {
 
 static void gx_acs_try_output(gx_acs_t *acs);
 
+/* Moves the next epoch to output forward to next and the window's low end
+ * with it (keeping epoch_keep finished epochs). Both only ever grow, and the
+ * window always holds the next epoch to output. */
+static void gx_acs_advance(gx_acs_t *acs, uint64_t next) {
+  uint64_t lo = acs->lo;
+  GX_ASSERT(next > acs->next_out, "next epoch to output moves from %llu to %llu",
+            (unsigned long long)acs->next_out, (unsigned long long)next);
+  acs->next_out = next;
+  if (next > acs->cfg.epoch_keep && next - acs->cfg.epoch_keep > acs->lo)
+    acs->lo = next - acs->cfg.epoch_keep;
+  GX_ASSERT(acs->lo >= lo && acs->lo <= next && next - acs->lo <= acs->cfg.epoch_keep,
+            "epoch window [%llu, +%u) moved from low end %llu around next epoch %llu",
+            (unsigned long long)acs->lo, acs->cfg.epoch_slots, (unsigned long long)lo,
+            (unsigned long long)next);
+}
+
 gx_acs_err_t gx_acs_skip_to(gx_acs_t *acs, uint64_t epoch) {
   if (epoch <= acs->next_out) return GX_ACS_ERR_EPOCH;
-  acs->next_out = epoch;
-  if (epoch > acs->cfg.epoch_keep && epoch - acs->cfg.epoch_keep > acs->lo)
-    acs->lo = epoch - acs->cfg.epoch_keep;
+  gx_acs_advance(acs, epoch);
   gx_acs_try_output(acs);
   return GX_ACS_OK;
 }
@@ -183,6 +199,10 @@ static gx_acs_epoch_t *gx_acs_slot(gx_acs_t *acs, uint64_t e, gx_acs_err_t *why)
   if (e - acs->lo >= acs->cfg.epoch_slots) { *why = GX_ACS_DROP_FUTURE; return NULL; }
   gx_acs_epoch_t *ep = &acs->slots[e % acs->cfg.epoch_slots];
   if (!ep->used || ep->epoch != e) {
+    /* the window never moves back, so a recycled slot's epoch has left it */
+    GX_ASSERT(!ep->used || ep->epoch < acs->lo,
+              "starting epoch %llu in the slot of epoch %llu, still in the window from %llu",
+              (unsigned long long)e, (unsigned long long)ep->epoch, (unsigned long long)acs->lo);
     gx_ba_ctx_t c = gx_acs_ba_ctx(acs, e);
     ep->epoch = e;
     ep->used = 1;
@@ -250,10 +270,14 @@ static void gx_acs_try_output(gx_acs_t *acs) {
       b.len[b.count] = ep->rbc[j].value_len;
       b.count++;
     }
+    /* ACS: at most f BAs get 0 before n-f decided 1 (only bad broadcasts,
+     * which only Byzantine proposers cause), so a finished epoch holds at
+     * least n-f values while at most f nodes are Byzantine */
+    GX_ASSERT(b.count >= n - acs->cfg.f && b.count <= n,
+              "epoch %llu delivers %u proposals, fewer than n-f = %u", (unsigned long long)e, b.count,
+              n - acs->cfg.f);
     acs->st.epochs_output++;
-    acs->next_out = e + 1;
-    if (acs->next_out > acs->cfg.epoch_keep && acs->next_out - acs->cfg.epoch_keep > acs->lo)
-      acs->lo = acs->next_out - acs->cfg.epoch_keep;
+    gx_acs_advance(acs, e + 1);
     acs->out.deliver(acs->out.ctx, &b);
   }
 }

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "core/gx_assert.h"
+
 static const char *const gx_ba_res_names[GX_BA_RES_COUNT] = {
   [GX_BA_OK] = "ok",
   [GX_BA_DECIDED] = "decided",
@@ -28,6 +30,8 @@ size_t gx_ba_footprint(unsigned f, uint16_t max_rounds) {
 void gx_ba_bind(gx_ba_t *ba, uint8_t *mem) { ba->rounds = mem; }
 
 static gx_ba_round_t *gx_ba_rd(const gx_ba_t *ba, const gx_ba_ctx_t *ctx, unsigned r) {
+  GX_ASSERT(r < ctx->max_rounds, "BA %u: round %u outside its %u-round arena", ba->instance, r,
+            ctx->max_rounds);
   return (gx_ba_round_t *)(ba->rounds + gx_ba_round_stride(ctx->f) * r);
 }
 static uint16_t *gx_ba_share_idx(gx_ba_round_t *rd) { return (uint16_t *)(rd + 1); }
@@ -36,6 +40,10 @@ static uint8_t (*gx_ba_share_pt(gx_ba_round_t *rd, unsigned f))[32] {
 }
 
 void gx_ba_reset(gx_ba_t *ba, const gx_ba_ctx_t *ctx, uint16_t instance) {
+  /* the owner validated the committee: thresholds assume n >= 3f+1, votes are u64 bitmaps */
+  GX_ASSERT(ctx->n >= 3 * ctx->f + 1 && ctx->n <= 64 && ctx->self < ctx->n,
+            "BA %u set up with n=%u f=%u self=%u (needs n >= 3f+1, n <= 64, self < n)", instance,
+            ctx->n, ctx->f, ctx->self);
   ba->instance = instance;
   ba->round = 0;
   ba->input = ba->est = ba->decided = -1;
@@ -76,7 +84,9 @@ static void gx_ba_store_share(gx_ba_round_t *rd, unsigned f, unsigned from, cons
 }
 
 static gx_ba_res_t gx_ba_decide(gx_ba_t *ba, const gx_ba_ctx_t *ctx, int b) {
-  if (ba->decided >= 0) return GX_BA_OK;
+  /* callers only decide an undecided instance (progress returns early once decided) */
+  GX_ASSERT(ba->decided < 0 && (b == 0 || b == 1), "BA %u decides %d after deciding %d",
+            ba->instance, b, ba->decided);
   ba->decided = (int8_t)b;
   ba->term[b] |= 1ull << ctx->self;
   gx_ba_send_vote(ba, ctx, GX_CMSG_BA_TERM, 0, (uint8_t)b);
@@ -180,8 +190,12 @@ static gx_ba_res_t gx_ba_progress(gx_ba_t *ba, const gx_ba_ctx_t *ctx) {
       if (ctx->coin_combines) (*ctx->coin_combines)++;
       rd->coin = (int8_t)bit;
     }
-    /* end of round */
+    /* end of round: vals only ever holds values of bin_values (each had 2f+1
+     * BVALs, so an honest node proposed it), and so does a decision */
     uint8_t vals = rd->vals;
+    GX_ASSERT(vals != 0 && (vals & ~rd->bin_values) == 0 && (rd->coin == 0 || rd->coin == 1),
+              "BA %u round %u ends with vals %u outside bin_values %u (coin %d)", ba->instance, r,
+              vals, rd->bin_values, rd->coin);
     if (vals == 1 || vals == 2) {
       int b = vals == 2;
       ba->est = (int8_t)b;
@@ -202,6 +216,10 @@ gx_ba_res_t gx_ba_input(gx_ba_t *ba, const gx_ba_ctx_t *ctx, int value) {
 
 gx_ba_res_t gx_ba_on_msg(gx_ba_t *ba, const gx_ba_ctx_t *ctx, unsigned sender,
                          const gx_cmsg_t *m) {
+  /* the owner checked the sender; the decoder checked the vote's value range */
+  GX_ASSERT(sender < ctx->n && (m->type == GX_CMSG_BA_CONF || m->type == GX_CMSG_COIN || m->u.vote.value <= 1),
+            "BA %u given a message from sender %u of %u, type %u value %u", ba->instance, sender,
+            ctx->n, m->type, m->u.vote.value);
   uint64_t bit = 1ull << sender;
   if (m->type == GX_CMSG_BA_TERM) {
     int b = m->u.vote.value;

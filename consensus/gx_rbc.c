@@ -1,6 +1,7 @@
 /* gx_rbc: erasure-coded reliable broadcast (see gx_rbc.h). */
 #include "consensus/gx_rbc.h"
 
+#include "core/gx_assert.h"
 #include "core/gx_util.h"
 
 #include <isa-l/erasure_code.h>
@@ -166,6 +167,8 @@ void gx_rbc_send_val(const gx_rbc_enc_t *enc, uint64_t epoch,
 static void gx_rbc_send_ready(gx_rbc_t *r, uint64_t epoch, const gx_hash_t *root,
                               unsigned self, const gx_cmsg_sink_t *sink) {
   uint8_t buf[GX_CMSG_MAX];
+  /* Bracha: one READY per instance, for one root (callers check ready_sent) */
+  GX_ASSERT(!r->ready_sent, "RBC %u sends a second READY", r->proposer);
   r->ready_sent = 1;
   r->ready_root = *root;
   r->ready_of[self] = *root;
@@ -236,6 +239,8 @@ int gx_rbc_recover(gx_rbc_coder_t *c, uint8_t *const *src, const unsigned *idx, 
 /* Decode from K valid stripes under root, re-encode, check the root and the
  * framing. Sets r->done. */
 static void gx_rbc_decode(gx_rbc_t *r, gx_rbc_coder_t *c, const gx_hash_t *root) {
+  GX_ASSERT(r->done == GX_RBC_PENDING, "RBC %u decodes again after delivering (verdict %u)",
+            r->proposer, r->done);
   unsigned chosen[GX_CONS_MAX_N], nch = 0;
   uint32_t sl = 0;
   for (unsigned j = 0; j < c->n; j++) {
@@ -245,7 +250,8 @@ static void gx_rbc_decode(gx_rbc_t *r, gx_rbc_coder_t *c, const gx_hash_t *root)
     else if (s->stripe_len != sl) { r->done = GX_RBC_DONE_BAD; return; } /* mixed sizes */
     if (nch < c->k) chosen[nch++] = j;
   }
-  if (nch < c->k) return; /* caller checked; defensive */
+  /* the caller counted k valid stripes under root the same way */
+  GX_ASSERT(nch >= c->k, "RBC %u decoding from %u stripes, needs %u", r->proposer, nch, c->k);
   uint8_t *data[GX_CONS_MAX_N], *src[GX_CONS_MAX_N];
   for (unsigned t = 0; t < c->k; t++) {
     data[t] = r->vbuf + (size_t)t * sl;
@@ -328,6 +334,12 @@ gx_rbc_res_t gx_rbc_on_frag(gx_rbc_t *r, gx_rbc_coder_t *c, uint64_t epoch, unsi
   }
   if (s->state != GX_RBC_SLOT_FILLING) return GX_RBC_DROP_DUP;
   uint32_t fi = m->u.frag.frag_off / GX_CMSG_FRAG;
+  /* the decoder checked offset and length against stripe_len, checked above
+   * against stripe_max <= stride: the fragment lies inside the slot's buffers */
+  GX_ASSERT((uint64_t)m->u.frag.frag_off + m->u.frag.frag_len <= s->stripe_len &&
+                s->stripe_len <= c->stride && fi < gx_cmsg_frag_count(s->stripe_len),
+            "RBC %u fragment at %u+%u outside stripe of %u bytes (stride %u)", r->proposer,
+            m->u.frag.frag_off, m->u.frag.frag_len, s->stripe_len, c->stride);
   if (s->fbits[fi / 64] >> (fi % 64) & 1) return GX_RBC_DROP_DUP;
   s->fbits[fi / 64] |= 1ull << (fi % 64);
   memcpy(s->data + m->u.frag.frag_off, m->u.frag.data, m->u.frag.frag_len);
