@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/gx_assert.h"
 #include "core/gx_util.h"
 
 #define NIL UINT32_MAX
@@ -310,7 +311,9 @@ static void gx_entry_remove(gx_mempool_t *mp, uint32_t i) {
   *gx_slot(mp, ai, x->seq) = NIL;
   x->next = mp->e_free;
   mp->e_free = i;
-  atomic_fetch_sub_explicit(&mp->size, 1, memory_order_relaxed);
+  uint64_t was = atomic_fetch_sub_explicit(&mp->size, 1, memory_order_relaxed);
+  GX_ASSERT(was > 0 && a->count > 0, "removing a transfer from a pool of %llu, account holding %u",
+            (unsigned long long)was, a->count);
   if (--a->count == 0) {
     gx_acct_unlink(mp, ai);
     gx_acct_push(mp, &mp->empty, ai, GX_ACCT_EMPTY);
@@ -352,7 +355,13 @@ gx_mempool_err_t gx_mempool_insert(gx_mempool_t *mp, const uint8_t enc[GX_XFER_S
     gx_entry_remove(mp, victim);
   }
   uint32_t i = gx_e_alloc(mp);
-  if (i == NIL) return GX_MEMPOOL_ERR_FULL; /* unreachable: size < capacity here */
+  /* a full pool evicted one above, so an entry is free */
+  GX_ASSERT(i != NIL, "no free entry with %llu of %llu transfers held",
+            (unsigned long long)atomic_load_explicit(&mp->size, memory_order_relaxed),
+            (unsigned long long)mp->cfg.capacity);
+  /* the slot of (account, seq) is empty: checked above, or a fresh account */
+  GX_ASSERT(*gx_slot(mp, ai, seq) == NIL, "slot of sequence %llu already holds a transfer",
+            (unsigned long long)seq);
   gx_mp_entry_t *e = &mp->e[i];
   memcpy(e->enc, enc, GX_XFER_SZ);
   e->id = *id;
@@ -366,7 +375,11 @@ gx_mempool_err_t gx_mempool_insert(gx_mempool_t *mp, const uint8_t enc[GX_XFER_S
     gx_acct_unlink(mp, ai); /* off the empty list */
     atomic_fetch_add_explicit(&mp->n_held_accts, 1, memory_order_relaxed);
   }
-  atomic_fetch_add_explicit(&mp->size, 1, memory_order_relaxed);
+  uint64_t size = atomic_fetch_add_explicit(&mp->size, 1, memory_order_relaxed) + 1;
+  /* one transfer per sequence of the account's window; never past capacity */
+  GX_ASSERT(a->count <= mp->W && size <= mp->cfg.capacity,
+            "pool holds %llu transfers (capacity %llu), the account %u (window %u)",
+            (unsigned long long)size, (unsigned long long)mp->cfg.capacity, a->count, mp->W);
   gx_acct_check_ready(mp, ai);
   return GX_MEMPOOL_OK;
 }
@@ -396,6 +409,10 @@ size_t gx_mempool_take_shard(gx_mempool_t *mp, uint8_t *out, gx_hash_t *ids, siz
       e->taken = 1;
       a->take_seq++;
       n++;
+      /* taken transfers stay held: never more than the window of the account */
+      GX_ASSERT(a->take_seq - a->next_seq <= mp->W,
+                "account has %llu transfers handed out, beyond its window of %u",
+                (unsigned long long)(a->take_seq - a->next_seq), mp->W);
     }
     if (n < max || !(a->take_seq - a->next_seq < mp->W)) {
       gx_acct_unlink(mp, ai); /* run ended: not ready until its next seq arrives */
