@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/gx_assert.h"
 #include "core/gx_util.h"
 
 #define GX_STORE_FORMAT 1u
@@ -750,6 +751,8 @@ static int gx_store_flush_certs(gx_store_t *st, MDB_txn *txn) {
   memcpy(st->cert_flush, st->cert_pend, n * sizeof *st->cert_pend);
   st->n_cert_pend = 0;
   pthread_mutex_unlock(&st->cmu);
+  GX_ASSERT(n <= GX_STORE_CERT_PENDING, "certificate queue holds %u, room for %u", n,
+            (unsigned)GX_STORE_CERT_PENDING);
   int rc = 0;
   for (unsigned i = 0; i < n && !rc; i++) {
     uint8_t key[8];
@@ -773,11 +776,19 @@ static gx_store_err_t gx_store_apply_range(gx_store_t *st, size_t from, size_t t
   size_t off = from;
   gx_store_rec_t rec = {0};
   st->kv_len = 0;
+  /* the staged range holds the records appended after the last applied one,
+   * heights consecutive, all of them durable already */
+  uint64_t want = atomic_load(&st->applied_height) + 1, durable = atomic_load(&st->durable_height);
+  GX_ASSERT(from < to, "applying an empty staged range at %zu", from);
   while (off < to && !rc) {
     if (gx_store_rec_decode(st->buf + off, to - off, &rec) != GX_STORE_REC_OK) {
       mdb_txn_abort(txn);
       return gx_store_seterr(err, GX_STORE_EFAILED, 0, p, 0, "internal: staged record unreadable");
     }
+    GX_ASSERT(rec.height == want && rec.height <= durable,
+              "applying height %" PRIu64 " to LMDB, expected %" PRIu64 " (durable height %" PRIu64 ")",
+              rec.height, want, durable);
+    want++;
     uint8_t hk[8], hv[56], hh[8];
     gx_store_be64(hk, rec.height);
     gx_st64(hv, seg);
@@ -945,6 +956,9 @@ gx_store_err_t gx_store_sync(gx_store_t *st) {
     st->durable_off = st->buf_base + st->buf_len;
     st->group_start = st->buf_len;
     st->group_seq++;
+    GX_ASSERT(st->last_height >= atomic_load(&st->durable_height),
+              "durable height would move back from %" PRIu64 " to %" PRIu64,
+              (uint64_t)atomic_load(&st->durable_height), st->last_height);
     atomic_store(&st->durable_height, st->last_height);
   }
   /* LMDB: at once in mode block or with apply_interval_ms 0; else, when the
@@ -1028,6 +1042,11 @@ gx_store_err_t gx_store_append(gx_store_t *st, const gx_store_block_t *blk) {
   } else if (st->buf_len + size > st->buf_cap) {
     if ((rc = gx_store_sync(st)) || (rc = gx_store_apply(st))) return rc;
   }
+  /* a full buffer was synced, applied and compacted (or a new segment begun)
+   * above, and the record fits an empty one (size + GX_STORE_ALIGN <= buf_cap) */
+  GX_ASSERT(st->buf_len + size <= st->buf_cap && st->group_start <= st->buf_len,
+            "staging buffer over-filled: %zu + %" PRIu64 " bytes of %zu (group from %zu)", st->buf_len,
+            size, st->buf_cap, st->group_start);
   gx_store_rec_encode(st->buf + st->buf_len, blk, st->group_seq);
   st->buf_len += size;
   st->last_height = blk->height;
