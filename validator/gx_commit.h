@@ -1,27 +1,36 @@
-/* gx_commit: the back half of galaxyd. One thread owns, for this validator,
- * the consensus engine (gx_acs), the authenticated links to the other
- * validators (gx_link over one gx_dp queue: its own UDP socket at its genesis
- * address, or the DPDK port's link channel that the caller hands it), the ledger (gx_ledger), the
- * black-hole store (gx_store) and the certificate collector (gx_cert):
+/* gx_commit: the back half of galaxyd, the chain. One thread owns, for this
+ * node, the epoch driver (the running committee's consensus engine over
+ * authenticated links), the ledger, the black-hole store and the certificate
+ * collector:
  *
- *   mempool --take--> proposal --ACS over links--> agreed proposals
- *     --ledger (order, validate)--> black hole --store append+sync--> commit
- *     --sign, gossip signature--> f+1 signatures = certificate (stored)
+ *   pool --take_shard--> proposal --ACS over links--> agreed batch
+ *     --apply (ledger: order, validate)--> pending black hole
+ *     --sink: store append+sync, ledger commit, pool told, sign, gossip--> f+1
+ *       signatures = certificate (stored)
+ *
+ * The parts are files of their own (validator/gx_commit_int.h): gx_driver.c,
+ * gx_apply.c, gx_sink.c, gx_sync.c; docs/ARCHITECTURE.md walks them.
+ *
+ * Membership is a value derived from the chain (validator/gx_committee.h):
+ * the committee of each epoch comes from genesis plus the committee changes
+ * taken in so far, and the engine, the links, the certificate set and the
+ * proposal shards all follow it at the epoch boundary where it changes.
  *
  * Epoch e produces exactly one black hole, of height e + 1 (empty epochs
  * produce empty black holes), so a restarted node resumes consensus at epoch
  * = its stored height. A node that is behind (it sees consensus traffic or
- * black hole signatures beyond its window) fetches the missing black holes and
- * their certificates from its sync peers' HTTP API, checks each certificate,
- * the hash chain and the state root (gx_ledger_apply_blackhole), stores them,
- * and skips its consensus engine to the next epoch.
+ * black hole signatures beyond its window), or is not a member of the
+ * running committee, fetches the missing black holes and their certificates
+ * from its sync peers' HTTP API, checks each certificate against the
+ * committee of that epoch, the hash chain and the state root
+ * (gx_ledger_apply_blackhole), stores them, and skips its engine ahead.
  *
  * Lifecycle: gx_commit_cfg_defaults -> gx_commit_new (opens the store,
- * recovers, restores the ledger, binds the socket; all memory sized here) ->
+ * recovers, restores the ledger; all memory sized here) ->
  * gx_commit_metrics_register -> gx_commit_start -> ... -> gx_commit_stop
  * (joins within ~100 ms) -> gx_commit_delete.
- * Threads: new/start/stop/delete from the control thread; status, cert and
- * the store's readers from any thread (HTTP API).
+ * Threads: new/start/stop/delete from the control thread; status, cert,
+ * account, change_committee and the store's readers from any thread.
  * Errors: NULL / -1 with a one-line reason in err; at run time a failure to
  * store a block stops the stage and is logged (the node must not go on
  * without its history). */
@@ -35,6 +44,7 @@
 #include "storage/gx_store.h"
 #include "validator/gx_genesis.h"
 #include "dataplane/gx_dp.h"
+#include "validator/gx_committee.h"
 #include "validator/gx_ledger.h"
 #include "validator/gx_txpool.h"
 
@@ -59,9 +69,11 @@ typedef struct {
                                           already started the epoch; default 100; 0: none */
   int core;                            /* pin the thread; -1 none */
   gx_txpool_t *pool;                   /* where proposals come from; NULL: propose empty batches */
-  gx_dp_queue_t *link_queue;           /* the links' datagrams (DPDK mode: gx_dpdk_link_open on
-                                          our genesis address); NULL: the stage binds its own
-                                          UDP socket there. Only the stage's thread uses it. */
+  gx_dp_queue_t *link_queue;           /* the links' datagrams, required: galaxyd builds it on our
+                                          consensus address (an exclusive UDP socket, or the DPDK
+                                          port's link channel). Only the stage's thread uses it. */
+  uint16_t max_members;                /* largest committee this node can run (ledger and buffers
+                                          are sized for it); default and minimum: genesis n */
   uint64_t boot;                       /* link boot id; 0: wall-clock ns now */
   const char *sync_peers[GX_COMMIT_MAX_SYNC_PEERS]; /* "http://host:port" of peers' API */
   int n_sync_peers;
@@ -75,6 +87,9 @@ typedef struct {
   gx_hash_t tip;
   uint64_t total_balance;               /* sum of all balances now (must equal supply) */
   int running, syncing;
+  int member;                          /* our index in the running committee, -1: not a member */
+  unsigned members;                    /* the running committee's size */
+  uint64_t committee_changes;          /* committee switches since start */
   char failure[1024];                  /* why the stage stopped, "" while healthy */
 } gx_commit_status_t;
 
@@ -94,6 +109,14 @@ gx_store_t *gx_commit_store(gx_commit_t *c);
 int gx_commit_cert(gx_commit_t *c, uint64_t height, uint8_t *out, size_t cap, size_t *len);
 /* The committed state of an account from the ledger (genesis balances
  * included); 0, or -1 when unknown. Any thread (takes the ledger's lock). */
-int gx_commit_account(gx_commit_t *c, const gx_pubkey_t *key, gx_store_account_t *out);
+int gx_commit_account(gx_commit_t *c, const gx_pubkey_t *key, gx_ledger_account_t *out);
+/* Any thread: committee next takes over at next->first_epoch (a finished
+ * committee, validator/gx_committee.h; share: this node's coin key share
+ * for it, NULL when not a member). The stage takes it in at its next epoch
+ * boundary; a first_epoch already running is refused then (logged). Until
+ * membership changes are black-hole entries, this is how a change enters
+ * (tests, with gx_committee_test_deal). 0, or -1 with a reason. */
+int gx_commit_change_committee(gx_commit_t *c, const gx_committee_t *next,
+                               const gx_coin_secret_t *share, char *err, size_t errlen);
 
 #endif

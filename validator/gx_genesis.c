@@ -60,7 +60,7 @@ gx_genesis_err_t gx_genesis_add_balance(gx_genesis_t *g, const gx_pubkey_t *acco
   return GX_GENESIS_OK;
 }
 
-void gx_genesis_coin_pub(const gx_genesis_t *g, gx_coin_pub_t *pub) {
+static void gx_genesis_coin_pub(const gx_genesis_t *g, gx_coin_pub_t *pub) {
   memset(pub, 0, sizeof *pub);
   pub->n = g->n;
   pub->f = (uint16_t)gx_genesis_f(g);
@@ -68,10 +68,17 @@ void gx_genesis_coin_pub(const gx_genesis_t *g, gx_coin_pub_t *pub) {
   for (unsigned i = 0; i < g->n; i++) memcpy(pub->vk[i], g->v[i].coin_vk, 32);
 }
 
-void gx_genesis_cert_set(const gx_genesis_t *g, gx_cert_set_t *set) {
-  memset(set, 0, sizeof *set);
-  set->n = g->n;
-  for (unsigned i = 0; i < g->n; i++) set->key[i] = g->v[i].identity;
+void gx_genesis_committee(const gx_genesis_t *g, gx_committee_t *out) {
+  memset(out, 0, sizeof *out);
+  out->n = g->n;
+  memcpy(out->coin_group_vk, g->coin_group_vk, 32);
+  for (unsigned i = 0; i < g->n && i < GX_COMMITTEE_MAX; i++) {
+    out->m[i].identity = g->v[i].identity;
+    snprintf(out->m[i].host, sizeof out->m[i].host, "%s", g->v[i].host);
+    out->m[i].port = g->v[i].port;
+    memcpy(out->m[i].coin_vk, g->v[i].coin_vk, 32);
+  }
+  gx_committee_finish(out); /* a finished genesis has 1..64 distinct validators */
 }
 
 void gx_genesis_ledger_cfg(const gx_genesis_t *g, gx_ledger_cfg_t *cfg) {

@@ -29,7 +29,7 @@
 
 #include "consensus/gx_coin.h"
 #include "core/gx_key.h"
-#include "validator/gx_cert.h"
+#include "validator/gx_committee.h"
 #include "validator/gx_ledger.h"
 
 #define GX_GENESIS_MAX_VALIDATORS 64
@@ -85,10 +85,11 @@ gx_genesis_err_t gx_genesis_load(gx_genesis_t *g, const char *path, char *err, s
 size_t gx_genesis_text_size(const gx_genesis_t *g);
 size_t gx_genesis_format(const gx_genesis_t *g, char *out, size_t cap);
 
-/* The coin public set of the genesis (for the consensus engine). */
-void gx_genesis_coin_pub(const gx_genesis_t *g, gx_coin_pub_t *pub);
-/* The validator identities, for certificates. */
-void gx_genesis_cert_set(const gx_genesis_t *g, gx_cert_set_t *set);
+/* The first committee (epoch 0 on): the validators in index order with their
+ * addresses and coin keys. The only way membership leaves the genesis:
+ * consensus, links, certificates and sharding read committees
+ * (validator/gx_committee.h). */
+void gx_genesis_committee(const gx_genesis_t *g, gx_committee_t *out);
 /* Sets the consensus parameters of cfg: max_proposers = n,
  * max_proposal_txs = proposal_max_txs (other fields are left alone). */
 void gx_genesis_ledger_cfg(const gx_genesis_t *g, gx_ledger_cfg_t *cfg);

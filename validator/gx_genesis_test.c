@@ -227,8 +227,14 @@ static void test_feeds_ledger(void **state) {
   gx_genesis_ledger_cfg(&g, &cfg);
   assert_int_equal(cfg.max_proposers, 4);
   assert_int_equal(cfg.max_proposal_txs, 100);
+  gx_committee_t com;
+  gx_genesis_committee(&g, &com);
+  assert_int_equal(com.n, 4);
+  assert_int_equal(com.f, 1);
+  assert_int_equal(com.first_epoch, 0);
+  assert_int_equal(gx_committee_index(&com, &ids[2].pk), 2);
   gx_cert_set_t set;
-  gx_genesis_cert_set(&g, &set);
+  gx_committee_cert_set(&com, &set);
   assert_int_equal(set.n, 4);
   assert_int_equal(gx_cert_quorum(&set), 2);
   gx_hash_t bh = {{5}};

@@ -145,16 +145,29 @@ void gx_galaxy_print(const gx_galaxy_t *ch, FILE *out) {
             ch->genesis_v.name, ch->genesis_v.n, ch->key.index);
 }
 
-int gx_galaxy_dpdk_check(const gx_galaxy_t *ch, const gx_pkt_local_t *local, char *err,
-                         size_t errlen) {
-  if (!ch->enabled) return 0;
-  const gx_genesis_validator_t *v = &ch->genesis_v.v[ch->key.index];
-  char text[GX_SOCK_ADDR_STRLEN + 8], why[256];
-  gx_addr_t a;
-  if (gx_sock_addr_resolve(v->host, v->port, &a, why, sizeof why)) {
+/* Our consensus address: our member entry in the first committee. */
+static int gx_galaxy_consensus_addr(const gx_galaxy_t *ch, gx_addr_t *a, char *err, size_t errlen) {
+  gx_committee_t com;
+  gx_genesis_committee(&ch->genesis_v, &com);
+  int i = gx_committee_index(&com, &ch->key.identity.pk);
+  if (i < 0) {
+    snprintf(err, errlen, "[chain] this node's identity is not a member of the first committee");
+    return -1;
+  }
+  char why[256];
+  if (gx_sock_addr_resolve(com.m[i].host, com.m[i].port, a, why, sizeof why)) {
     snprintf(err, errlen, "[chain] our genesis address: %s", why);
     return -1;
   }
+  return 0;
+}
+
+int gx_galaxy_dpdk_check(const gx_galaxy_t *ch, const gx_pkt_local_t *local, char *err,
+                         size_t errlen) {
+  if (!ch->enabled) return 0;
+  char text[GX_SOCK_ADDR_STRLEN + 8];
+  gx_addr_t a;
+  if (gx_galaxy_consensus_addr(ch, &a, err, errlen)) return -1;
   int ours = (a.family == 4 && local->has_ip4 && !memcmp(a.ip, local->ip4, 4)) ||
              (a.family == 6 && local->has_ip6 && !memcmp(a.ip, local->ip6, 16));
   gx_sock_addr_format(&a, text, sizeof text);
@@ -194,11 +207,27 @@ int gx_galaxy_open(gx_galaxy_t *ch, gx_ingest_t *ingest, gx_dpdk_t *dpdk, gx_met
   ch->ingest = ingest;
   if (!ch->enabled) return 0;
   gx_commit_cfg_t *cc = &ch->commit_cfg;
-  cc->link_queue = NULL;
+  gx_addr_t addr;
+  if (gx_galaxy_consensus_addr(ch, &addr, err, errlen)) return -1;
   if (dpdk) { /* consensus datagrams through the DPDK port, on our genesis port */
     if (gx_galaxy_dpdk_check(ch, gx_dpdk_local(dpdk), err, errlen)) return -1;
-    cc->link_queue = gx_dpdk_link_open(dpdk, ch->genesis_v.v[ch->key.index].port, err, errlen);
+    cc->link_queue = gx_dpdk_link_open(dpdk, addr.port, err, errlen);
     if (!cc->link_queue) return -1;
+  } else { /* an exclusive UDP socket of its own at our genesis address */
+    gx_sock_cfg_t sc;
+    gx_sock_cfg_defaults(&sc);
+    sc.bind = addr;
+    sc.rcvbuf_bytes = sc.sndbuf_bytes = 16 << 20;
+    sc.poll_timeout_ms = 0; /* the commit stage sleeps in gx_dp_rx_wait */
+    sc.exclusive = 1;       /* a second node on our address fails, as it must */
+    char why[256], text[GX_SOCK_ADDR_STRLEN + 8];
+    ch->link_sock = gx_sock_open(&sc, why, sizeof why);
+    if (!ch->link_sock) {
+      gx_sock_addr_format(&addr, text, sizeof text);
+      snprintf(err, errlen, "cannot bind the consensus socket %s: %s", text, why);
+      return -1;
+    }
+    cc->link_queue = gx_sock_queue(ch->link_sock, 0);
   }
   cc->genesis = &ch->genesis_v;
   cc->key = &ch->key;
@@ -231,6 +260,8 @@ void gx_galaxy_stop(gx_galaxy_t *ch) {
 void gx_galaxy_close(gx_galaxy_t *ch) {
   gx_commit_delete(ch->commit);
   ch->commit = NULL;
+  gx_sock_close(ch->link_sock);
+  ch->link_sock = NULL;
   gx_genesis_node_key_wipe(&ch->key);
   free(ch->balances);
   ch->balances = NULL;
@@ -275,12 +306,13 @@ static int gx_api_status(void *ctx, const gx_http_req_t *req, char *body, size_t
   gx_hex_encode(tip, s.tip.b, 32);
   size_t n = (size_t)snprintf(
       body, cap,
-      "{\"chain\":true,\"name\":\"%s\",\"validator\":%u,\"validators\":%u,\"height\":%llu,"
+      "{\"chain\":true,\"name\":\"%s\",\"validator\":%d,\"validators\":%u,\"committee_changes\":%llu,\"height\":%llu,"
       "\"tip\":\"%s\",\"next_epoch\":%llu,\"blackholes\":%llu,\"empty_blackholes\":%llu,"
       "\"transfers_committed\":%llu,\"certificates\":%llu,\"equivocations\":%llu,"
       "\"synced_blackholes\":%llu,\"supply\":%llu,\"total_balance\":%llu,\"syncing\":%s,\"healthy\":%s,\"failure\":\"%s\","
       "\"mempool\":%llu,\"verified\":%llu,\"verify_failed\":%llu,\"duplicates\":%llu,\"rejected\":{",
-      ch->genesis_v.name, ch->key.index, ch->genesis_v.n, (unsigned long long)s.height, tip,
+      ch->genesis_v.name, s.member, s.members, (unsigned long long)s.committee_changes,
+      (unsigned long long)s.height, tip,
       (unsigned long long)s.next_epoch, (unsigned long long)s.blocks,
       (unsigned long long)s.empty_blocks, (unsigned long long)s.txs, (unsigned long long)s.certs,
       (unsigned long long)s.equivocations, (unsigned long long)s.synced_blocks,
@@ -304,7 +336,7 @@ static int gx_api_account(void *ctx, const gx_http_req_t *req, char *body, size_
   gx_pubkey_t pk;
   gx_addr_err_t ae = gx_addr_decode(&pk, a);
   if (ae) return gx_api_error(body, cap, len, type, 400, gx_addr_strerror(ae));
-  gx_store_account_t acct;
+  gx_ledger_account_t acct;
   if (gx_commit_account(ch->commit, &pk, &acct) != 0)
     return gx_api_error(body, cap, len, type, 404, "unknown account");
   char head[65];

@@ -16,6 +16,7 @@
 #include "apps/galaxyd/cfg.h"
 #include "apps/galaxyd/http.h"
 #include "dataplane/gx_dpdk.h"
+#include "dataplane/gx_sock.h"
 #include "ingest/gx_ingest.h"
 #include "validator/gx_commit.h"
 
@@ -37,6 +38,7 @@ typedef struct {
   gx_commit_t *commit;
   gx_ingest_t *ingest;
   gx_txpool_t pool; /* the commit stage's view of ingest's mempool */
+  gx_sock_t *link_sock; /* socket mode: the consensus links' socket */
 } gx_galaxy_t;
 
 void gx_galaxy_defaults(gx_galaxy_t *ch);
@@ -50,10 +52,11 @@ void gx_galaxy_print(const gx_galaxy_t *ch, FILE *out);
  * reason (also 0 without a chain). */
 int gx_galaxy_dpdk_check(const gx_galaxy_t *ch, const gx_pkt_local_t *local, char *err,
                          size_t errlen);
-/* Creates the commit stage over ingest's mempool and registers metrics. With
- * dpdk (DPDK mode), consensus datagrams go through the port's link channel
- * (gx_dpdk_link_open on our genesis port); call it before the RX lcores run.
- * NULL dpdk: the commit stage binds its own UDP socket. */
+/* Builds the consensus link queue and creates the commit stage over it and
+ * ingest's mempool, and registers metrics. With dpdk (DPDK mode), consensus
+ * datagrams go through the port's link channel (gx_dpdk_link_open on our
+ * genesis port); call it before the RX lcores run. NULL dpdk: an exclusive
+ * UDP socket bound to our genesis address. */
 int gx_galaxy_open(gx_galaxy_t *ch, gx_ingest_t *ingest, gx_dpdk_t *dpdk, gx_metrics_t *m,
                    char *err, size_t errlen);
 /* Adds the /v1 routes (works without a chain: status says so). */
