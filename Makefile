@@ -20,7 +20,10 @@
 #                              DPDK's compile flags)
 #   GX_APPS, GX_APP_SRCS_NAME, GX_APP_LIBS_NAME   programs and the layers they link
 # The layers, lowest first (docs/ARCHITECTURE.md):
-#   core < dataplane, consensus, storage < ingest < validator < apps (cli)
+#   core < dataplane, consensus, storage < ingest (on dataplane), validator (on
+#   consensus, storage, dataplane) < apps (cli). ingest and validator sit side
+#   by side: the chain half reaches the mempool through validator/gx_txpool.h,
+#   which galaxyd implements over ingest.
 # A call from a lower layer into a higher one fails to link (its tests link
 # only the layers below it); tests/test_layers.sh checks every archive too.
 # Unit tests live beside their module as NAME_test.c; integration tests
