@@ -69,7 +69,7 @@ typedef struct {
   uint8_t *proposal;            /* batch_max * GX_XFER_SZ */
   /* a committee change handed in by another thread (gx_commit_change_committee) */
   pthread_mutex_t change_lock;
-  int change_pending;
+  _Atomic int change_pending;
   gx_committee_t change;
   gx_coin_secret_t change_share;
   int change_has_share;
