@@ -19,40 +19,40 @@
 
 /* A transfer travelling between stages (one element of the item pool): the
  * verify stage's unit of work (ingest/gx_verify.h), carried on in place. */
-typedef gx_verify_item_t gx_tx_item_t;
+typedef gx_verify_item_t gx_ingest_item_t;
 
 /* A gossip datagram waiting for the queue-0 RX thread to send it. */
 typedef struct {
   gx_addr_t dst;
   uint16_t len;
   uint8_t data[GX_UDP_PAYLOAD_MAX];
-} gx_tx_buf_t;
+} gx_ingest_txbuf_t;
 
 /* A fixed pool of items: a DPDK rte_mempool (default MP/MC ring handler, no
  * per-lcore cache: stage threads are not EAL lcores), sized at start-up from
  * EAL memory. */
 typedef struct {
   struct rte_mempool *mp;
-} gx_pool_t;
+} gx_ingest_pool_t;
 
-static int gx_pool_init(gx_pool_t *p, const char *name, uint32_t count, size_t elt) {
+static int gx_ingest_pool_init(gx_ingest_pool_t *p, const char *name, uint32_t count, size_t elt) {
   p->mp = rte_mempool_create(name, count, (unsigned)elt, 0, 0, NULL, NULL, NULL, NULL,
                              SOCKET_ID_ANY, 0);
   return p->mp ? 0 : -1;
 }
-static void gx_pool_fini(gx_pool_t *p) {
+static void gx_ingest_pool_fini(gx_ingest_pool_t *p) {
   rte_mempool_free(p->mp);
   p->mp = NULL;
 }
-static inline void *gx_pool_get(gx_pool_t *p) {
+static inline void *gx_ingest_pool_get(gx_ingest_pool_t *p) {
   void *o = NULL;
   return rte_mempool_get(p->mp, &o) == 0 ? o : NULL;
 }
-static inline void gx_pool_put(gx_pool_t *p, void *o) { rte_mempool_put(p->mp, o); }
-static inline void gx_pool_put_bulk(gx_pool_t *p, void *const *o, unsigned n) {
+static inline void gx_ingest_pool_put(gx_ingest_pool_t *p, void *o) { rte_mempool_put(p->mp, o); }
+static inline void gx_ingest_pool_put_bulk(gx_ingest_pool_t *p, void *const *o, unsigned n) {
   rte_mempool_put_bulk(p->mp, o, n);
 }
-static unsigned gx_pool_avail(const gx_pool_t *p) { return rte_mempool_avail_count(p->mp); }
+static unsigned gx_ingest_pool_avail(const gx_ingest_pool_t *p) { return rte_mempool_avail_count(p->mp); }
 
 #define GX_TX_BUFS 4096
 #define GX_MP_BURST 64
@@ -71,17 +71,17 @@ static unsigned gx_pool_avail(const gx_pool_t *p) { return rte_mempool_avail_cou
 typedef struct {
   uint8_t key[32]; /* initiator */
   uint64_t seq;    /* lowest dropped seq; 0: empty slot */
-} gx_rx_hole_t;
+} gx_ingest_hole_t;
 
-static gx_rx_hole_t *gx_hole_slot(gx_rx_hole_t *t, const uint8_t *enc) {
+static gx_ingest_hole_t *gx_hole_slot(gx_ingest_hole_t *t, const uint8_t *enc) {
   uint64_t h;
   memcpy(&h, enc + GX_XFER_OFF_INITIATOR, sizeof h); /* a key: uniformly random */
   return &t[h & (GX_INGEST_HOLES - 1)];
 }
 
 /* enc (of an account the gate knows) was dropped: remember the hole. */
-static void gx_hole_note(gx_rx_hole_t *t, const uint8_t *enc) {
-  gx_rx_hole_t *h = gx_hole_slot(t, enc);
+static void gx_hole_note(gx_ingest_hole_t *t, const uint8_t *enc) {
+  gx_ingest_hole_t *h = gx_hole_slot(t, enc);
   uint64_t seq = gx_ld64(enc + GX_XFER_OFF_INIT_SEQ);
   if (h->seq && !memcmp(h->key, enc + GX_XFER_OFF_INITIATOR, 32)) {
     if (seq < h->seq) h->seq = seq;
@@ -94,8 +94,8 @@ static void gx_hole_note(gx_rx_hole_t *t, const uint8_t *enc) {
 /* 1: enc lies behind a hole of its account (drop it). next: the account's
  * committed next seq from the gate (> 0). Clears a hole that enc fills or the
  * committed head passed. */
-static int gx_hole_behind(gx_rx_hole_t *t, const uint8_t *enc, uint64_t next) {
-  gx_rx_hole_t *h = gx_hole_slot(t, enc);
+static int gx_hole_behind(gx_ingest_hole_t *t, const uint8_t *enc, uint64_t next) {
+  gx_ingest_hole_t *h = gx_hole_slot(t, enc);
   if (!h->seq || memcmp(h->key, enc + GX_XFER_OFF_INITIATOR, 32)) return 0;
   uint64_t seq = gx_ld64(enc + GX_XFER_OFF_INIT_SEQ);
   if (next > h->seq || seq == h->seq) {
@@ -109,7 +109,7 @@ struct gx_ingest;
 typedef struct {
   struct gx_ingest *ing;
   int idx;
-} gx_stage_arg_t;
+} gx_ingest_stage_arg_t;
 
 struct gx_ingest {
   gx_ingest_cfg_t cfg;
@@ -117,7 +117,7 @@ struct gx_ingest {
   gx_dp_queue_t *rxq[GX_INGEST_MAX_RX];
   int n_rx;
   struct rte_ring *verify_ring, *mempool_ring, *gossip_ring, *tx_ring;
-  gx_pool_t items, txbufs;
+  gx_ingest_pool_t items, txbufs;
   gx_dedup_t *dedup;
   gx_dedup_t *preverified; /* keys (dedup's) of transfers verified outside the pipeline */
   gx_mempool_t *mp;
@@ -126,14 +126,14 @@ struct gx_ingest {
   int running;
   pthread_t threads[GX_MAX_THREADS];
   int n_threads;
-  gx_stage_arg_t args[GX_MAX_THREADS];
+  gx_ingest_stage_arg_t args[GX_MAX_THREADS];
   /* mempool requests from other threads (gx_ingest_take_shard, _held, _committed) */
   pthread_mutex_t call_lock;
   atomic_int call_state; /* 0 idle, 1 pending, 2 done */
   struct gx_ingest_req *call_req;
   /* metrics */
   gx_ingest_rx_stats_t rx_stats[GX_INGEST_MAX_RX];
-  gx_rx_hole_t *holes[GX_INGEST_MAX_RX]; /* per RX thread, GX_INGEST_HOLES each */
+  gx_ingest_hole_t *holes[GX_INGEST_MAX_RX]; /* per RX thread, GX_INGEST_HOLES each */
   gx_ingest_verify_stats_t verify_stats[GX_INGEST_MAX_VERIFY];
   gx_ingest_stats_t st;
   gx_metrics_hist_t verify_hist;
@@ -258,7 +258,7 @@ int gx_ingest_parse(gx_dedup_t *dedup, const uint8_t *buf, size_t len, gx_ingest
 }
 
 /* ---- RX stage ---- */
-static void gx_rx_send_gossip(gx_ingest_t *ing, gx_dp_queue_t *q, gx_ingest_rx_stats_t *st) {
+static void gx_ingest_rx_send_gossip(gx_ingest_t *ing, gx_dp_queue_t *q, gx_ingest_rx_stats_t *st) {
   void *bufs[GX_DP_BURST];
   unsigned n = rte_ring_dequeue_burst(ing->tx_ring, bufs, GX_DP_BURST, NULL);
   if (!n) return;
@@ -266,7 +266,7 @@ static void gx_rx_send_gossip(gx_ingest_t *ing, gx_dp_queue_t *q, gx_ingest_rx_s
   const uint8_t *payloads[GX_DP_BURST];
   uint16_t lens[GX_DP_BURST];
   for (unsigned i = 0; i < n; i++) {
-    gx_tx_buf_t *b = bufs[i];
+    gx_ingest_txbuf_t *b = bufs[i];
     dst[i] = b->dst;
     payloads[i] = b->data;
     lens[i] = b->len;
@@ -275,21 +275,21 @@ static void gx_rx_send_gossip(gx_ingest_t *ing, gx_dp_queue_t *q, gx_ingest_rx_s
   if (sent < 0) sent = 0;
   gx_metrics_add(&st->tx_dgrams, (uint64_t)sent);
   gx_metrics_add(&st->tx_drops, n - (unsigned)sent);
-  gx_pool_put_bulk(&ing->txbufs, bufs, n);
+  gx_ingest_pool_put_bulk(&ing->txbufs, bufs, n);
 }
 
-static void *gx_rx_main(void *arg) {
-  gx_stage_arg_t *a = arg;
+static void *gx_ingest_rx_main(void *arg) {
+  gx_ingest_stage_arg_t *a = arg;
   gx_ingest_t *ing = a->ing;
   gx_dp_queue_t *q = ing->rxq[a->idx];
   gx_ingest_rx_stats_t *st = &ing->rx_stats[a->idx];
   gx_dgram_t dg[GX_DP_BURST];
   void *items[GX_DP_BURST * GX_BATCH_MAX];
   uint8_t known[GX_DP_BURST * GX_BATCH_MAX]; /* the gate knew the item's account */
-  gx_rx_hole_t *holes = ing->holes[a->idx];
+  gx_ingest_hole_t *holes = ing->holes[a->idx];
   unsigned spins = 0;
   while (!gx_stopping(ing)) {
-    if (a->idx == 0) gx_rx_send_gossip(ing, q, st);
+    if (a->idx == 0) gx_ingest_rx_send_gossip(ing, q, st);
     int n = gx_dp_rx_burst(q, dg, GX_DP_BURST);
     if (n <= 0) {
       if (n < 0) gx_metrics_add(&st->rx_errors, 1);
@@ -344,7 +344,7 @@ static void *gx_rx_main(void *arg) {
           gx_dedup_remove(ing->dedup, &p.new_keys[k]); /* welcome once its turn comes */
           continue;
         }
-        gx_tx_item_t *it = gx_pool_get(&ing->items);
+        gx_ingest_item_t *it = gx_ingest_pool_get(&ing->items);
         if (!it) {
           pool_empty++;
           if (next) gx_hole_note(holes, x);
@@ -372,11 +372,11 @@ static void *gx_rx_main(void *arg) {
     unsigned k = rte_ring_enqueue_burst(ing->verify_ring, items, ni, NULL);
     if (k < ni) { /* ingress under overload: drop and count, forget the ids */
       for (unsigned j = k; j < ni; j++) {
-        gx_tx_item_t *it = items[j];
+        gx_ingest_item_t *it = items[j];
         gx_dedup_remove(ing->dedup, &it->key);
         if (known[j]) gx_hole_note(holes, it->enc);
       }
-      gx_pool_put_bulk(&ing->items, items + k, ni - k);
+      gx_ingest_pool_put_bulk(&ing->items, items + k, ni - k);
       gx_metrics_add(&st->drop_queue_full, ni - k);
     }
   }
@@ -394,18 +394,18 @@ typedef struct {
 /* gx_verify_batch's done(): a transfer that passed goes to the mempool stage
  * at once rather than with the rest of its batch (see gx_verify_ctx_t); one
  * that did not goes back to the pool. */
-static void gx_ingest_verify_done(void *arg, gx_tx_item_t *it, gx_verify_result_t r) {
+static void gx_ingest_verify_done(void *arg, gx_ingest_item_t *it, gx_verify_result_t r) {
   gx_ingest_verify_arg_t *a = arg;
   if (gx_verify_passes(r)) {
     void *obj = it;
     if (gx_push_all(a->ing, a->ing->mempool_ring, &obj, 1, &a->st->waits) == 1) return;
     /* not pushed: stopping */
   }
-  gx_pool_put(&a->ing->items, it);
+  gx_ingest_pool_put(&a->ing->items, it);
 }
 
 static void *gx_ingest_verify_main(void *arg) {
-  gx_stage_arg_t *sa = arg;
+  gx_ingest_stage_arg_t *sa = arg;
   gx_ingest_t *ing = sa->ing;
   gx_ingest_verify_stats_t *st = &ing->verify_stats[sa->idx];
   gx_ingest_verify_arg_t a = {ing, st};
@@ -521,21 +521,21 @@ void gx_ingest_committed(gx_ingest_t *ing, const gx_pubkey_t *accounts, const ui
 }
 
 /* ---- mempool stage ---- */
-static void gx_mempool_serve_call(gx_ingest_t *ing) {
+static void gx_ingest_mempool_serve(gx_ingest_t *ing) {
   if (atomic_load_explicit(&ing->call_state, memory_order_acquire) != 1) return;
   gx_ingest_req_run(ing->mp, ing->call_req);
   atomic_store_explicit(&ing->call_state, 2, memory_order_release);
 }
 
-static void *gx_mempool_main(void *arg) {
-  gx_ingest_t *ing = ((gx_stage_arg_t *)arg)->ing;
+static void *gx_ingest_mempool_main(void *arg) {
+  gx_ingest_t *ing = ((gx_ingest_stage_arg_t *)arg)->ing;
   gx_ingest_stats_t *st = &ing->st;
   void *in[GX_MP_BURST], *fwd[GX_MP_BURST];
   unsigned spins = 0;
   int gossiping = ing->cfg.gossip.n_peers > 0;
   gx_mempool_evicted_t evicted;
   while (!gx_stopping(ing)) {
-    gx_mempool_serve_call(ing);
+    gx_ingest_mempool_serve(ing);
     unsigned n = rte_ring_dequeue_burst(ing->mempool_ring, in, GX_MP_BURST, NULL);
     if (!n) {
       gx_idle(&spins);
@@ -544,7 +544,7 @@ static void *gx_mempool_main(void *arg) {
     spins = 0;
     unsigned m = 0;
     for (unsigned i = 0; i < n; i++) {
-      gx_tx_item_t *it = in[i];
+      gx_ingest_item_t *it = in[i];
       gx_mempool_err_t r = gx_mempool_insert(ing->mp, it->enc, &it->id, &evicted);
       if (r == GX_MEMPOOL_OK) {
         gx_metrics_add(&st->inserted, 1);
@@ -566,20 +566,20 @@ static void *gx_mempool_main(void *arg) {
         if (r == GX_MEMPOOL_ERR_TOO_FAR || r == GX_MEMPOOL_ERR_FULL || r == GX_MEMPOOL_ERR_ACCOUNTS)
           gx_dedup_remove(ing->dedup, &it->key);
       }
-      gx_pool_put(&ing->items, it);
+      gx_ingest_pool_put(&ing->items, it);
     }
     unsigned done = gx_push_all(ing, ing->gossip_ring, fwd, m, &st->waits);
-    if (done < m) gx_pool_put_bulk(&ing->items, fwd + done, m - done);
+    if (done < m) gx_ingest_pool_put_bulk(&ing->items, fwd + done, m - done);
   }
-  gx_mempool_serve_call(ing); /* a caller that got in before stop */
+  gx_ingest_mempool_serve(ing); /* a caller that got in before stop */
   return NULL;
 }
 
 /* ---- gossip stage ---- */
-static void gx_gossip_emit(void *ctx, const gx_addr_t *dst, const uint8_t *dgram, size_t len) {
+static void gx_ingest_gossip_emit(void *ctx, const gx_addr_t *dst, const uint8_t *dgram, size_t len) {
   gx_ingest_t *ing = ctx;
-  gx_tx_buf_t *b;
-  while (!(b = gx_pool_get(&ing->txbufs))) {
+  gx_ingest_txbuf_t *b;
+  while (!(b = gx_ingest_pool_get(&ing->txbufs))) {
     if (gx_stopping(ing)) return;
     gx_metrics_add(&ing->st.gossip_waits, 1);
     gx_sleep_us(20);
@@ -589,11 +589,11 @@ static void gx_gossip_emit(void *ctx, const gx_addr_t *dst, const uint8_t *dgram
   memcpy(b->data, dgram, len);
   void *obj = b;
   if (gx_push_all(ing, ing->tx_ring, &obj, 1, &ing->st.gossip_waits) != 1)
-    gx_pool_put(&ing->txbufs, b);
+    gx_ingest_pool_put(&ing->txbufs, b);
 }
 
-static void *gx_gossip_main(void *arg) {
-  gx_ingest_t *ing = ((gx_stage_arg_t *)arg)->ing;
+static void *gx_ingest_gossip_main(void *arg) {
+  gx_ingest_t *ing = ((gx_ingest_stage_arg_t *)arg)->ing;
   gx_ingest_stats_t *st = &ing->st;
   gx_gossip_t *g = &ing->gossip;
   void *in[GX_MP_BURST];
@@ -601,10 +601,10 @@ static void *gx_gossip_main(void *arg) {
   while (!gx_stopping(ing)) {
     unsigned n = rte_ring_dequeue_burst(ing->gossip_ring, in, GX_MP_BURST, NULL);
     for (unsigned i = 0; i < n; i++) {
-      gx_tx_item_t *it = in[i];
+      gx_ingest_item_t *it = in[i];
       gx_gossip_add(g, it->enc, it->hops);
     }
-    if (n) gx_pool_put_bulk(&ing->items, in, n);
+    if (n) gx_ingest_pool_put_bulk(&ing->items, in, n);
     if (n < GX_MP_BURST) gx_gossip_flush(g); /* input ran dry: send partial batches */
     atomic_store_explicit(&st->gossip_forwarded, g->forwarded, memory_order_relaxed);
     atomic_store_explicit(&st->gossip_copies, g->copies, memory_order_relaxed);
@@ -626,7 +626,7 @@ static uint64_t gx_ingress_drops(const gx_ingest_t *ing) {
 }
 
 static void *gx_housekeeping_main(void *arg) {
-  gx_ingest_t *ing = ((gx_stage_arg_t *)arg)->ing;
+  gx_ingest_t *ing = ((gx_ingest_stage_arg_t *)arg)->ing;
   uint64_t last_drops = gx_ingress_drops(ing), next = gx_now_ns() + 1000000000ull;
   while (!gx_stopping(ing)) {
     gx_sleep_us(20000);
@@ -706,10 +706,10 @@ gx_ingest_t *gx_ingest_new(const gx_ingest_cfg_t *cfg, gx_dp_queue_t *const *rxq
   GX_RING(tx_ring, GX_TX_BUFS, RING_F_SP_ENQ | RING_F_SC_DEQ, "tx");
 #undef GX_RING
   snprintf(nm, sizeof nm, "%s_items", ing->name);
-  int prc = gx_pool_init(&ing->items, nm, cfg->items, sizeof(gx_tx_item_t));
+  int prc = gx_ingest_pool_init(&ing->items, nm, cfg->items, sizeof(gx_ingest_item_t));
   if (!prc) {
     snprintf(nm, sizeof nm, "%s_txbufs", ing->name);
-    prc = gx_pool_init(&ing->txbufs, nm, GX_TX_BUFS - 1, sizeof(gx_tx_buf_t));
+    prc = gx_ingest_pool_init(&ing->txbufs, nm, GX_TX_BUFS - 1, sizeof(gx_ingest_txbuf_t));
   }
   if (prc) {
     snprintf(err, errlen, "pool %s: %s (raise EAL memory or lower [ingest] items)", nm,
@@ -718,7 +718,7 @@ gx_ingest_t *gx_ingest_new(const gx_ingest_cfg_t *cfg, gx_dp_queue_t *const *rxq
     return NULL;
   }
   for (int i = 0; i < n_rxq; i++)
-    if (!(ing->holes[i] = calloc(GX_INGEST_HOLES, sizeof(gx_rx_hole_t)))) {
+    if (!(ing->holes[i] = calloc(GX_INGEST_HOLES, sizeof(gx_ingest_hole_t)))) {
       snprintf(err, errlen, "out of memory for the RX hole tables");
       gx_ingest_delete(ing);
       return NULL;
@@ -738,7 +738,7 @@ gx_ingest_t *gx_ingest_new(const gx_ingest_cfg_t *cfg, gx_dp_queue_t *const *rxq
     gx_ingest_delete(ing);
     return NULL;
   }
-  if (gx_gossip_init(&ing->gossip, &cfg->gossip, gx_gossip_emit, ing) != 0) {
+  if (gx_gossip_init(&ing->gossip, &cfg->gossip, gx_ingest_gossip_emit, ing) != 0) {
     snprintf(err, errlen, "gossip: fanout %u out of range 1..%d or too many peers",
              cfg->gossip.fanout, GX_GOSSIP_MAX_FANOUT);
     gx_ingest_delete(ing);
@@ -758,7 +758,7 @@ static int gx_spawn(gx_ingest_t *ing, void *(*fn)(void *), int idx, int core, co
     pthread_attr_setaffinity_np(&attr, sizeof set, &set);
   }
   int t = ing->n_threads;
-  ing->args[t] = (gx_stage_arg_t){ing, idx};
+  ing->args[t] = (gx_ingest_stage_arg_t){ing, idx};
   int rc = pthread_create(&ing->threads[t], &attr, fn, &ing->args[t]);
   pthread_attr_destroy(&attr);
   if (rc != 0) {
@@ -779,15 +779,15 @@ int gx_ingest_start(gx_ingest_t *ing, char *err, size_t errlen) {
   ing->running = 1;
   char nm[32];
   int rc = 0;
-  rc |= gx_spawn(ing, gx_mempool_main, 0, ing->cfg.mempool_core, "gx-mempool", err, errlen);
-  if (!rc) rc |= gx_spawn(ing, gx_gossip_main, 0, ing->cfg.gossip_core, "gx-gossip", err, errlen);
+  rc |= gx_spawn(ing, gx_ingest_mempool_main, 0, ing->cfg.mempool_core, "gx-mempool", err, errlen);
+  if (!rc) rc |= gx_spawn(ing, gx_ingest_gossip_main, 0, ing->cfg.gossip_core, "gx-gossip", err, errlen);
   for (int i = 0; !rc && i < ing->cfg.n_verify; i++) {
     snprintf(nm, sizeof nm, "gx-verify%d", i);
     rc |= gx_spawn(ing, gx_ingest_verify_main, i, ing->cfg.verify_cores[i], nm, err, errlen);
   }
   for (int i = 0; !rc && i < ing->n_rx; i++) {
     snprintf(nm, sizeof nm, "gx-rx%d", i);
-    rc |= gx_spawn(ing, gx_rx_main, i, ing->cfg.rx_cores[i], nm, err, errlen);
+    rc |= gx_spawn(ing, gx_ingest_rx_main, i, ing->cfg.rx_cores[i], nm, err, errlen);
   }
   if (!rc)
     rc |= gx_spawn(ing, gx_housekeeping_main, 0, ing->cfg.housekeeping_core, "gx-housekeep",
@@ -809,26 +809,26 @@ void gx_ingest_stop(gx_ingest_t *ing) {
   pthread_mutex_unlock(&ing->call_lock);
 }
 
-static void gx_ring_drain(struct rte_ring *r, gx_pool_t *pool) {
+static void gx_ingest_ring_drain(struct rte_ring *r, gx_ingest_pool_t *pool) {
   void *objs[64];
   unsigned n;
   if (!r || !pool->mp) return;
-  while ((n = rte_ring_dequeue_burst(r, objs, 64, NULL)) > 0) gx_pool_put_bulk(pool, objs, n);
+  while ((n = rte_ring_dequeue_burst(r, objs, 64, NULL)) > 0) gx_ingest_pool_put_bulk(pool, objs, n);
 }
 
 void gx_ingest_delete(gx_ingest_t *ing) {
   if (!ing) return;
   gx_ingest_stop(ing);
-  gx_ring_drain(ing->verify_ring, &ing->items);
-  gx_ring_drain(ing->mempool_ring, &ing->items);
-  gx_ring_drain(ing->gossip_ring, &ing->items);
-  gx_ring_drain(ing->tx_ring, &ing->txbufs);
+  gx_ingest_ring_drain(ing->verify_ring, &ing->items);
+  gx_ingest_ring_drain(ing->mempool_ring, &ing->items);
+  gx_ingest_ring_drain(ing->gossip_ring, &ing->items);
+  gx_ingest_ring_drain(ing->tx_ring, &ing->txbufs);
   rte_ring_free(ing->verify_ring);
   rte_ring_free(ing->mempool_ring);
   rte_ring_free(ing->gossip_ring);
   rte_ring_free(ing->tx_ring);
-  gx_pool_fini(&ing->items);
-  gx_pool_fini(&ing->txbufs);
+  gx_ingest_pool_fini(&ing->items);
+  gx_ingest_pool_fini(&ing->txbufs);
   gx_dedup_delete(ing->dedup);
   gx_dedup_delete(ing->preverified);
   for (int i = 0; i < GX_INGEST_MAX_RX; i++) free(ing->holes[i]);
@@ -873,12 +873,12 @@ void gx_ingest_snapshot(const gx_ingest_t *ing, gx_ingest_snapshot_t *o) {
 /* ---- metrics ---- */
 static double gx_m_ring_count(void *r) { return (double)rte_ring_count(r); }
 static double gx_m_ring_cap(void *r) { return (double)rte_ring_get_capacity(r); }
-static double gx_m_pool_avail(void *p) { return (double)gx_pool_avail(p); }
-static double gx_m_mp_size(void *ing) { return (double)gx_mempool_size(((gx_ingest_t *)ing)->mp); }
+static double gx_ingest_m_pool_avail(void *p) { return (double)gx_ingest_pool_avail(p); }
+static double gx_ingest_m_mp_size(void *ing) { return (double)gx_mempool_size(((gx_ingest_t *)ing)->mp); }
 static double gx_m_mp_accts(void *ing) {
   return (double)gx_mempool_accounts(((gx_ingest_t *)ing)->mp);
 }
-static double gx_m_mp_ready(void *ing) { return (double)gx_mempool_ready(((gx_ingest_t *)ing)->mp); }
+static double gx_ingest_m_mp_ready(void *ing) { return (double)gx_mempool_ready(((gx_ingest_t *)ing)->mp); }
 static double gx_m_mp_cap(void *ing) { return (double)((gx_ingest_t *)ing)->cfg.mempool.capacity; }
 static double gx_m_dedup_cap(void *ing) {
   return (double)gx_dedup_entries(((gx_ingest_t *)ing)->dedup);
@@ -984,12 +984,12 @@ gx_metrics_err_t gx_ingest_metrics_register(gx_ingest_t *ing, gx_metrics_t *m) {
                               &ing->st.rejected[e]));
   }
   GX_TRY(gx_metrics_gauge_fn(m, "gx_mempool_transfers", NULL, "Transfers held in the mempool.",
-                             gx_m_mp_size, ing));
+                             gx_ingest_m_mp_size, ing));
   GX_TRY(gx_metrics_gauge_fn(m, "gx_mempool_accounts", NULL,
                              "Accounts with at least one transfer in the mempool.", gx_m_mp_accts,
                              ing));
   GX_TRY(gx_metrics_gauge_fn(m, "gx_mempool_ready_accounts", NULL,
-                             "Accounts whose next transfer can be proposed now.", gx_m_mp_ready,
+                             "Accounts whose next transfer can be proposed now.", gx_ingest_m_mp_ready,
                              ing));
   GX_TRY(gx_metrics_gauge_fn(m, "gx_mempool_capacity", NULL,
                              "Transfers the mempool can hold (configured).", gx_m_mp_cap, ing));
@@ -1028,7 +1028,7 @@ gx_metrics_err_t gx_ingest_metrics_register(gx_ingest_t *ing, gx_metrics_t *m) {
                                gx_m_ring_cap, rings[i].r));
   }
   GX_TRY(gx_metrics_gauge_fn(m, "gx_item_pool_available", NULL,
-                             "Free transfer items in the pipeline's pool.", gx_m_pool_avail,
+                             "Free transfer items in the pipeline's pool.", gx_ingest_m_pool_avail,
                              &ing->items));
 #undef GX_TRY
   return GX_METRICS_OK;

@@ -16,8 +16,9 @@
  *
  * RX runs the parse and dedup itself (zero copy from the backend's buffer;
  * no hand-off before the cheap checks): batch envelope, dedup key (keyed
- * SipHash, gx_dedup.h), and for new transfers only the strict decode and the
- * tx id (gx_xfer_id); only new transfers are copied into an item.
+ * XXH3-128, gx_dedup.h), and for new transfers only the strict decode and the
+ * admission gate; only new transfers are copied into an item (the verify
+ * stage computes the tx id of those that pass).
  * Only ingress drops under overload; every drop is counted by reason. After
  * dropping one of an account's transfers, RX drops the account's later ones
  * too until the missing one comes again (tail drop: gx_ingest.c "Tail drop").
