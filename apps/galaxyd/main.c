@@ -17,7 +17,8 @@
 #include <unistd.h>
 
 #include "apps/galaxyd/cfg.h"
-#include "apps/galaxyd/chain.h"
+#include "apps/galaxyd/api.h"
+#include "apps/galaxyd/galaxy.h"
 #include "apps/galaxyd/http.h"
 #include "apps/gx_cli.h"
 #include "core/gx_log.h"
@@ -156,7 +157,7 @@ static int gx_node_start(gx_node_t *n) {
   if (c->metrics_listen[0]) {
     n->http = gx_http_new();
     if (!n->http || gx_http_route(n->http, "GET", "/metrics", gx_http_metrics, n->metrics) ||
-        gx_galaxy_routes(&n->galaxy, n->http) || gx_http_start(n->http, &c->metrics_addr, err, sizeof err)) {
+        gx_api_routes(&n->galaxy, n->http) || gx_http_start(n->http, &c->metrics_addr, err, sizeof err)) {
       GX_ERROR("galaxyd", "[metrics] listen %s: %s", c->metrics_listen, n->http ? err : "out of memory");
       return -1;
     }

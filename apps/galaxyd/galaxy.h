@@ -1,17 +1,13 @@
-/* galaxyd's chain part: the [chain] config section (genesis, node key, data
- * directory, sync peers...), the commit stage (validator/gx_commit.h) and the
- * JSON API on the HTTP server (docs/API.md):
- *   GET /v1/status                 height, tip, counters, health
- *   GET /v1/account/ADDR           balance, sequence, head of an account
- *   GET /v1/tx/HASH                committed? at which height and index
- *   GET /v1/blackhole/HEIGHT       header and transfer ids of a black hole
- *   GET /v1/raw/blackhole/HEIGHT   the encoded black hole (binary, for sync)
- *   GET /v1/raw/cert/HEIGHT        its certificate (binary, for sync)
- * Errors are JSON {"error": "..."} with an HTTP status; never a crash.
- * Threads: config and lifecycle on the main thread; API handlers on the HTTP
- * server's thread (they use only the commit stage's thread-safe readers). */
-#ifndef GALAXYD_CHAIN_H
-#define GALAXYD_CHAIN_H
+/* galaxyd's galaxy role, its chain half: the [chain] config section (genesis,
+ * node key, data directory, sync peers...), the consensus link queue (an
+ * exclusive UDP socket at our genesis address, or the DPDK port's link
+ * channel), the commit stage (validator/gx_commit.h) over it and over the
+ * ingest pipeline's mempool (adapted to validator/gx_txpool.h). The JSON API
+ * it serves is apps/galaxyd/api.h.
+ * Threads: config and lifecycle on the main thread.
+ * Errors: -1 with a one-line reason in err; config problems go to cfg. */
+#ifndef GALAXYD_GALAXY_H
+#define GALAXYD_GALAXY_H
 
 #include "apps/galaxyd/cfg.h"
 #include "apps/galaxyd/http.h"
@@ -59,8 +55,6 @@ int gx_galaxy_dpdk_check(const gx_galaxy_t *ch, const gx_pkt_local_t *local, cha
  * UDP socket bound to our genesis address. */
 int gx_galaxy_open(gx_galaxy_t *ch, gx_ingest_t *ingest, gx_dpdk_t *dpdk, gx_metrics_t *m,
                    char *err, size_t errlen);
-/* Adds the /v1 routes (works without a chain: status says so). */
-int gx_galaxy_routes(gx_galaxy_t *ch, gx_http_t *http);
 int gx_galaxy_start(gx_galaxy_t *ch, char *err, size_t errlen);
 void gx_galaxy_stop(gx_galaxy_t *ch);
 void gx_galaxy_close(gx_galaxy_t *ch);

@@ -1,0 +1,207 @@
+/* The chain's JSON API (docs/API.md) over galaxyd's HTTP server. */
+#include "apps/galaxyd/api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/gx_key.h"
+#include "core/gx_util.h"
+#include "validator/gx_cert.h"
+
+/* ---- JSON API ------------------------------------------------------------------------- */
+static int gx_api_error(char *body, size_t cap, size_t *len, const char **type, int status,
+                        const char *msg) {
+  *len = (size_t)snprintf(body, cap, "{\"error\":\"%s\"}\n", msg);
+  *type = "application/json";
+  return status;
+}
+
+/* The path's last segment after prefix; NULL when empty or containing '/'. */
+static const char *gx_api_arg(const gx_http_req_t *req, const char *prefix) {
+  size_t n = strlen(prefix);
+  if (strncmp(req->path, prefix, n) != 0) return NULL;
+  const char *a = req->path + n;
+  return (*a && !strchr(a, '/') && strlen(a) < 200) ? a : NULL;
+}
+
+static int gx_api_height(const char *s, uint64_t *h) { return gx_parse_u64(s, h) == 0 && *h > 0 ? 0 : -1; }
+
+static int gx_api_status(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
+                         const char **type) {
+  (void)req;
+  gx_galaxy_t *ch = ctx;
+  gx_ingest_snapshot_t is;
+  memset(&is, 0, sizeof is);
+  if (ch->ingest) gx_ingest_snapshot(ch->ingest, &is);
+  *type = "application/json";
+  if (!ch->commit) {
+    *len = (size_t)snprintf(body, cap,
+                            "{\"chain\":false,\"mempool\":%llu,\"verified\":%llu,\"duplicates\":%llu}\n",
+                            (unsigned long long)is.mempool_size, (unsigned long long)is.verified_ok,
+                            (unsigned long long)is.duplicates);
+    return 200;
+  }
+  gx_commit_status_t s;
+  gx_commit_status(ch->commit, &s);
+  char tip[65];
+  gx_hex_encode(tip, s.tip.b, 32);
+  size_t n = (size_t)snprintf(
+      body, cap,
+      "{\"chain\":true,\"name\":\"%s\",\"validator\":%d,\"validators\":%u,\"committee_changes\":%llu,\"height\":%llu,"
+      "\"tip\":\"%s\",\"next_epoch\":%llu,\"blackholes\":%llu,\"empty_blackholes\":%llu,"
+      "\"transfers_committed\":%llu,\"certificates\":%llu,\"equivocations\":%llu,"
+      "\"synced_blackholes\":%llu,\"supply\":%llu,\"total_balance\":%llu,\"syncing\":%s,\"healthy\":%s,\"failure\":\"%s\","
+      "\"mempool\":%llu,\"verified\":%llu,\"verify_failed\":%llu,\"duplicates\":%llu,\"rejected\":{",
+      ch->genesis_v.name, s.member, s.members, (unsigned long long)s.committee_changes,
+      (unsigned long long)s.height, tip,
+      (unsigned long long)s.next_epoch, (unsigned long long)s.blocks,
+      (unsigned long long)s.empty_blocks, (unsigned long long)s.txs, (unsigned long long)s.certs,
+      (unsigned long long)s.equivocations, (unsigned long long)s.synced_blocks,
+      (unsigned long long)ch->genesis_v.supply, (unsigned long long)s.total_balance, s.syncing ? "true" : "false", s.running && !s.failure[0] ? "true" : "false", s.failure,
+      (unsigned long long)is.mempool_size, (unsigned long long)is.verified_ok,
+      (unsigned long long)is.verify_failed, (unsigned long long)is.duplicates);
+  for (int r = 0; r < GX_LEDGER_REJ__COUNT && n < cap; r++)
+    n += (size_t)snprintf(body + n, cap - n, "%s\"%s\":%llu", r ? "," : "",
+                          gx_ledger_reject_label((gx_ledger_reject_t)r), (unsigned long long)s.rejected[r]);
+  if (n < cap) n += (size_t)snprintf(body + n, cap - n, "}}\n");
+  *len = n < cap ? n : cap;
+  return 200;
+}
+
+static int gx_api_account(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
+                          const char **type) {
+  gx_galaxy_t *ch = ctx;
+  if (!ch->commit) return gx_api_error(body, cap, len, type, 503, "this node runs no chain");
+  const char *a = gx_api_arg(req, "/v1/account/");
+  if (!a) return gx_api_error(body, cap, len, type, 400, "expected /v1/account/ADDRESS");
+  gx_pubkey_t pk;
+  gx_addr_err_t ae = gx_addr_decode(&pk, a);
+  if (ae) return gx_api_error(body, cap, len, type, 400, gx_addr_strerror(ae));
+  gx_ledger_account_t acct;
+  if (gx_commit_account(ch->commit, &pk, &acct) != 0)
+    return gx_api_error(body, cap, len, type, 404, "unknown account");
+  char head[65];
+  gx_hex_encode(head, acct.head.b, 32);
+  *len = (size_t)snprintf(body, cap, "{\"address\":\"%s\",\"balance\":%llu,\"seq\":%llu,\"head\":\"%s\"}\n",
+                          a, (unsigned long long)acct.balance, (unsigned long long)acct.seq, head);
+  *type = "application/json";
+  return 200;
+}
+
+static int gx_api_tx(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
+                     const char **type) {
+  gx_galaxy_t *ch = ctx;
+  if (!ch->commit) return gx_api_error(body, cap, len, type, 503, "this node runs no chain");
+  const char *a = gx_api_arg(req, "/v1/tx/");
+  gx_hash_t id;
+  if (!a || strlen(a) != 64 || gx_hex_decode(id.b, 32, a) != 0)
+    return gx_api_error(body, cap, len, type, 400, "expected /v1/tx/ID with a 64-hex transaction id");
+  uint64_t height;
+  uint32_t index;
+  gx_store_err_t e = gx_store_find_tx(gx_commit_store(ch->commit), &id, &height, &index);
+  *type = "application/json";
+  if (e == GX_STORE_ENOTFOUND) {
+    *len = (size_t)snprintf(body, cap, "{\"id\":\"%s\",\"committed\":false}\n", a);
+    return 404;
+  }
+  if (e != GX_STORE_OK) return gx_api_error(body, cap, len, type, 500, gx_store_strerror(e));
+  *len = (size_t)snprintf(body, cap, "{\"id\":\"%s\",\"committed\":true,\"height\":%llu,\"index\":%u}\n",
+                          a, (unsigned long long)height, index);
+  return 200;
+}
+
+/* Reads the record of height into body; returns the status. */
+static int gx_api_read(gx_galaxy_t *ch, const char *prefix, const gx_http_req_t *req, char *body,
+                       size_t cap, size_t *len, const char **type, gx_store_rec_t *rec,
+                       uint64_t *height) {
+  const char *a = gx_api_arg(req, prefix);
+  if (!a || gx_api_height(a, height) != 0)
+    return gx_api_error(body, cap, len, type, 400, "expected a height (a whole number >= 1)");
+  gx_store_t *st = gx_commit_store(ch->commit);
+  uint32_t rec_len;
+  gx_store_err_t e = gx_store_record_size(st, *height, &rec_len);
+  if (e == GX_STORE_ENOTFOUND || (e == GX_STORE_OK && *height > gx_store_durable_height(st)))
+    return gx_api_error(body, cap, len, type, 404, "no black hole at that height yet");
+  if (e != GX_STORE_OK) return gx_api_error(body, cap, len, type, 500, gx_store_strerror(e));
+  if (rec_len > cap) return gx_api_error(body, cap, len, type, 507, "black hole larger than the API buffer");
+  e = gx_store_get(st, *height, (uint8_t *)body, cap, rec);
+  if (e != GX_STORE_OK) return gx_api_error(body, cap, len, type, 500, gx_store_strerror(e));
+  return 200;
+}
+
+static int gx_api_raw_bh(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
+                         const char **type) {
+  gx_galaxy_t *ch = ctx;
+  if (!ch->commit) return gx_api_error(body, cap, len, type, 503, "this node runs no chain");
+  gx_store_rec_t rec;
+  uint64_t h;
+  int st = gx_api_read(ch, "/v1/raw/blackhole/", req, body, cap, len, type, &rec, &h);
+  if (st != 200) return st;
+  memmove(body, rec.body, rec.body_len);
+  *len = rec.body_len;
+  *type = "application/octet-stream";
+  return 200;
+}
+
+static int gx_api_raw_cert(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
+                           const char **type) {
+  gx_galaxy_t *ch = ctx;
+  if (!ch->commit) return gx_api_error(body, cap, len, type, 503, "this node runs no chain");
+  const char *a = gx_api_arg(req, "/v1/raw/cert/");
+  uint64_t h;
+  if (!a || gx_api_height(a, &h) != 0)
+    return gx_api_error(body, cap, len, type, 400, "expected a height (a whole number >= 1)");
+  if (gx_commit_cert(ch->commit, h, (uint8_t *)body, cap, len) != 0)
+    return gx_api_error(body, cap, len, type, 404, "no certificate for that height here");
+  *type = "application/octet-stream";
+  return 200;
+}
+
+static int gx_api_blackhole(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
+                            const char **type) {
+  gx_galaxy_t *ch = ctx;
+  if (!ch->commit) return gx_api_error(body, cap, len, type, 503, "this node runs no chain");
+  gx_store_rec_t rec;
+  uint64_t h;
+  int st = gx_api_read(ch, "/v1/blackhole/", req, body, cap, len, type, &rec, &h);
+  if (st != 200) return st;
+  gx_bh_header_t hdr;
+  if (rec.body_len < GX_BH_HDR_SZ || gx_bh_header_decode(&hdr, rec.body, GX_BH_HDR_SZ) != GX_PROTO_OK)
+    return gx_api_error(body, cap, len, type, 500, "stored black hole does not decode");
+  /* The JSON is built after the record: copy the ids out first (body is the buffer). */
+  uint32_t n = rec.tx_count;
+  size_t ids_bytes = (size_t)n * 32;
+  uint8_t *ids = malloc(ids_bytes ? ids_bytes : 1);
+  if (!ids) return gx_api_error(body, cap, len, type, 500, "out of memory");
+  memcpy(ids, rec.tx_hashes, ids_bytes);
+  char id[65], prev[65], er[65], sr[65];
+  gx_hex_encode(id, rec.hash.b, 32);
+  gx_hex_encode(prev, hdr.prev.b, 32);
+  gx_hex_encode(er, hdr.entries_root.b, 32);
+  gx_hex_encode(sr, hdr.state_root.b, 32);
+  size_t k = (size_t)snprintf(body, cap,
+                              "{\"height\":%llu,\"id\":\"%s\",\"epoch\":%llu,\"prev\":\"%s\","
+                              "\"entries_root\":\"%s\",\"state_root\":\"%s\",\"tx_count\":%u,\"txs\":[",
+                              (unsigned long long)hdr.height, id, (unsigned long long)hdr.epoch, prev,
+                              er, sr, hdr.tx_count);
+  for (uint32_t i = 0; i < n && k + 80 < cap; i++) {
+    char t[65];
+    gx_hex_encode(t, ids + 32 * (size_t)i, 32);
+    k += (size_t)snprintf(body + k, cap - k, "%s\"%s\"", i ? "," : "", t);
+  }
+  free(ids);
+  k += (size_t)snprintf(body + k, cap - k, "]}\n");
+  *len = k < cap ? k : cap;
+  *type = "application/json";
+  return 200;
+}
+
+int gx_api_routes(gx_galaxy_t *ch, gx_http_t *http) {
+  return gx_http_route(http, "GET", "/v1/status", gx_api_status, ch) ||
+         gx_http_route(http, "GET", "/v1/account/*", gx_api_account, ch) ||
+         gx_http_route(http, "GET", "/v1/tx/*", gx_api_tx, ch) ||
+         gx_http_route(http, "GET", "/v1/blackhole/*", gx_api_blackhole, ch) ||
+         gx_http_route(http, "GET", "/v1/raw/blackhole/*", gx_api_raw_bh, ch) ||
+         gx_http_route(http, "GET", "/v1/raw/cert/*", gx_api_raw_cert, ch);
+}

@@ -1,0 +1,21 @@
+/* galaxyd's JSON API (docs/API.md), served on the HTTP server:
+ *   GET /v1/status                 height, tip, counters, committee, health
+ *   GET /v1/account/ADDR           balance, sequence, head of an account
+ *   GET /v1/tx/HASH                committed? at which height and index
+ *   GET /v1/blackhole/HEIGHT       header and transfer ids of a black hole
+ *   GET /v1/raw/blackhole/HEIGHT   the encoded black hole (binary, for sync)
+ *   GET /v1/raw/cert/HEIGHT        its certificate (binary, for sync)
+ * Errors are JSON {"error": "..."} with an HTTP status; never a crash.
+ * Threads: the handlers run on the HTTP server's thread and use only the
+ * commit stage's and the ingest pipeline's thread-safe readers. Works without
+ * a chain (an ingest-only node): status says so, the rest answer 503. */
+#ifndef GALAXYD_API_H
+#define GALAXYD_API_H
+
+#include "apps/galaxyd/galaxy.h"
+#include "apps/galaxyd/http.h"
+
+/* Adds the /v1 routes for ch. 0, or -1 when the server refuses a route. */
+int gx_api_routes(gx_galaxy_t *ch, gx_http_t *http);
+
+#endif
