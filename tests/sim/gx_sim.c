@@ -1,4 +1,10 @@
-/* gx_sim: deterministic simulator of N consensus nodes (gx_acs) in one process.
+/* gx_sim: deterministic simulator of N consensus nodes in one process.
+ *
+ * Every node runs consensus through validator/gx_epoch.h, the committee
+ * engine galaxyd's commit stage drives (gx_epoch_new, gx_epoch_join with a
+ * gx_committee_t of the sim's N nodes, the engine's calls, gx_epoch_due /
+ * gx_epoch_join at committee boundaries): the simulator and the real network
+ * run the same code.
  *
  * One seed gives one exact run: a splitmix64 PRNG drives the network adversary
  * (delay, reorder, duplicate, drop with re-send on tick, partition and heal),
@@ -10,14 +16,34 @@
  * honest node outputs every epoch) and that no honest node decides twice.
  * A failure prints the seed and the last events.
  *
+ * --reconfig E: from epoch E on the committee is a seeded permutation of the
+ * same nodes (member index != node index) with fresh coin keys
+ * (gx_committee_test_deal). Every node learns the change (gx_members_change)
+ * before the run and switches as the commit stage does: after handling a
+ * delivery, tick or block sync, outside the engine's callbacks,
+ * gx_epoch_due + gx_epoch_join. Engines address members, the network nodes:
+ * every message carries the committee generation it was sent under (0 the
+ * genesis committee, 1 the one from E); a receiver hands it to its running
+ * engine, to the kept previous one (gx_epoch_on_prev_message), or drops it.
+ * Extra checks: every honest node switches exactly once, at epoch E, to the
+ * permutation's member index.
+ *
+ * BA decisions: gx_epoch gives its engines no decide callback; the simulator
+ * links with -Wl,--wrap=gx_acs_new (tests/sim/module.mk) and adds its own
+ * observer there, so the double-decision and BA agreement checks still see
+ * every decision of the unchanged engine.
+ *
  *   gx_sim --seeds 1..500 --n 4,7,10 --byz all [--epochs 2] [--sched random|ba-attack]
- *          [--max-prop BYTES] [--unsafe-skip-conf] [--expect-stall] [-v]
+ *          [--max-prop BYTES] [--reconfig E] [--unsafe-skip-conf] [--expect-stall] [-v]
  *
  * Exit: 0 every run passed, 1 a check failed, 2 bad usage. */
 #include "apps/gx_cli.h"
 #include "consensus/gx_acs.h"
 #include "core/gx_hash.h"
+#include "core/gx_key.h"
 #include "core/gx_util.h"
+#include "validator/gx_committee.h"
+#include "validator/gx_epoch.h"
 
 #include <inttypes.h>
 #include <sodium.h>
@@ -54,13 +80,18 @@ static const char *const b_names[B_COUNT] = {"honest", "silent", "crash", "equiv
 typedef struct {
   uint64_t ready_at;
   uint16_t src, dst, len;
+  uint8_t gen;                     /* committee generation it was sent under */
   uint8_t data[];
 } sim_msg_t;
 
 typedef struct {
   int behaviour;
-  gx_acs_t *acs;
-  void *mem;
+  gx_epoch_t *ep;                  /* the node's consensus engine (validator/gx_epoch.h) */
+  gx_members_t members;            /* the membership this node knows */
+  unsigned gen;                    /* generation of its running committee */
+  unsigned switches;               /* committee changes it took (gx_epoch_join at a boundary) */
+  int pend;                        /* a proposal held for the next committee's engine */
+  uint64_t pend_epoch;
   int crashed;
   uint64_t crash_at, restart_at;
   uint64_t delivered;              /* epochs output */
@@ -74,13 +105,23 @@ typedef struct {
 
 typedef struct {
   /* options */
-  unsigned n, f, epochs, max_prop;
+  unsigned n, f, epochs, max_prop, reconfig;
   int sched_attack, skip_conf, verbose;
   /* run */
   uint64_t seed, rng, now;
   sim_node_t node[SIM_MAXN];
   gx_coin_pub_t pub;
   gx_coin_secret_t sec[SIM_MAXN];
+  /* committees: generation 0 from epoch 0 (member i = node i, coin keys pub/sec),
+   * generation 1 from epoch reconfig (a permutation, coin keys pub1/sec1 by member) */
+  gx_committee_t com[2];
+  uint8_t m2n[2][SIM_MAXN], n2m[2][SIM_MAXN];
+  gx_coin_pub_t pub1;
+  gx_coin_secret_t sec1[SIM_MAXN];
+  uint64_t gen_drops;              /* messages of a committee the receiver does not run */
+  uint64_t prev_msgs;              /* messages handed to a kept previous engine */
+  uint64_t sync_switches;          /* switches taken right after a block sync */
+  unsigned switched_ok;            /* honest nodes that switched once, to the right index */
   sim_msg_t **q;
   size_t qn;
   unsigned drop_ppm, dup_ppm, delay_max;
@@ -142,13 +183,15 @@ static void sim_record(sim_t *s, uint64_t epoch, unsigned node, const uint8_t *v
 }
 
 /* ---- network ---- */
-static void sim_enqueue(sim_t *s, unsigned src, unsigned dst, const uint8_t *msg, size_t len) {
+static void sim_enqueue(sim_t *s, unsigned gen, unsigned src, unsigned dst, const uint8_t *msg,
+                        size_t len) {
   if (s->qn >= SIM_QMAX) { s->drops++; return; }
   sim_msg_t *m = malloc(sizeof *m + len);
   if (!m) { s->drops++; return; }
   m->src = (uint16_t)src;
   m->dst = (uint16_t)dst;
   m->len = (uint16_t)len;
+  m->gen = (uint8_t)gen;
   memcpy(m->data, msg, len);
   uint64_t d = sim_below(&s->rng, s->delay_max + 1);
   if (sim_chance(&s->rng, 20000)) d += sim_below(&s->rng, 20 * s->delay_max + 1); /* long delay */
@@ -193,7 +236,10 @@ static size_t sim_byz_rewrite(sim_t *s, unsigned src, unsigned dst, uint8_t *buf
         len = 1 + sim_below(&s->rng, GX_CMSG_MAX);
         for (size_t i = 0; i < len; i++) buf[i] = (uint8_t)sim_mix(&s->rng);
       } else { /* valid header, mutated body or length */
-        for (int k = 0; k < 3; k++) buf[2 + sim_below(&s->rng, len - 2)] = (uint8_t)sim_mix(&s->rng);
+        for (int k = 0; k < 3; k++) { /* the byte, then where (the order gcc and clang gave it) */
+          uint8_t x = (uint8_t)sim_mix(&s->rng);
+          buf[2 + sim_below(&s->rng, len - 2)] = x;
+        }
         if (sim_chance(&s->rng, 300000)) len = sim_below(&s->rng, len + 1);
       }
     }
@@ -206,33 +252,45 @@ static size_t sim_byz_rewrite(sim_t *s, unsigned src, unsigned dst, uint8_t *buf
 
 static void sim_coin_learn(sim_t *s, const uint8_t *msg, size_t len);
 
-static void sim_send(void *ctx, int dest, const uint8_t *msg, size_t len) {
+/* gx_epoch's send: dest is a member index (or GX_CMSG_ALL) of the sender's
+ * running committee (committee 0) or of the one before it (committee 1, the
+ * engine kept for laggards); the network carries it to that member's node,
+ * tagged with the committee's generation. */
+static void sim_send(void *ctx, int committee, int dest, const uint8_t *msg, size_t len) {
   sim_t *s = ctx;
   unsigned src = s->cur;
   sim_node_t *nd = &s->node[src];
   if (nd->crashed || nd->behaviour == B_SILENT) return;
+  if (committee < 0 || (unsigned)committee > nd->gen) return;
+  unsigned gen = nd->gen - (unsigned)committee;
+  const gx_committee_t *c = &s->com[gen];
+  unsigned self = s->n2m[gen][src];
   if (sim_is_honest(s, src)) sim_coin_learn(s, msg, len);
   if (nd->behaviour == B_REPLAY) sim_replay_store(nd, msg, len);
-  for (unsigned d = 0; d < s->n; d++) {
-    if (d == src || (dest != GX_CMSG_ALL && (unsigned)dest != d)) continue;
+  for (unsigned mi = 0; mi < c->n; mi++) {
+    if (mi == self || (dest != GX_CMSG_ALL && (unsigned)dest != mi)) continue;
+    unsigned d = s->m2n[gen][mi];
     uint8_t buf[GX_CMSG_MAX];
     memcpy(buf, msg, len);
     size_t l = len;
     if (!sim_is_honest(s, src)) l = sim_byz_rewrite(s, src, d, buf, len);
-    if (l) sim_enqueue(s, src, d, buf, l);
+    if (l) sim_enqueue(s, gen, src, d, buf, l);
     if (nd->behaviour == B_REPLAY && nd->replay_n && sim_chance(&s->rng, 200000)) {
       unsigned k = (unsigned)sim_below(&s->rng, nd->replay_n < SIM_REPLAY ? nd->replay_n : SIM_REPLAY);
-      if (nd->replay[k]) sim_enqueue(s, src, d, nd->replay[k], nd->replay_len[k]);
+      if (nd->replay[k]) sim_enqueue(s, gen, src, d, nd->replay[k], nd->replay_len[k]);
     }
   }
   if (nd->behaviour == B_BADCOIN && sim_chance(&s->rng, 100000)) { /* invent a share */
     uint8_t b[GX_CMSG_MAX], junk[96];
     for (int i = 0; i < 96; i++) junk[i] = (uint8_t)sim_mix(&s->rng);
     uint64_t e = s->node[src].delivered;
-    size_t l = gx_cmsg_encode_coin(b, e, (uint16_t)sim_below(&s->rng, s->n),
-                                   (uint16_t)(2 + 3 * sim_below(&s->rng, 3)), junk, junk + 32, junk + 64);
+    /* two draws, in a fixed order (as function arguments their order was the
+     * compiler's: gcc's right-to-left is kept, so clang now gives the same runs) */
+    uint16_t round = (uint16_t)(2 + 3 * sim_below(&s->rng, 3));
+    uint16_t inst = (uint16_t)sim_below(&s->rng, s->n);
+    size_t l = gx_cmsg_encode_coin(b, e, inst, round, junk, junk + 32, junk + 64);
     for (unsigned d = 0; d < s->n; d++)
-      if (d != src) sim_enqueue(s, src, d, b, l);
+      if (d != src) sim_enqueue(s, gen, src, d, b, l);
   }
 }
 
@@ -252,17 +310,24 @@ static void sim_coin_learn(sim_t *s, const uint8_t *msg, size_t len) {
   if (m.epoch >= SIM_MAXE || m.instance >= SIM_MAXN || m.u.coin.round >= 64) return;
   int8_t *k = &s->coin_known[m.epoch][m.instance][m.u.coin.round];
   if (*k >= 0) return;
+  /* the keys of the committee that runs the epoch */
+  const gx_coin_pub_t *pub = &s->pub;
+  const gx_coin_secret_t *sec = s->sec;
+  if (s->reconfig && m.epoch >= s->reconfig) {
+    pub = &s->pub1;
+    sec = s->sec1;
+  }
   uint8_t h[32], pts[SIM_MAXN][32], out[32];
   uint16_t idx[SIM_MAXN];
   gx_coin_name(h, m.epoch, m.instance, m.u.coin.round);
   for (unsigned i = 0; i <= s->f; i++) {
     gx_coin_share_t sh;
-    gx_coin_share_make(&sh, &s->pub, &s->sec[i], h);
+    gx_coin_share_make(&sh, pub, &sec[i], h);
     memcpy(pts[i], sh.share, 32);
     idx[i] = (uint16_t)i;
   }
   int bit;
-  if (gx_coin_combine(out, &bit, &s->pub, idx, (const uint8_t(*)[32])pts, s->f + 1) == GX_COIN_OK)
+  if (gx_coin_combine(out, &bit, pub, idx, (const uint8_t(*)[32])pts, s->f + 1) == GX_COIN_OK)
     *k = (int8_t)bit;
 }
 
@@ -288,31 +353,223 @@ static int sim_attack_hold(sim_t *s, const sim_msg_t *m) {
   return c.u.vote.value == coin;
 }
 
+/* ---- the BA decision observer ---- */
+/* gx_epoch builds its engines without a decide callback (the commit stage
+ * needs none). The simulator is linked with -Wl,--wrap=gx_acs_new
+ * (tests/sim/module.mk): the engine gx_epoch_join creates is the unchanged
+ * gx_acs, with this observer added to its output, so every decision reaches
+ * the checks in sim_decide. Only this program is linked so; without the flag
+ * __real_gx_acs_new does not link. */
+static sim_t *sim_observed;
+static void sim_decide(void *ctx, uint64_t epoch, unsigned inst, int value);
+static void sim_decide_seen(void *ctx, uint64_t epoch, unsigned inst, int value) {
+  (void)ctx; /* the engine's gx_epoch context; the deciding node is sim_observed->cur */
+  if (sim_observed) sim_decide(sim_observed, epoch, inst, value);
+}
+gx_acs_err_t __real_gx_acs_new(gx_acs_t **out_acs, void *mem, size_t mem_sz, const gx_acs_cfg_t *cfg,
+                               const gx_acs_out_t *out);
+gx_acs_err_t __wrap_gx_acs_new(gx_acs_t **out_acs, void *mem, size_t mem_sz, const gx_acs_cfg_t *cfg,
+                               const gx_acs_out_t *out);
+gx_acs_err_t __wrap_gx_acs_new(gx_acs_t **out_acs, void *mem, size_t mem_sz, const gx_acs_cfg_t *cfg,
+                               const gx_acs_out_t *out) {
+  if (!out || out->decide) return __real_gx_acs_new(out_acs, mem, mem_sz, cfg, out);
+  gx_acs_out_t o = *out;
+  o.decide = sim_decide_seen;
+  return __real_gx_acs_new(out_acs, mem, mem_sz, cfg, &o);
+}
+
+/* ---- committees ---- */
+/* Node identities: fixed ed25519 keys per node index (gx_key_derive). */
+static gx_pubkey_t sim_ids[SIM_MAXN];
+
+static void sim_ids_init(void) {
+  for (unsigned i = 0; i < SIM_MAXN; i++) {
+    gx_keypair_t kp;
+    gx_key_derive(&kp, "gx_sim.node", 0, i);
+    sim_ids[i] = kp.pk;
+    gx_key_wipe(&kp);
+  }
+}
+
+static void sim_member_set(gx_member_t *m, unsigned node, const uint8_t coin_vk[32]) {
+  m->identity = sim_ids[node];
+  snprintf(m->host, sizeof m->host, "sim");
+  m->port = (uint16_t)node;
+  if (coin_vk) memcpy(m->coin_vk, coin_vk, 32);
+}
+
+/* The genesis committee (member i = node i, the dealt coin keys pub/sec) and,
+ * with --reconfig, the committee from epoch reconfig: a permutation of the
+ * nodes drawn from the seed (its own PRNG, so the network's draws do not move)
+ * with fresh coin keys from the test dealer. Every node learns both. */
+static int sim_committees(sim_t *s, const uint8_t dseed[32]) {
+  gx_committee_t *c0 = &s->com[0];
+  memset(c0, 0, sizeof *c0);
+  c0->n = (uint16_t)s->n;
+  memcpy(c0->coin_group_vk, s->pub.group_vk, 32);
+  for (unsigned i = 0; i < s->n; i++) {
+    sim_member_set(&c0->m[i], i, s->pub.vk[i]);
+    s->m2n[0][i] = s->n2m[0][i] = (uint8_t)i;
+  }
+  if (gx_committee_finish(c0) != GX_COMMITTEE_OK || c0->f != s->f) return -1;
+  for (unsigned i = 0; i < s->n; i++) gx_members_init(&s->node[i].members, c0);
+  if (!s->reconfig) return 0;
+  gx_committee_t *c1 = &s->com[1];
+  memset(c1, 0, sizeof *c1);
+  c1->n = (uint16_t)s->n;
+  c1->first_epoch = s->reconfig;
+  unsigned perm[SIM_MAXN];
+  for (unsigned k = 0; k < s->n; k++) perm[k] = k;
+  uint64_t r = s->seed ^ 0x7265636f6e666967ull; /* "reconfig" */
+  for (unsigned k = s->n; k-- > 1;) {
+    unsigned j = (unsigned)sim_below(&r, k + 1), t = perm[k];
+    perm[k] = perm[j];
+    perm[j] = t;
+  }
+  for (unsigned k = 0; k < s->n; k++) {
+    sim_member_set(&c1->m[k], perm[k], NULL);
+    s->m2n[1][k] = (uint8_t)perm[k];
+    s->n2m[1][perm[k]] = (uint8_t)k;
+  }
+  uint8_t seed1[32];
+  memcpy(seed1, dseed, 32);
+  seed1[9] = 'R';
+  seed1[10] = (uint8_t)s->reconfig;
+  if (gx_committee_test_deal(c1, s->sec1, seed1) != GX_COMMITTEE_OK || c1->f != s->f) return -1;
+  gx_committee_coin_pub(c1, &s->pub1);
+  for (unsigned i = 0; i < s->n; i++)
+    if (gx_members_change(&s->node[i].members, c1, 0) != GX_COMMITTEE_OK) return -1;
+  return 0;
+}
+
+/* The generation of a committee the sim made (-1: not one of them). */
+static int sim_gen_of(const sim_t *s, const gx_committee_t *c) {
+  for (int g = 0; g < 2; g++)
+    if (s->com[g].n && gx_hash_eq(&s->com[g].id, &c->id)) return g;
+  return -1;
+}
+
+/* The generation of the committee that runs epoch. */
+static unsigned sim_epoch_gen(const sim_t *s, uint64_t epoch) {
+  return s->reconfig && epoch >= s->reconfig ? 1 : 0;
+}
+
+/* Node i's coin share for committee c (the driver's share_for). */
+static const gx_coin_secret_t *sim_share_for(const sim_t *s, unsigned i, const gx_committee_t *c) {
+  int g = sim_gen_of(s, c);
+  if (g == 0) return &s->sec[i];
+  if (g == 1) return &s->sec1[s->n2m[1][i]];
+  return NULL;
+}
+
 /* ---- nodes ---- */
 static void sim_deliver(void *ctx, const gx_acs_batch_t *b);
-static void sim_decide(void *ctx, uint64_t epoch, unsigned inst, int value);
+static void sim_propose(sim_t *s, unsigned i, uint64_t epoch);
 
 static int sim_node_start(sim_t *s, unsigned i) {
   sim_node_t *nd = &s->node[i];
-  gx_acs_cfg_t cfg;
-  gx_acs_cfg_defaults(&cfg);
-  cfg.n = (uint16_t)s->n;
-  cfg.f = (uint16_t)s->f;
-  cfg.self = (uint16_t)i;
-  cfg.max_proposal = s->max_prop;
-  cfg.epoch_slots = 3; /* one finished epoch kept, the current one, one ahead */
-  cfg.epoch_keep = 1;
-  cfg.coin_pub = &s->pub;
-  cfg.coin_sec = &s->sec[i];
-  cfg.unsafe_ba_skip_conf = s->skip_conf;
-  size_t sz = gx_acs_footprint(&cfg);
-  free(nd->mem);
-  nd->mem = aligned_alloc(64, (sz + 63) & ~(size_t)63);
-  if (!nd->mem) return -1;
-  gx_acs_out_t out = {s, sim_send, sim_deliver, sim_decide};
-  if (gx_acs_new(&nd->acs, nd->mem, sz, &cfg, &out) != GX_ACS_OK) return -1;
+  gx_epoch_delete(nd->ep);
+  nd->ep = NULL;
+  nd->gen = 0;
+  nd->pend = 0;
+  gx_epoch_cfg_t cfg = {
+    .max_proposal = s->max_prop,
+    .epoch_slots = 3, /* one finished epoch kept, the current one, one ahead */
+    .epoch_keep = 1,
+    .unsafe_ba_skip_conf = s->skip_conf,
+  };
+  gx_epoch_out_t out = {s, sim_send, sim_deliver};
+  char err[200];
+  nd->ep = gx_epoch_new(&cfg, &out, err, sizeof err);
+  if (!nd->ep) return -1;
+  const gx_committee_t *c = gx_members_at(&nd->members, 0);
+  if (!c || sim_gen_of(s, c) != 0) return -1;
+  unsigned prev = s->cur;
+  s->cur = i;
+  int rc = gx_epoch_join(nd->ep, c, &sim_ids[i], sim_share_for(s, i, c), 0, err, sizeof err);
+  s->cur = prev;
+  if (rc || !gx_epoch_acs(nd->ep)) return -1;
   nd->incarnation++;
   return 0;
+}
+
+/* What the honest nodes' engines counted (shows the adversaries bite). */
+static struct {
+  uint64_t rbc_bad, rbc_proof, rbc_conflict, decode, stale, future, share_bad, combines,
+      verifies, max_round;
+} sim_tot;
+
+static void sim_tot_add(const gx_acs_stats_t *st) {
+  sim_tot.rbc_bad += st->rbc_bad;
+  sim_tot.rbc_proof += st->rbc[GX_RBC_DROP_PROOF];
+  sim_tot.rbc_conflict += st->rbc[GX_RBC_DROP_CONFLICT];
+  sim_tot.decode += st->drop[GX_ACS_DROP_DECODE];
+  sim_tot.stale += st->drop[GX_ACS_DROP_STALE];
+  sim_tot.future += st->drop[GX_ACS_DROP_FUTURE];
+  sim_tot.share_bad += st->ba[GX_BA_DROP_SHARE];
+  sim_tot.combines += st->coin_combines;
+  sim_tot.verifies += st->coin_verifies;
+  if (st->ba_max_round > sim_tot.max_round) sim_tot.max_round = st->ba_max_round;
+}
+
+/* The commit stage's switch, after node i handled a delivery, tick or block
+ * sync (never inside the engine's callbacks): when its membership says the
+ * next epoch belongs to another committee, gx_epoch_join runs it from there;
+ * then the proposal held for that epoch goes to the new engine. */
+static void sim_after(sim_t *s, unsigned i) {
+  sim_node_t *nd = &s->node[i];
+  if (!nd->ep) return;
+  const gx_committee_t *due = gx_epoch_due(nd->ep, &nd->members);
+  if (due) {
+    int g = sim_gen_of(s, due);
+    uint64_t next = gx_epoch_next(nd->ep);
+    gx_acs_t *old = gx_epoch_acs(nd->ep);
+    if (old) { /* keep the old engine's counters, as the driver does */
+      const gx_acs_stats_t *st = gx_acs_stats(old);
+      if (sim_is_honest(s, i)) sim_tot_add(st);
+      s->stalls += st->ba_stalled;
+    }
+    char err[200];
+    unsigned prev = s->cur;
+    s->cur = i;
+    int rc = gx_epoch_join(nd->ep, due, &sim_ids[i], sim_share_for(s, i, due), next, err, sizeof err);
+    s->cur = prev;
+    nd->switches++;
+    sim_trace(s, "t=%" PRIu64 " node %u SWITCH to committee %d at epoch %" PRIu64 ": member %d", s->now,
+              i, g, next, gx_epoch_member(nd->ep));
+    if (rc || g < 0) {
+      sim_failf(s, "node %u: committee switch at epoch %" PRIu64 " failed: %s", i, next,
+                rc ? err : "unknown committee");
+      return;
+    }
+    nd->gen = (unsigned)g;
+    if (sim_is_honest(s, i)) {
+      if (nd->switches != 1)
+        sim_failf(s, "node %u switched committee %u times", i, nd->switches);
+      if (next != s->reconfig || due->first_epoch != s->reconfig)
+        sim_failf(s, "node %u switched at epoch %" PRIu64 ", the change is at %u", i, next, s->reconfig);
+      if (gx_epoch_member(nd->ep) != s->n2m[1][i])
+        sim_failf(s, "node %u: member index %d after the switch, the committee says %u", i,
+                  gx_epoch_member(nd->ep), s->n2m[1][i]);
+    }
+  }
+  if (nd->pend && !gx_epoch_due(nd->ep, &nd->members)) {
+    nd->pend = 0;
+    sim_propose(s, i, nd->pend_epoch);
+  }
+}
+
+/* After output of epoch - 1: propose in epoch, unless another committee runs
+ * it (the proposal waits for the switch in sim_after). */
+static void sim_next(sim_t *s, unsigned i, uint64_t epoch) {
+  sim_node_t *nd = &s->node[i];
+  const gx_committee_t *c = gx_members_at(&nd->members, epoch);
+  if (c && !gx_hash_eq(&c->id, &gx_epoch_committee(nd->ep)->id)) {
+    nd->pend = 1;
+    nd->pend_epoch = epoch;
+    return;
+  }
+  sim_propose(s, i, epoch);
 }
 
 static void sim_propose(sim_t *s, unsigned i, uint64_t epoch) {
@@ -322,26 +579,31 @@ static void sim_propose(sim_t *s, unsigned i, uint64_t epoch) {
   if (!v) return;
   unsigned prev = s->cur;
   s->cur = i;
-  if (nd->behaviour == B_EQUIV && sim_below(&s->rng, 2)) {
+  /* the forged broadcasts address the members of the running committee */
+  gx_acs_t *acs = gx_epoch_acs(nd->ep);
+  unsigned cn = s->com[nd->gen].n, self = s->n2m[nd->gen][i];
+  if (nd->behaviour == B_EQUIV && !acs) {
+    /* not a member: nothing to forge */
+  } else if (nd->behaviour == B_EQUIV && sim_below(&s->rng, 2)) {
     /* one value, one root, but a damaged stripe: an inconsistent codeword */
     uint32_t la = sim_value(s, v, epoch, i, 3);
     int bad = (int)sim_below(&s->rng, s->n);
     sim_trace(s, "node %u forges an inconsistent codeword (stripe %d) in epoch %" PRIu64, i, bad, epoch);
-    for (unsigned d = 0; d < s->n; d++)
-      if (d != i) gx_acs_send_forged_val(nd->acs, epoch, v, la, d, bad);
+    for (unsigned d = 0; d < cn; d++)
+      if (d != self) gx_acs_send_forged_val(acs, epoch, v, la, d, bad);
   } else if (nd->behaviour == B_EQUIV) {
     uint32_t la = sim_value(s, v, epoch, i, 1);
     sim_record(s, epoch, i, v, la);
-    for (unsigned d = 0; d < s->n; d++)
-      if (d != i && d % 2 == 0) gx_acs_send_forged_val(nd->acs, epoch, v, la, d, -1);
+    for (unsigned d = 0; d < cn; d++)
+      if (d != self && d % 2 == 0) gx_acs_send_forged_val(acs, epoch, v, la, d, -1);
     uint32_t lb = sim_value(s, v, epoch, i, 2);
     sim_record(s, epoch, i, v, lb);
-    for (unsigned d = 0; d < s->n; d++)
-      if (d != i && d % 2 == 1) gx_acs_send_forged_val(nd->acs, epoch, v, lb, d, -1);
+    for (unsigned d = 0; d < cn; d++)
+      if (d != self && d % 2 == 1) gx_acs_send_forged_val(acs, epoch, v, lb, d, -1);
   } else {
     uint32_t len = sim_value(s, v, epoch, i, nd->incarnation * 7);
     sim_record(s, epoch, i, v, len);
-    gx_acs_err_t e = gx_acs_propose(nd->acs, epoch, v, len);
+    gx_acs_err_t e = gx_epoch_propose(nd->ep, epoch, v, len);
     if (e != GX_ACS_OK && sim_is_honest(s, i))
       sim_failf(s, "node %u: propose epoch %" PRIu64 ": %s", i, epoch, gx_acs_strerror(e));
   }
@@ -357,7 +619,7 @@ static void sim_deliver(void *ctx, const gx_acs_batch_t *b) {
             b->count);
   if (!sim_is_honest(s, i)) {
     nd->delivered = b->epoch + 1;
-    sim_propose(s, i, b->epoch + 1);
+    sim_next(s, i, b->epoch + 1);
     return;
   }
   if (b->epoch != nd->delivered) {
@@ -370,8 +632,14 @@ static void sim_deliver(void *ctx, const gx_acs_batch_t *b) {
     sim_failf(s, "validity: node %u epoch %" PRIu64 " output %u < N-f proposals", i, b->epoch, b->count);
   crypto_generichash_blake2b_state st;
   crypto_generichash_blake2b_init(&st, NULL, 0, 32);
+  unsigned gen = sim_epoch_gen(s, b->epoch); /* proposers are members of the epoch's committee */
   for (unsigned k = 0; k < b->count; k++) {
-    unsigned j = b->proposer[k];
+    if (b->proposer[k] >= s->com[gen].n) {
+      sim_failf(s, "validity: node %u epoch %" PRIu64 " output proposer %u of a %u-member committee", i,
+                b->epoch, b->proposer[k], s->com[gen].n);
+      return;
+    }
+    unsigned j = s->m2n[gen][b->proposer[k]];
     gx_hash_t h;
     gx_hash(&h, GX_DOM_CONSENSUS, b->value[k], b->len[k]);
     int found = 0;
@@ -395,7 +663,7 @@ static void sim_deliver(void *ctx, const gx_acs_batch_t *b) {
               b->epoch);
   }
   nd->delivered = b->epoch + 1;
-  sim_propose(s, i, b->epoch + 1);
+  sim_next(s, i, b->epoch + 1);
 }
 
 static void sim_decide(void *ctx, uint64_t epoch, unsigned inst, int value) {
@@ -416,10 +684,11 @@ static void sim_decide(void *ctx, uint64_t epoch, unsigned inst, int value) {
 
 static void sim_tick(sim_t *s, unsigned i) {
   sim_node_t *nd = &s->node[i];
-  if (nd->crashed || nd->behaviour == B_SILENT || !nd->acs) return;
+  if (nd->crashed || nd->behaviour == B_SILENT || !nd->ep) return;
   s->cur = i;
   s->ticks++;
-  gx_acs_tick(nd->acs);
+  gx_epoch_tick(nd->ep);
+  sim_after(s, i);
 }
 
 /* Block sync: an honest node whose next epoch every honest peer has already
@@ -432,8 +701,8 @@ static void sim_sync(sim_t *s) {
     int freed = 0;
     for (unsigned j = 0; j < s->n; j++) {
       uint64_t lo, hi;
-      if (j == i || !sim_is_honest(s, j)) continue;
-      gx_acs_window(s->node[j].acs, &lo, &hi);
+      if (j == i || !sim_is_honest(s, j) || !gx_epoch_acs(s->node[j].ep)) continue;
+      gx_acs_window(gx_epoch_acs(s->node[j].ep), &lo, &hi);
       if (lo > nd->delivered) freed = 1;
     }
     if (!freed) continue;
@@ -443,10 +712,14 @@ static void sim_sync(sim_t *s) {
     nd->digest[e] = s->ref[e];
     nd->delivered = e + 1;
     s->synced++;
-    if (gx_acs_skip_to(nd->acs, e + 1) != GX_ACS_OK) {
+    if (!gx_epoch_acs(nd->ep) || gx_epoch_next(nd->ep) > e) { /* gx_acs_skip_to would refuse */
       sim_failf(s, "node %u: skip_to(%" PRIu64 ") refused", i, e + 1);
       return;
     }
+    gx_epoch_skip_to(nd->ep, e + 1);
+    unsigned sw = nd->switches;
+    sim_after(s, i); /* skipping past the boundary switches committee too */
+    if (nd->switches != sw) s->sync_switches++;
     if (nd->delivered == e + 1) sim_propose(s, i, e + 1); /* unless skip_to output e+1 too */
   }
 }
@@ -462,32 +735,16 @@ static int sim_cut(const sim_t *s, const sim_msg_t *m) {
   return ((s->part_mask >> m->src) & 1) != ((s->part_mask >> m->dst) & 1);
 }
 
-/* What the honest nodes saw, over all runs (shows the adversaries bite). */
-static struct {
-  uint64_t rbc_bad, rbc_proof, rbc_conflict, decode, stale, future, share_bad, combines,
-      verifies, max_round;
-} sim_tot;
-
 static void sim_free(sim_t *s) {
   for (unsigned i = 0; i < s->n; i++) {
-    if (!sim_is_honest(s, i) || !s->node[i].acs) continue;
-    const gx_acs_stats_t *st = gx_acs_stats(s->node[i].acs);
-    sim_tot.rbc_bad += st->rbc_bad;
-    sim_tot.rbc_proof += st->rbc[GX_RBC_DROP_PROOF];
-    sim_tot.rbc_conflict += st->rbc[GX_RBC_DROP_CONFLICT];
-    sim_tot.decode += st->drop[GX_ACS_DROP_DECODE];
-    sim_tot.stale += st->drop[GX_ACS_DROP_STALE];
-    sim_tot.future += st->drop[GX_ACS_DROP_FUTURE];
-    sim_tot.share_bad += st->ba[GX_BA_DROP_SHARE];
-    sim_tot.combines += st->coin_combines;
-    sim_tot.verifies += st->coin_verifies;
-    if (st->ba_max_round > sim_tot.max_round) sim_tot.max_round = st->ba_max_round;
+    if (!sim_is_honest(s, i) || !s->node[i].ep || !gx_epoch_acs(s->node[i].ep)) continue;
+    sim_tot_add(gx_acs_stats(gx_epoch_acs(s->node[i].ep)));
   }
   for (size_t k = 0; k < s->qn; k++) free(s->q[k]);
   s->qn = 0;
   for (unsigned i = 0; i < s->n; i++) {
-    if (s->node[i].acs) gx_acs_delete(s->node[i].acs);
-    free(s->node[i].mem);
+    gx_epoch_delete(s->node[i].ep);
+    s->node[i].ep = NULL;
     for (unsigned k = 0; k < SIM_REPLAY; k++) free(s->node[i].replay[k]);
   }
 }
@@ -495,12 +752,14 @@ static void sim_free(sim_t *s) {
 /* One run. Returns 0 when every check passed. */
 static int sim_run(sim_t *s, uint64_t seed, unsigned n, int byz_mode, uint64_t *stats_out) {
   sim_msg_t **q = s->q;
-  unsigned epochs = s->epochs, max_prop = s->max_prop;
+  unsigned epochs = s->epochs, max_prop = s->max_prop, reconfig = s->reconfig;
   int attack = s->sched_attack, skip = s->skip_conf, verbose = s->verbose;
   memset(s, 0, sizeof *s);
+  sim_observed = s;
   s->q = q;
   s->epochs = epochs;
   s->max_prop = max_prop;
+  s->reconfig = reconfig;
   s->sched_attack = attack;
   s->skip_conf = skip;
   s->verbose = verbose;
@@ -515,6 +774,10 @@ static int sim_run(sim_t *s, uint64_t seed, unsigned n, int byz_mode, uint64_t *
   dseed[8] = (uint8_t)n;
   if (gx_coin_deal(&s->pub, s->sec, n, s->f, dseed) != GX_COIN_OK) {
     sim_failf(s, "coin deal failed");
+    return 1;
+  }
+  if (sim_committees(s, dseed) != 0) {
+    sim_failf(s, "committee set-up failed");
     return 1;
   }
   /* network character of this run */
@@ -577,6 +840,7 @@ static int sim_run(sim_t *s, uint64_t seed, unsigned n, int byz_mode, uint64_t *
         if (sim_node_start(s, i) != 0) { sim_failf(s, "node %u: restart failed", i); break; }
         sim_trace(s, "t=%" PRIu64 " node %u RESTART (fresh state)", s->now, i);
         sim_propose(s, i, 0);
+        sim_after(s, i);
       }
     }
     if (sim_chance(&s->rng, 200)) sim_tick(s, (unsigned)sim_below(&s->rng, n));
@@ -615,19 +879,56 @@ static int sim_run(sim_t *s, uint64_t seed, unsigned n, int byz_mode, uint64_t *
     if (sim_chance(&s->rng, s->drop_ppm) || sim_cut(s, m) || dn->crashed) {
       s->drops++;
       sim_trace(s, "t=%" PRIu64 " %u->%u %s dropped", s->now, m->src, m->dst, tn);
-    } else if (dn->behaviour != B_SILENT && dn->acs) {
+    } else if (dn->behaviour != B_SILENT && dn->ep) {
+      /* the sender's member index in the committee the message was sent under */
+      unsigned member = s->n2m[m->gen][m->src];
+      gx_acs_err_t e;
       s->cur = m->dst;
-      gx_acs_err_t e = gx_acs_on_message(dn->acs, m->src, m->data, m->len);
+      if (m->gen == dn->gen) {
+        e = gx_epoch_on_message(dn->ep, member, m->data, m->len);
+      } else if (m->gen + 1u == dn->gen && gx_epoch_prev_committee(dn->ep)) {
+        e = gx_epoch_on_prev_message(dn->ep, member, m->data, m->len);
+        s->prev_msgs++;
+      } else { /* a committee this node does not run (yet, or any more) */
+        s->drops++;
+        s->gen_drops++;
+        sim_trace(s, "t=%" PRIu64 " %u->%u %s of committee %u dropped (node runs %u)", s->now, m->src,
+                  m->dst, tn, m->gen, dn->gen);
+        goto next;
+      }
       if (dup) s->dups++;
-      sim_trace(s, "t=%" PRIu64 " %u->%u %s e=%" PRIu64 " i=%u len=%u: %s", s->now, m->src, m->dst, tn,
+      sim_trace(s, "t=%" PRIu64 " %u->%u %s e=%" PRIu64 " i=%u len=%u: %s%s", s->now, m->src, m->dst, tn,
                 m->len >= 10 ? gx_ld64(m->data + 2) : 0, m->len >= 12 ? gx_ld16(m->data + 10) : 0,
-                m->len, gx_acs_strerror(e));
+                m->len, gx_acs_strerror(e), m->gen == dn->gen ? "" : " (previous committee)");
+      sim_after(s, m->dst);
     }
+  next:
     if (!dup) free(m);
     else m->ready_at = s->now + sim_below(&s->rng, s->delay_max + 1);
   }
   for (unsigned i = 0; i < n; i++)
-    if (s->node[i].acs) s->stalls += gx_acs_stats(s->node[i].acs)->ba_stalled;
+    if (s->node[i].ep && gx_epoch_acs(s->node[i].ep))
+      s->stalls += gx_acs_stats(gx_epoch_acs(s->node[i].ep))->ba_stalled;
+  if (s->reconfig && !s->fail[0]) { /* every honest node took the change once, at its new index */
+    for (unsigned i = 0; i < n; i++) {
+      const sim_node_t *nd = &s->node[i];
+      if (!sim_is_honest(s, i)) continue;
+      if (nd->switches != 1 || nd->gen != 1) {
+        sim_failf(s, "node %u switched committee %u times (running generation %u)", i, nd->switches,
+                  nd->gen);
+        break;
+      }
+      if (gx_epoch_member(nd->ep) != s->n2m[1][i] ||
+          gx_epoch_committee(nd->ep)->first_epoch != s->reconfig) {
+        sim_failf(s,
+                  "node %u runs member index %d of the committee of epoch %" PRIu64 ", expected %u of %u",
+                  i, gx_epoch_member(nd->ep), gx_epoch_committee(nd->ep)->first_epoch, s->n2m[1][i],
+                  s->reconfig);
+        break;
+      }
+      s->switched_ok++;
+    }
+  }
   if (stats_out) stats_out[0] = s->now;
   return s->fail[0] ? 1 : 0;
 }
@@ -637,16 +938,21 @@ static void sim_print_failure(const sim_t *s, int byz_mode) {
          byz_mode == B_COUNT ? "all" : b_names[byz_mode], s->sched_attack ? "ba-attack" : "random",
          s->fail);
   printf("  nodes:");
-  for (unsigned i = 0; i < s->n; i++)
+  for (unsigned i = 0; i < s->n; i++) {
     printf(" %u=%s(out %" PRIu64 ")", i, b_names[s->node[i].behaviour], s->node[i].delivered);
+    if (s->reconfig)
+      printf("[member %u then %u, switched %u]", s->n2m[0][i], s->n2m[1][i], s->node[i].switches);
+  }
   printf("\n  network: drop %u ppm, dup %u ppm, delay <= %u, partition [%" PRIu64 ", %" PRIu64
          ") mask %#" PRIx64 "\n",
          s->drop_ppm, s->dup_ppm, s->delay_max, s->part_from, s->part_to, s->part_mask);
   printf("  last events:\n");
   unsigned from = s->tn > SIM_TRACE ? s->tn - SIM_TRACE : 0;
   for (unsigned k = from; k < s->tn; k++) printf("    %s\n", s->trace[k % SIM_TRACE]);
-  printf("  replay: gx_sim --seeds %" PRIu64 " --n %u --byz %s --epochs %u --max-prop %u%s%s\n",
-         s->seed, s->n, byz_mode == B_COUNT ? "all" : b_names[byz_mode], s->epochs, s->max_prop,
+  char rc[32] = "";
+  if (s->reconfig) snprintf(rc, sizeof rc, " --reconfig %u", s->reconfig);
+  printf("  replay: gx_sim --seeds %" PRIu64 " --n %u --byz %s --epochs %u --max-prop %u%s%s%s\n",
+         s->seed, s->n, byz_mode == B_COUNT ? "all" : b_names[byz_mode], s->epochs, s->max_prop, rc,
          s->sched_attack ? " --sched ba-attack" : "", s->skip_conf ? " --unsafe-skip-conf" : "");
 }
 
@@ -666,8 +972,9 @@ static int sim_parse_range(const char *a, uint64_t *lo, uint64_t *hi) {
 int main(int argc, char **argv) {
   gx_cli_set_prog("gx_sim");
   if (sodium_init() < 0) return gx_cli_fail(GX_EXIT_FAIL, "libsodium failed to initialise");
+  sim_ids_init();
   uint64_t lo = 1, hi = 100;
-  unsigned ns[8] = {4}, nn = 1, epochs = 2, max_prop = 1024;
+  unsigned ns[8] = {4}, nn = 1, epochs = 2, max_prop = 1024, reconfig = 0;
   int byz = B_COUNT, attack = 0, skip = 0, verbose = 0, expect_stall = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -700,8 +1007,16 @@ int main(int argc, char **argv) {
       i++;
     } else if (!strcmp(a, "--max-prop") && v) {
       uint64_t x;
-      if (gx_parse_u64(v, &x) || x > (1u << 20)) return gx_cli_fail(GX_EXIT_USAGE, "bad --max-prop");
+      /* 0 never worked (every proposal is too large) and gx_epoch_new refuses it */
+      if (gx_parse_u64(v, &x) || x < 1 || x > (1u << 20))
+        return gx_cli_fail(GX_EXIT_USAGE, "bad --max-prop (1..%u)", 1u << 20);
       max_prop = (unsigned)x;
+      i++;
+    } else if (!strcmp(a, "--reconfig") && v) {
+      uint64_t x;
+      if (gx_parse_u64(v, &x) || x < 1 || x >= SIM_MAXE)
+        return gx_cli_fail(GX_EXIT_USAGE, "bad --reconfig '%s' (an epoch >= 1, below --epochs)", v);
+      reconfig = (unsigned)x;
       i++;
     } else if (!strcmp(a, "--sched") && v) {
       if (!strcmp(v, "ba-attack")) attack = 1;
@@ -717,26 +1032,37 @@ int main(int argc, char **argv) {
       fprintf(stderr,
               "usage: gx_sim [--seeds A..B] [--n 4,7,10] [--byz all|none|silent|crash|equiv|"
               "badstripe|badcoin|flip|replay|garbage]\n"
-              "              [--epochs E] [--max-prop BYTES] [--sched random|ba-attack]\n"
+              "              [--epochs E] [--max-prop BYTES] [--reconfig E] [--sched random|ba-attack]\n"
               "              [--unsafe-skip-conf] [--expect-stall] [-v]\n");
       return GX_EXIT_USAGE;
     }
   }
+  if (reconfig && reconfig >= epochs)
+    return gx_cli_fail(GX_EXIT_USAGE, "--reconfig %u must be below --epochs %u", reconfig, epochs);
   sim_t *s = calloc(1, sizeof *s);
   sim_msg_t **q = calloc(SIM_QMAX, sizeof *q);
   if (!s || !q) return gx_cli_fail(GX_EXIT_FAIL, "out of memory");
   uint64_t runs = 0, failed = 0, stalled_runs = 0, msgs = 0, bytes = 0, steps = 0, synced = 0;
+  uint64_t switched_runs = 0, switches = 0, gen_drops = 0, prev_msgs = 0, sync_switches = 0;
   for (unsigned k = 0; k < nn; k++) {
     for (uint64_t seed = lo; seed <= hi; seed++) {
       s->q = q;
       s->epochs = epochs;
       s->max_prop = max_prop;
+      s->reconfig = reconfig;
       s->sched_attack = attack;
       s->skip_conf = skip;
       s->verbose = verbose;
       uint64_t st[1] = {0};
       int rc = sim_run(s, seed, ns[k], byz, st);
       runs++;
+      unsigned honest = 0;
+      for (unsigned i = 0; i < s->n; i++) honest += sim_is_honest(s, i) ? 1u : 0u;
+      if (reconfig && s->switched_ok == honest) switched_runs++;
+      switches += s->switched_ok;
+      gen_drops += s->gen_drops;
+      prev_msgs += s->prev_msgs;
+      sync_switches += s->sync_switches;
       msgs += s->msgs;
       bytes += s->bytes;
       steps += st[0];
@@ -746,9 +1072,12 @@ int main(int argc, char **argv) {
         failed++;
         sim_print_failure(s, byz);
       } else if (verbose) {
+        char sw[64] = ""; /* only with --reconfig: the old per-run lines stay as they were */
+        if (reconfig)
+          snprintf(sw, sizeof sw, " switched=%u/%u@%u", s->switched_ok, honest, reconfig);
         printf("seed=%" PRIu64 " n=%u ok steps=%" PRIu64 " msgs=%" PRIu64 " bytes=%" PRIu64
-               " drops=%" PRIu64 " ticks=%" PRIu64 "%s\n",
-               seed, ns[k], st[0], s->msgs, s->bytes, s->drops, s->ticks,
+               " drops=%" PRIu64 " ticks=%" PRIu64 "%s%s\n",
+               seed, ns[k], st[0], s->msgs, s->bytes, s->drops, s->ticks, sw,
                rc ? " (stalled as expected)" : "");
       }
       sim_free(s);
@@ -764,6 +1093,13 @@ int main(int argc, char **argv) {
          " coins combined, BA rounds up to %" PRIu64 "\n",
          sim_tot.rbc_bad, sim_tot.rbc_proof, sim_tot.rbc_conflict, sim_tot.decode, sim_tot.stale,
          sim_tot.future, sim_tot.share_bad, sim_tot.verifies, sim_tot.combines, sim_tot.max_round);
+  if (reconfig)
+    printf("gx_sim: reconfig at epoch %u: %" PRIu64 " of %" PRIu64
+           " runs switched every honest node once, %" PRIu64 " honest switches (%" PRIu64
+           " after a block sync), %" PRIu64
+           " messages to a kept previous engine, %" PRIu64
+           " messages of a committee the receiver does not run dropped\n",
+           reconfig, switched_runs, runs, switches, sync_switches, prev_msgs, gen_drops);
   free(q);
   free(s);
   if (expect_stall) return stalled_runs ? GX_EXIT_OK : GX_EXIT_FAIL;
