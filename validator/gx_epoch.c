@@ -38,6 +38,11 @@ static void gx_epoch_engine_deliver(void *ctx, const gx_acs_batch_t *b) {
   if (e->slot == e->owner->cur) e->owner->out.deliver(e->owner->out.ctx, b);
 }
 
+static void gx_epoch_engine_decide(void *ctx, uint64_t epoch, unsigned instance, int value) {
+  gx_epoch_engine_t *e = ctx;
+  if (e->slot == e->owner->cur) e->owner->out.decide(e->owner->out.ctx, epoch, instance, value);
+}
+
 static void gx_epoch_engine_free(gx_epoch_engine_t *e) {
   if (e->acs) gx_acs_delete(e->acs);
   free(e->acs_mem);
@@ -110,11 +115,17 @@ int gx_epoch_join(gx_epoch_t *ep, const gx_committee_t *c, const gx_pubkey_t *se
   ac.coin_sec = share;
   ac.unsafe_ba_skip_conf = ep->cfg.unsafe_ba_skip_conf;
   size_t sz = gx_acs_footprint(&ac);
-  if (!sz || !(e->acs_mem = aligned_alloc(64, (sz + 63) & ~(size_t)63))) {
-    snprintf(err, errlen, "cannot size the consensus engine for %u members", c->n);
+  if (!sz) {
+    snprintf(err, errlen, "consensus engine refuses the committee of epoch %llu (n %u, f %u, member %d, "
+             "coin share %u)", (unsigned long long)c->first_epoch, c->n, c->f, e->member, share->index);
     return -1;
   }
-  gx_acs_out_t out = {e, gx_epoch_engine_send, gx_epoch_engine_deliver, NULL};
+  if (!(e->acs_mem = aligned_alloc(64, (sz + 63) & ~(size_t)63))) {
+    snprintf(err, errlen, "out of memory for the consensus engine of %u members", c->n);
+    return -1;
+  }
+  gx_acs_out_t out = {e, gx_epoch_engine_send, gx_epoch_engine_deliver,
+                      ep->out.decide ? gx_epoch_engine_decide : NULL};
   gx_acs_err_t r = gx_acs_new(&e->acs, e->acs_mem, sz, &ac, &out);
   if (r != GX_ACS_OK) {
     free(e->acs_mem);

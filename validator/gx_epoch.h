@@ -52,6 +52,8 @@ typedef struct {
   void *ctx;
   void (*send)(void *ctx, int committee, int dest, const uint8_t *msg, size_t len);
   void (*deliver)(void *ctx, const gx_acs_batch_t *batch);
+  /* optional: a BA instance (a member index) of the running committee decided */
+  void (*decide)(void *ctx, uint64_t epoch, unsigned instance, int value);
 } gx_epoch_out_t;
 
 typedef struct gx_epoch gx_epoch_t;

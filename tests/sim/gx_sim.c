@@ -28,10 +28,8 @@
  * Extra checks: every honest node switches exactly once, at epoch E, to the
  * permutation's member index.
  *
- * BA decisions: gx_epoch gives its engines no decide callback; the simulator
- * links with -Wl,--wrap=gx_acs_new (tests/sim/module.mk) and adds its own
- * observer there, so the double-decision and BA agreement checks still see
- * every decision of the unchanged engine.
+ * BA decisions reach the double-decision and BA agreement checks through
+ * gx_epoch's decide callback (the running engine's).
  *
  *   gx_sim --seeds 1..500 --n 4,7,10 --byz all [--epochs 2] [--sched random|ba-attack]
  *          [--max-prop BYTES] [--reconfig E] [--unsafe-skip-conf] [--expect-stall] [-v]
@@ -353,30 +351,7 @@ static int sim_attack_hold(sim_t *s, const sim_msg_t *m) {
   return c.u.vote.value == coin;
 }
 
-/* ---- the BA decision observer ---- */
-/* gx_epoch builds its engines without a decide callback (the commit stage
- * needs none). The simulator is linked with -Wl,--wrap=gx_acs_new
- * (tests/sim/module.mk): the engine gx_epoch_join creates is the unchanged
- * gx_acs, with this observer added to its output, so every decision reaches
- * the checks in sim_decide. Only this program is linked so; without the flag
- * __real_gx_acs_new does not link. */
-static sim_t *sim_observed;
 static void sim_decide(void *ctx, uint64_t epoch, unsigned inst, int value);
-static void sim_decide_seen(void *ctx, uint64_t epoch, unsigned inst, int value) {
-  (void)ctx; /* the engine's gx_epoch context; the deciding node is sim_observed->cur */
-  if (sim_observed) sim_decide(sim_observed, epoch, inst, value);
-}
-gx_acs_err_t __real_gx_acs_new(gx_acs_t **out_acs, void *mem, size_t mem_sz, const gx_acs_cfg_t *cfg,
-                               const gx_acs_out_t *out);
-gx_acs_err_t __wrap_gx_acs_new(gx_acs_t **out_acs, void *mem, size_t mem_sz, const gx_acs_cfg_t *cfg,
-                               const gx_acs_out_t *out);
-gx_acs_err_t __wrap_gx_acs_new(gx_acs_t **out_acs, void *mem, size_t mem_sz, const gx_acs_cfg_t *cfg,
-                               const gx_acs_out_t *out) {
-  if (!out || out->decide) return __real_gx_acs_new(out_acs, mem, mem_sz, cfg, out);
-  gx_acs_out_t o = *out;
-  o.decide = sim_decide_seen;
-  return __real_gx_acs_new(out_acs, mem, mem_sz, cfg, &o);
-}
 
 /* ---- committees ---- */
 /* Node identities: fixed ed25519 keys per node index (gx_key_derive). */
@@ -478,7 +453,7 @@ static int sim_node_start(sim_t *s, unsigned i) {
     .epoch_keep = 1,
     .unsafe_ba_skip_conf = s->skip_conf,
   };
-  gx_epoch_out_t out = {s, sim_send, sim_deliver};
+  gx_epoch_out_t out = {s, sim_send, sim_deliver, sim_decide};
   char err[200];
   nd->ep = gx_epoch_new(&cfg, &out, err, sizeof err);
   if (!nd->ep) return -1;
@@ -755,7 +730,6 @@ static int sim_run(sim_t *s, uint64_t seed, unsigned n, int byz_mode, uint64_t *
   unsigned epochs = s->epochs, max_prop = s->max_prop, reconfig = s->reconfig;
   int attack = s->sched_attack, skip = s->skip_conf, verbose = s->verbose;
   memset(s, 0, sizeof *s);
-  sim_observed = s;
   s->q = q;
   s->epochs = epochs;
   s->max_prop = max_prop;
