@@ -1,7 +1,7 @@
 /* gx_commit: the commit stage's thread, lifecycle, restore, status and
  * metrics. The work is done by its parts (validator/gx_commit_int.h): the
  * epoch driver (gx_driver.c), apply (gx_apply.c), the galaxy sink
- * (gx_sink.c) and catch-up (gx_sync.c). */
+ * (gx_galaxy_sink.c) and catch-up (gx_sync.c). */
 #include "validator/gx_commit.h"
 
 #include <errno.h>
@@ -176,7 +176,7 @@ gx_commit_t *gx_commit_new(const gx_commit_cfg_t *cfg, char *err, size_t errlen)
 
   /* the parts, all memory sized now */
   if (gx_sync_open(c, err, errlen) || gx_apply_open(c, err, errlen) ||
-      gx_galaxy_sink_open(c, 0, err, errlen) || gx_driver_open(c, err, errlen))
+      gx_galaxy_sink_open(c, err, errlen) || gx_driver_open(c, err, errlen))
     goto fail;
 
   /* ledger: sized for committees of up to max_members proposers */

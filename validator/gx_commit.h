@@ -9,7 +9,7 @@
  *       signatures = certificate (stored)
  *
  * The parts are files of their own (validator/gx_commit_int.h): gx_driver.c,
- * gx_apply.c, gx_sink.c, gx_sync.c; docs/ARCHITECTURE.md walks them.
+ * gx_apply.c, gx_galaxy_sink.c, gx_sync.c; docs/ARCHITECTURE.md walks them.
  *
  * Membership is a value derived from the chain (validator/gx_committee.h):
  * the committee of each epoch comes from genesis plus the committee changes

@@ -1,13 +1,13 @@
 /* gx_commit_int: the commit stage's parts and the state they share. Private
- * to validator/gx_commit*.c, gx_driver.c, gx_apply.c, gx_sink.c and gx_sync.c.
+ * to validator/gx_commit*.c, gx_driver.c, gx_apply.c, gx_galaxy_sink.c and gx_sync.c.
  *
  *   gx_driver.c  the epoch driver: the committee's consensus engine
  *                (gx_epoch) over authenticated links, proposals from the
  *                pool, committee changes at epoch boundaries
  *   gx_apply.c   an agreed batch through the ledger into a pending black hole
- *   gx_sink.c    what a finished black hole becomes: the galaxy sink stores
- *                it durably, commits the ledger, tells the pool, signs it and
- *                collects certificates
+ *   gx_galaxy_sink.c  what a finished black hole becomes (gx_sink.h): the
+ *                galaxy sink stores it durably, commits the ledger, tells the
+ *                pool, signs it and collects certificates
  *   gx_sync.c    catch-up: black holes and certificates from peers' API
  *   gx_commit.c  the stage: thread, lifecycle, restore, status and metrics
  *
@@ -88,7 +88,7 @@ typedef struct {
   size_t n_drop;
 } gx_apply_t;
 
-/* ---- the galaxy sink (gx_sink.c) ---- */
+/* ---- the galaxy sink (gx_galaxy_sink.c) ---- */
 typedef struct {
   gx_store_account_update_t *store_updates; /* the block's updates as store records */
   gx_pubkey_t *head_accounts;   /* what committed, for the pool */
@@ -170,8 +170,8 @@ void gx_apply_close(gx_commit_t *c);
 /* The engine's deliver callback: agreed batch -> ledger -> sink. */
 void gx_apply_deliver(void *ctx, const gx_acs_batch_t *batch);
 
-/* gx_sink.c */
-int gx_galaxy_sink_open(gx_commit_t *c, uint64_t height, char *err, size_t errlen);
+/* gx_galaxy_sink.c */
+int gx_galaxy_sink_open(gx_commit_t *c, char *err, size_t errlen);
 void gx_galaxy_sink_close(gx_commit_t *c);
 void gx_galaxy_sink_on_sig(gx_commit_t *c, const uint8_t *msg, size_t len);
 void gx_galaxy_sink_resend(gx_commit_t *c);

@@ -2,7 +2,7 @@
  *
  * The commit stage applies every agreed batch through the ledger into a
  * pending block and hands it to its sink, which makes it final. The galaxy
- * sink (validator/gx_sink.c) appends the block to the store and syncs it,
+ * sink (validator/gx_galaxy_sink.c) appends the block to the store and syncs it,
  * commits the ledger, tells the transaction pool what committed, signs the
  * block id and gossips the signature, and collects the committee's
  * signatures into certificates. A star-cluster member's sink will hand its

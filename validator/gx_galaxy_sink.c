@@ -197,9 +197,8 @@ void gx_galaxy_sink_seed_pool(gx_commit_t *c) {
 }
 
 /* ---- lifecycle ---- */
-int gx_galaxy_sink_open(gx_commit_t *c, uint64_t height, char *err, size_t errlen) {
+int gx_galaxy_sink_open(gx_commit_t *c, char *err, size_t errlen) {
   gx_galaxy_sink_t *s = &c->gs;
-  (void)height;
   pthread_mutex_init(&s->cert_lock, NULL);
   s->max_heads = 2 * (size_t)c->cfg.max_members * c->g->proposal_max_txs; /* two parties a transfer */
   s->store_updates = malloc(s->max_heads * sizeof *s->store_updates);
