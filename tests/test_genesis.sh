@@ -44,8 +44,9 @@ expect_fail "--fund without =" 2 "want ADDRESS=AMOUNT" "$C" genesis --validators
 expect_fail "--fund amount 0" 2 "not in 1..2\^62" "$C" genesis --validators 1 --out "$T/f3" --fund "$ADDR=0"
 expect_fail "supply above 2^62" 2 "total supply above 2\^62" "$C" genesis --validators 1 --out "$T/f3" \
   --fund-load-seed 1 --fund-load-accounts 2 --fund-amount 4611686018427387904
-expect_fail "--validators 0" 2 "validators: '0' is not" "$C" genesis --validators 0 --out "$T/x"
-expect_fail "--validators 65" 2 "validators: '65' is not" "$C" genesis --validators 65 --out "$T/x"
+expect_fail "--validators 0" 2 "validators 0: must be at least 1" "$C" genesis --validators 0 --out "$T/x"
+expect_fail "--validators 65" 2 "validators 65: too large \\(maximum 64\\)" "$C" genesis --validators 65 --out "$T/x"
+expect_fail "--validators 3 (f = 0) without --allow-f0" 2 "validators 3 gives f = 0.*--allow-f0" "$C" genesis --validators 3 --out "$T/x"
 expect_fail "missing --out" 2 "needs --out" "$C" genesis --validators 4
 expect_fail "unknown option" 2 "unknown option" "$C" genesis --validators 4 --out "$T/x" --bogus
 expect_fail "load funding needs all three options" 2 "go together" "$C" genesis --validators 4 --out "$T/x" --fund-load-seed 1

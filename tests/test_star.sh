@@ -57,10 +57,11 @@ expect_fail "malformed address (length)" 2 "74 characters" "$S" pay --dir "$T/c"
 expect_fail "malformed address (prefix)" 2 "start with" "$S" pay --dir "$T/c" --to "xx${ADDR_B:2}" --amount 1
 BADSUM="${ADDR_B:0:73}$( [ "${ADDR_B:73:1}" = 0 ] && echo 1 || echo 0)"
 expect_fail "malformed address (checksum)" 2 "checksum" "$S" pay --dir "$T/c" --to "$BADSUM" --amount 1
-expect_fail "amount 0" 2 "amount must be at least 1" "$S" pay --dir "$T/c" --to "$ADDR_B" --amount 0
-expect_fail "amount overflow" 2 "overflows" "$S" pay --dir "$T/c" --to "$ADDR_B" --amount 99999999999999999999999
-expect_fail "amount above the maximum" 2 "overflows" "$S" pay --dir "$T/c" --to "$ADDR_B" --amount 4611686018427387905
-expect_fail "amount not a number" 2 "not a non-negative whole number" "$S" pay --dir "$T/c" --to "$ADDR_B" --amount -5
+expect_fail "amount 0" 2 "amount 0: must be at least 1" "$S" pay --dir "$T/c" --to "$ADDR_B" --amount 0
+expect_fail "amount overflow" 2 "too large \\(maximum 4611686018427387904\\)" "$S" pay --dir "$T/c" --to "$ADDR_B" --amount 99999999999999999999999
+expect_fail "amount above the maximum" 2 "too large \\(maximum 4611686018427387904\\)" "$S" pay --dir "$T/c" --to "$ADDR_B" --amount 4611686018427387905
+expect_fail "amount negative" 2 "'-5': negative" "$S" pay --dir "$T/c" --to "$ADDR_B" --amount -5
+expect_fail "amount not a number" 2 "'5x': not a whole number" "$S" pay --dir "$T/c" --to "$ADDR_B" --amount 5x
 expect_fail "pay to self" 2 "own address" "$S" pay $B --to "$ADDR_B" --amount 1
 expect_fail "submit a half" 2 "co-sign" "$S" submit "$T/h2" --galaxy 127.0.0.1:1
 expect_fail "submit without --galaxy" 2 "galaxy" "$S" submit "$T/t1"

@@ -166,6 +166,17 @@ static int ctl_db(int argc, char **argv) {
       dir = argv[i] + 6;
     } else if (!strcmp(argv[i], "--check-bh")) {
       check_bh = 1;
+    } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      printf("usage: galaxyctl db %s\n"
+             "  stat            heights, segments, sizes, counts\n"
+             "  verify          full check of log and index (exit 1 on damage)\n"
+             "  dump HEIGHT     one block: hash, body (hex), tx hashes, updates\n"
+             "  tx HASH         which block holds a transaction\n"
+             "  account ADDR    account state (gx... address or 64 hex key)\n"
+             "  repair          cut the log at the first bad record, rebuild the index (galaxyd stopped)\n"
+             "  --check-bh      (verify, repair) also decode every body as a Black Hole\n",
+             DB_USAGE);
+      return GX_EXIT_OK;
     } else if (argv[i][0] == '-') {
       return gx_cli_fail(GX_EXIT_USAGE, "db: unknown option '%s' (usage: db %s)", argv[i], DB_USAGE);
     } else {

@@ -4,7 +4,7 @@
  *   galaxyctl genesis --validators N --out DIR [--base-port P] [--host H[,H...]]
  *       [--name NAME] [--proposal-max-txs T]
  *       [--fund-load-seed S --fund-load-accounts K --fund-amount A]
- *       [--fund ADDR=AMOUNT ...]
+ *       [--fund ADDR=AMOUNT ...] [--allow-f0]
  *   galaxyctl genesis --check FILE [--key NODE_KEY_FILE] [--replay DUMP]
  *
  * --replay dry-runs transfers against the genesis through the ledger (no
@@ -13,6 +13,9 @@
  * epochs of n x proposal_max_txs, split into n proposals; each epoch is
  * applied and committed. Prints one summary line with the counts per reason;
  * exit 1 when the supply is not conserved.
+ *
+ * N = 2 or 3 (f = 0: no fault tolerated, yet more than one machine to fail)
+ * is refused unless --allow-f0; N = 1 (a single-node chain) is allowed.
  *
  * Writes DIR/genesis.ini (0644) and DIR/node-<i>.key (0600) for i < N; never
  * overwrites an existing file (checked for all files before writing any).
@@ -175,11 +178,7 @@ static int ctl_genesis_check(const char *file, const char *keyfile, const char *
 }
 
 static int ctl_parse_u64_arg(const char *opt, const char *v, uint64_t lo, uint64_t hi, uint64_t *out) {
-  if (!v) return gx_cli_fail(GX_EXIT_USAGE, "%s needs a value", opt);
-  if (gx_parse_u64(v, out) || *out < lo || *out > hi)
-    return gx_cli_fail(GX_EXIT_USAGE, "%s: '%s' is not a number in %llu..%llu", opt, v,
-                       (unsigned long long)lo, (unsigned long long)hi);
-  return 0;
+  return gx_cli_parse_u64(opt, v, lo, hi, out);
 }
 
 static int ctl_exists(const char *path) {
@@ -189,7 +188,7 @@ static int ctl_exists(const char *path) {
 
 static int ctl_genesis(int argc, char **argv) {
   uint64_t n = 0, base_port = 7000, load_seed = 0, load_accounts = 0, fund_amount = 0, pmt = 0;
-  int have_seed = 0, have_accounts = 0, have_amount = 0;
+  int have_seed = 0, have_accounts = 0, have_amount = 0, allow_f0 = 0;
   const char *out = NULL, *host = "127.0.0.1", *name = "galaxy-local", *check = NULL, *key = NULL,
              *replay = NULL;
   const char *fund[CTL_GENESIS_MAX_FUND];
@@ -204,6 +203,7 @@ static int ctl_genesis(int argc, char **argv) {
     else if (!strcmp(a, "--fund-load-accounts"))
       rc = ctl_parse_u64_arg(a, v, 1, CTL_GENESIS_MAX_LOAD, &load_accounts), have_accounts = 1, i++;
     else if (!strcmp(a, "--fund-amount")) rc = ctl_parse_u64_arg(a, v, 1, GX_AMOUNT_MAX, &fund_amount), have_amount = 1, i++;
+    else if (!strcmp(a, "--allow-f0")) allow_f0 = 1;
     else if (!strcmp(a, "--out") || !strcmp(a, "--host") || !strcmp(a, "--name") || !strcmp(a, "--fund") ||
              !strcmp(a, "--check") || !strcmp(a, "--key") || !strcmp(a, "--replay")) {
       if (!v || !v[0]) return gx_cli_fail(GX_EXIT_USAGE, "%s needs a value", a);
@@ -219,7 +219,7 @@ static int ctl_genesis(int argc, char **argv) {
     } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       printf("usage: galaxyctl genesis --validators N --out DIR [--base-port P] [--host H[,H...]] [--name NAME]\n"
              "         [--proposal-max-txs T] [--fund-load-seed S --fund-load-accounts K --fund-amount A]\n"
-             "         [--fund ADDR=AMOUNT ...]\n"
+             "         [--fund ADDR=AMOUNT ...] [--allow-f0]\n"
              "       galaxyctl genesis --check FILE [--key NODE_KEY_FILE] [--replay STAR_LOAD_DUMP]\n");
       return GX_EXIT_OK;
     } else {
@@ -235,6 +235,13 @@ static int ctl_genesis(int argc, char **argv) {
   if (key || replay) return gx_cli_fail(GX_EXIT_USAGE, "--key and --replay go with --check");
   if (!n) return gx_cli_fail(GX_EXIT_USAGE, "genesis needs --validators N (1..64)");
   if (!out) return gx_cli_fail(GX_EXIT_USAGE, "genesis needs --out DIR");
+  /* N = 2 or 3 looks like a fault-tolerant committee but tolerates no fault
+   * (f = (N-1)/3 = 0): any one validator down halts it. N = 1 is a plain
+   * single-node chain and stays allowed. */
+  if (n >= 2 && n <= 3 && !allow_f0)
+    return gx_cli_fail(GX_EXIT_USAGE, "--validators %llu gives f = 0: the committee tolerates no faulty "
+                       "or stopped validator (f >= 1 needs N >= 4); pass --allow-f0 to make it anyway",
+                       (unsigned long long)n);
   if ((have_seed || have_accounts || have_amount) && !(have_seed && have_accounts && have_amount))
     return gx_cli_fail(GX_EXIT_USAGE, "--fund-load-seed, --fund-load-accounts and --fund-amount go together");
   if (base_port + n - 1 > 65535) return gx_cli_fail(GX_EXIT_USAGE, "--base-port %llu: ports run past 65535",

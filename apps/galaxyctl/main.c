@@ -23,6 +23,7 @@ static int gx_ctl_usage(FILE *f) {
   fprintf(f, "usage: galaxyctl COMMAND [ARGS]\ncommands:\n");
   for (int i = 0; i < gx_ctl_n; i++)
     fprintf(f, "  %-10s %s\n", gx_ctl_cmds[i].name, gx_ctl_cmds[i].usage);
+  fprintf(f, "galaxyctl COMMAND --help: that command's usage; galaxyctl --version: the version\n");
   return f == stdout ? GX_EXIT_OK : GX_EXIT_USAGE;
 }
 
@@ -32,6 +33,7 @@ int main(int argc, char **argv) {
   if (argc < 2) return gx_ctl_usage(stderr);
   if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))
     return gx_ctl_usage(stdout);
+  if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) return gx_cli_version();
   for (int i = 0; i < gx_ctl_n; i++)
     if (!strcmp(argv[1], gx_ctl_cmds[i].name)) return gx_ctl_cmds[i].fn(argc - 1, argv + 1);
   gx_cli_fail(GX_EXIT_USAGE, "unknown command '%s'", argv[1]);

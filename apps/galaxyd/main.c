@@ -7,7 +7,11 @@
  * Usage: galaxyd [-c FILE] [--set SECTION.KEY=VALUE]... [--check-config]
  * Exit codes (apps/gx_cli.h): 0 clean shutdown, 1 runtime failure, 2 bad
  * config or usage (one line per problem on stderr). SIGTERM/SIGINT stop every
- * thread (within a second) and exit 0. */
+ * thread (within a second) and exit 0, logging the signal's name. SIGHUP
+ * reopens the log; galaxyd logs to stderr only, so it logs "SIGHUP: nothing to
+ * reopen (logging to stderr)" and keeps running. Signals are blocked in every
+ * thread and taken synchronously by the main thread (sigwait), so nothing runs
+ * in a signal handler. */
 #include <getopt.h>
 #include <signal.h>
 #include <sodium.h>
@@ -28,7 +32,6 @@
 #include "dataplane/gx_sock.h"
 #include "ingest/gx_ingest.h"
 
-#define GX_VERSION "0.1.0"
 #define GX_NODE_MAX_OVERRIDES 64
 
 typedef struct {
@@ -210,7 +213,9 @@ static void gx_usage(FILE *f) {
           "  -s, --set S.K=V     override one key (repeatable), e.g. --set gossip.fanout=4\n"
           "      --check-config  print the resolved configuration and every problem; exit 2\n"
           "                      when there is any\n"
-          "      --version       print the version\n");
+          "  -h, --help          this text\n"
+          "      --version       print the version: galaxyd VERSION (rev GIT_REVISION)\n"
+          "signals: SIGTERM, SIGINT stop (logged); SIGHUP reopens the log (stderr: nothing to reopen)\n");
 }
 
 int main(int argc, char **argv) {
@@ -235,7 +240,7 @@ int main(int argc, char **argv) {
         overrides[n_over++] = optarg;
         break;
       case OPT_CHECK: check = 1; break;
-      case OPT_VERSION: printf("galaxyd %s (%s)\n", GX_VERSION, GX_BUILD_REV); return GX_EXIT_OK;
+      case OPT_VERSION: return gx_cli_version();
       case 'h': gx_usage(stdout); return GX_EXIT_OK;
       default: gx_usage(stderr); return GX_EXIT_USAGE;
     }
@@ -290,6 +295,7 @@ int main(int argc, char **argv) {
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGTERM);
   sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &sigs, NULL);
   signal(SIGPIPE, SIG_IGN);
   if (gx_node_start(n) != 0) {
@@ -297,7 +303,11 @@ int main(int argc, char **argv) {
     return GX_EXIT_FAIL;
   }
   int sig = 0;
-  sigwait(&sigs, &sig);
+  for (;;) {
+    if (sigwait(&sigs, &sig) != 0) continue;
+    if (sig != SIGHUP) break;
+    GX_INFO("galaxyd", "SIGHUP: nothing to reopen (logging to stderr)");
+  }
   GX_INFO("galaxyd", "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
   gx_node_stop(n);
   GX_INFO("galaxyd", "stopped");

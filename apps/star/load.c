@@ -50,7 +50,7 @@ static size_t star_http_write(char *p, size_t size, size_t n, void *ud) {
 static int star_fetch_head(CURL *curl, const char *api, const gx_pubkey_t *pk, gx_chain_head_t *h) {
   char addr[GX_ADDR_LEN + 1], url[512];
   gx_addr_encode(addr, pk);
-  snprintf(url, sizeof url, "%s/v1/account/%s", api, addr);
+  star_url(url, sizeof url, api, "/v1/account/", addr);
   star_http_body_t b = {.len = 0};
   curl_easy_setopt(curl, CURLOPT_URL, url);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);

@@ -38,11 +38,14 @@ static const char star_usage[] =
     "          [--api http://HOST:PORT]   continue the accounts' chains from a galaxy's API\n"
     "          [--resend S]   (with --api) re-send a stalled account's next transfers every S s\n"
     "                                            pre-sign transfers between N account pairs and send them\n"
-    "DIR defaults to $STAR_DIR, else ~/.star. Exit codes: 0 ok, 1 failure, 2 bad input.\n";
+    "  --help, --version                         this text; the version\n"
+    "DIR defaults to $STAR_DIR, else ~/.star. Numbers are decimal whole numbers (leading zeros\n"
+    "are ignored: 010 is 10). Every option is checked before anything is sent or written.\n"
+    "Exit codes: 0 ok, 1 failure, 2 bad input.\n";
 
 enum { OPT_DIR = 256, OPT_TO, OPT_AMOUNT, OPT_NONCE, OPT_OUT, OPT_GALAXY, OPT_ACCOUNTS, OPT_RATE,
        OPT_DURATION, OPT_SEED, OPT_CORRUPT, OPT_DUP, OPT_DUMP, OPT_THREADS, OPT_API, OPT_WAIT,
-       OPT_TIMEOUT, OPT_RESEND, OPT_HELP };
+       OPT_TIMEOUT, OPT_RESEND, OPT_HELP, OPT_VERSION };
 
 static const struct option star_opts[] = {
   {"dir", required_argument, 0, OPT_DIR},         {"to", required_argument, 0, OPT_TO},
@@ -55,7 +58,8 @@ static const struct option star_opts[] = {
   {"dump", required_argument, 0, OPT_DUMP},       {"threads", required_argument, 0, OPT_THREADS},
   {"api", required_argument, 0, OPT_API},         {"wait", no_argument, 0, OPT_WAIT},
   {"timeout", required_argument, 0, OPT_TIMEOUT}, {"resend", required_argument, 0, OPT_RESEND},
-  {"help", no_argument, 0, OPT_HELP},             {0, 0, 0, 0},
+  {"help", no_argument, 0, OPT_HELP},             {"version", no_argument, 0, OPT_VERSION},
+  {0, 0, 0, 0},
 };
 
 typedef struct {
@@ -71,7 +75,12 @@ static int star_parse(int argc, char **argv, star_args_t *a) {
   optind = 1;
   opterr = 0;
   int c;
-  while ((c = getopt_long(argc, argv, "", star_opts, NULL)) != -1) {
+  int li = -1;
+  while ((c = getopt_long(argc, argv, ":", star_opts, &li)) != -1) {
+    /* "--amount --to X": the value is missing, getopt took the next option */
+    if (optarg && optarg[0] == '-' && optarg[1] == '-' && li >= 0)
+      return gx_cli_fail(GX_EXIT_USAGE, "--%s needs a value (got option '%s')", star_opts[li].name, optarg);
+    li = -1;
     switch (c) {
       case OPT_DIR: a->dir = optarg; break;
       case OPT_TO: a->to = optarg; break;
@@ -92,7 +101,8 @@ static int star_parse(int argc, char **argv, star_args_t *a) {
       case OPT_TIMEOUT: a->timeout = optarg; break;
       case OPT_RESEND: a->resend = optarg; break;
       case OPT_HELP: fputs(star_usage, stdout); exit(0);
-      case ':': return gx_cli_fail(GX_EXIT_USAGE, "option %s needs a value", argv[optind - 1]);
+      case OPT_VERSION: exit(gx_cli_version());
+      case ':': return gx_cli_fail(GX_EXIT_USAGE, "%s needs a value", argv[optind - 1]);
       default: return gx_cli_fail(GX_EXIT_USAGE, "unknown option '%s' (see star --help)", argv[optind - 1]);
     }
   }
@@ -103,20 +113,12 @@ static int star_parse(int argc, char **argv, star_args_t *a) {
   return 0;
 }
 
-/* Parses a u64 option in [min, max]; prints the problem. */
+/* Parses a u64 option in [min, max] (apps/gx_cli.h); prints the problem. */
 static int star_u64(const char *name, const char *s, uint64_t min, uint64_t max, uint64_t *out) {
-  if (!s) return gx_cli_fail(GX_EXIT_USAGE, "--%s is required", name);
-  if (gx_parse_u64(s, out) != 0) {
-    int digits = *s != 0;
-    for (const char *p = s; *p; p++) digits &= (*p >= '0' && *p <= '9');
-    if (digits) return gx_cli_fail(GX_EXIT_USAGE, "--%s %s: overflows (maximum %llu)", name, s,
-                                   (unsigned long long)max);
-    return gx_cli_fail(GX_EXIT_USAGE, "--%s '%s': not a non-negative whole number", name, s);
-  }
-  if (*out < min) return gx_cli_fail(GX_EXIT_USAGE, "--%s must be at least %llu", name, (unsigned long long)min);
-  if (*out > max)
-    return gx_cli_fail(GX_EXIT_USAGE, "--%s %s: overflows (maximum %llu)", name, s, (unsigned long long)max);
-  return 0;
+  char opt[40];
+  snprintf(opt, sizeof opt, "--%s", name);
+  if (!s) return gx_cli_fail(GX_EXIT_USAGE, "%s is required", opt);
+  return gx_cli_parse_u64(opt, s, min, max, out);
 }
 
 /* Writes one hex line to path (atomically) or stdout. */
@@ -205,7 +207,6 @@ static int star_pay(star_args_t *a) {
   gx_addr_err_t ae = gx_addr_decode(&x.counterparty, a->to);
   if (ae) return gx_cli_fail(GX_EXIT_USAGE, "--to '%s': %s", a->to, gx_addr_strerror(ae));
   if (!a->amount) return gx_cli_fail(GX_EXIT_USAGE, "--amount N is required");
-  if (strcmp(a->amount, "0") == 0) return gx_cli_fail(GX_EXIT_USAGE, "--amount must be at least 1");
   int rc = star_u64("amount", a->amount, 1, GX_AMOUNT_MAX, &x.amount);
   if (rc) return rc;
   if (a->nonce) {
@@ -276,24 +277,33 @@ static int star_submit(star_args_t *a) {
   if (!a->galaxy) return gx_cli_fail(GX_EXIT_USAGE, "--galaxy HOST:PORT is required");
   if (a->wait && (!a->api || strncmp(a->api, "http://", 7) != 0))
     return gx_cli_fail(GX_EXIT_USAGE, "--wait needs --api http://HOST:PORT (a galaxy's API)");
+  uint64_t timeout = 30;
+  if (a->timeout && (rc = star_u64("timeout", a->timeout, 1, 86400, &timeout))) return rc;
+  if (a->timeout && !a->wait) return gx_cli_fail(GX_EXIT_USAGE, "--timeout goes with --wait");
+  /* If we initiated it, our chain links to it once sent (when a wallet exists):
+   * open the wallet now, so a bad key or chain file stops us before sending. */
+  char dir[512], keypath[600];
+  star_wallet_dir(dir, sizeof dir, a->dir);
+  snprintf(keypath, sizeof keypath, "%s/key", dir);
+  star_wallet_t w;
+  memset(&w, 0, sizeof w);
+  int have_wallet = access(keypath, F_OK) == 0;
+  if (have_wallet && (rc = star_wallet_open(&w, dir))) return rc;
   star_net_t net;
   char err[256];
-  if (star_net_open(&net, a->galaxy, err, sizeof err) != 0)
+  if (star_net_open(&net, a->galaxy, err, sizeof err) != 0) {
+    if (have_wallet) gx_key_wipe(&w.key);
     return gx_cli_fail(GX_EXIT_USAGE, "--galaxy %s: %s", a->galaxy, err);
+  }
   uint8_t dgram[GX_UDP_PAYLOAD_MAX];
   size_t len = gx_batch_encode(dgram, sizeof dgram, enc, 1, 0);
   if (star_net_send(&net, dgram, len, err, sizeof err) != 0) {
     star_net_close(&net);
+    if (have_wallet) gx_key_wipe(&w.key);
     return gx_cli_fail(GX_EXIT_FAIL, "send to %s failed: %s", a->galaxy, err);
   }
   star_net_close(&net);
-  /* If we initiated it, our chain now links to it (when a wallet exists). */
-  char dir[512], keypath[600];
-  star_wallet_dir(dir, sizeof dir, a->dir);
-  snprintf(keypath, sizeof keypath, "%s/key", dir);
-  if (access(keypath, F_OK) == 0) {
-    star_wallet_t w;
-    if ((rc = star_wallet_open(&w, dir))) return rc;
+  if (have_wallet) {
     gx_hash_t id;
     gx_xfer_id(&id, enc);
     if (!memcmp(w.key.pk.b, x.initiator.b, 32) && w.pending == x.init_link.seq &&
@@ -311,19 +321,22 @@ static int star_submit(star_args_t *a) {
   printf("%s\n", idhex);
   fflush(stdout);
   if (!a->wait) return 0;
-  uint64_t timeout = 30;
-  if (a->timeout && (rc = star_u64("timeout", a->timeout, 1, 86400, &timeout))) return rc;
+  char url[600], body[512];
+  star_url(url, sizeof url, a->api, "/v1/tx/", idhex);
+  int reached = 0;
   for (uint64_t tries = 0; tries < timeout * 10; tries++) {
-    char url[600], body[512];
-    snprintf(url, sizeof url, "%s/v1/tx/%s", a->api, idhex);
     long st = star_http_get(url, body, sizeof body);
     const char *h = strstr(body, "\"height\":");
+    if (st >= 0) reached = 1;
     if (st == 200 && h) {
       printf("committed at height %llu\n", strtoull(h + 9, NULL, 10));
       return 0;
     }
     usleep(100000);
   }
+  if (!reached)
+    return gx_cli_fail(GX_EXIT_FAIL, "cannot reach API at %s (transfer %s was sent; its state is unknown)",
+                       url, idhex);
   return gx_cli_fail(GX_EXIT_FAIL, "transfer %s not committed within %llus", idhex,
                      (unsigned long long)timeout);
 }
@@ -378,9 +391,9 @@ static int star_balance(star_args_t *a) {
     gx_key_wipe(&w.key);
   }
   char url[600], body[1024];
-  snprintf(url, sizeof url, "%s/v1/account/%s", a->api, addr);
+  star_url(url, sizeof url, a->api, "/v1/account/", addr);
   long st = star_http_get(url, body, sizeof body);
-  if (st < 0) return gx_cli_fail(GX_EXIT_FAIL, "%s: cannot reach the galaxy", a->api);
+  if (st < 0) return gx_cli_fail(GX_EXIT_FAIL, "cannot reach API at %s", url);
   if (st == 404) {
     printf("%s balance 0 seq 0 (no committed transaction yet)\n", addr);
     return 0;
@@ -398,9 +411,9 @@ static int star_tx(star_args_t *a) {
   if (!a->file || gx_hex_decode(id, 32, a->file) != 0)
     return gx_cli_fail(GX_EXIT_USAGE, "a transaction ID (64 hex characters) is required");
   char url[600], body[1024];
-  snprintf(url, sizeof url, "%s/v1/tx/%s", a->api, a->file);
+  star_url(url, sizeof url, a->api, "/v1/tx/", a->file);
   long st = star_http_get(url, body, sizeof body);
-  if (st < 0) return gx_cli_fail(GX_EXIT_FAIL, "%s: cannot reach the galaxy", a->api);
+  if (st < 0) return gx_cli_fail(GX_EXIT_FAIL, "cannot reach API at %s", url);
   const char *h = strstr(body, "\"height\":");
   if (st == 200 && h) {
     printf("committed height %llu\n", strtoull(h + 9, NULL, 10));
@@ -418,6 +431,13 @@ static int star_load_cmd(star_args_t *a) {
   memset(&c, 0, sizeof c);
   int rc;
   if (!a->galaxy) return gx_cli_fail(GX_EXIT_USAGE, "--galaxy HOST:PORT is required");
+  {
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    char err[256];
+    if (star_net_parse(a->galaxy, &ss, &sl, err, sizeof err) != 0)
+      return gx_cli_fail(GX_EXIT_USAGE, "--galaxy %s: %s", a->galaxy, err);
+  }
   c.galaxy = a->galaxy;
   if ((rc = star_u64("accounts", a->accounts, 1, 1000000, &c.pairs))) return rc;
   if ((rc = star_u64("rate", a->rate, 1, 10000000, &c.rate))) return rc;
@@ -451,6 +471,7 @@ int main(int argc, char **argv) {
     fputs(star_usage, stdout);
     return 0;
   }
+  if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) return gx_cli_version();
   star_args_t a;
   int rc = star_parse(argc - 1, argv + 1, &a);
   if (rc) return rc;

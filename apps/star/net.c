@@ -78,6 +78,12 @@ static size_t star_http_cb(char *p, size_t size, size_t n, void *ud) {
   return k;
 }
 
+void star_url(char *out, size_t cap, const char *base, const char *path, const char *arg) {
+  size_t n = strlen(base);
+  while (n > 0 && base[n - 1] == '/') n--;
+  snprintf(out, cap, "%.*s%s%s", (int)n, base, path, arg);
+}
+
 long star_http_get(const char *url, char *buf, size_t cap) {
   CURL *c = curl_easy_init();
   if (!c || cap == 0) return -1;

@@ -21,6 +21,9 @@ int star_net_send(star_net_t *n, const void *buf, size_t len, char *err, size_t 
 void star_net_close(star_net_t *n);
 /* GET url (libcurl, 3 s timeout) into buf (NUL-terminated, truncated to cap);
  * returns the HTTP status, or -1 when the server cannot be reached. */
+/* Joins API base, path ("/v1/tx/") and arg into out: trailing slashes of the
+ * base are dropped, so "http://h:p/" and "http://h:p" give the same URL. */
+void star_url(char *out, size_t cap, const char *base, const char *path, const char *arg);
 long star_http_get(const char *url, char *buf, size_t cap);
 
 #endif

@@ -36,8 +36,11 @@ int star_wallet_open(star_wallet_t *w, const char *dir) {
   snprintf(w->dir, sizeof w->dir, "%s", dir);
   snprintf(path, sizeof path, "%s/key", dir);
   gx_key_err_t ke = gx_key_load(path, &w->key);
-  if (ke == GX_KEY_ERR_IO)
+  if (ke == GX_KEY_ERR_IO && errno == ENOENT)
     return gx_cli_fail(GX_EXIT_USAGE, "%s: %s (run `star keygen` first?)", path, strerror(errno));
+  if (ke == GX_KEY_ERR_IO)
+    return gx_cli_fail(GX_EXIT_USAGE, "%s: cannot read the key: %s", path, strerror(errno));
+  if (!ke) gx_cli_warn_loose_mode(path);
   if (ke) return gx_cli_fail(GX_EXIT_USAGE, "%s: %s", path, gx_key_strerror(ke));
   snprintf(path, sizeof path, "%s/chain", dir);
   char text[512];
