@@ -10,12 +10,8 @@
 #include "validator/gx_cert.h"
 
 /* ---- JSON API ------------------------------------------------------------------------- */
-static int gx_api_error(char *body, size_t cap, size_t *len, const char **type, int status,
-                        const char *msg) {
-  *len = (size_t)snprintf(body, cap, "{\"error\":\"%s\"}\n", msg);
-  *type = "application/json";
-  return status;
-}
+#define GX_API_ERR(st, code, ...) gx_http_error(body, cap, len, type, st, code, __VA_ARGS__)
+#define GX_API_NO_CHAIN() GX_API_ERR(503, "no_chain", "this node runs no chain")
 
 /* The path's last segment after prefix; NULL when empty or containing '/'. */
 static const char *gx_api_arg(const gx_http_req_t *req, const char *prefix) {
@@ -25,7 +21,20 @@ static const char *gx_api_arg(const gx_http_req_t *req, const char *prefix) {
   return (*a && !strchr(a, '/') && strlen(a) < 200) ? a : NULL;
 }
 
-static int gx_api_height(const char *s, uint64_t *h) { return gx_parse_u64(s, h) == 0 && *h > 0 ? 0 : -1; }
+/* NULL when s is a height (decimal, >= 1, no leading zero, fits u64); else
+ * the error code: trailing_characters when digits are followed by others. */
+static const char *gx_api_height(const char *s, uint64_t *h) {
+  if (gx_parse_u64(s, h) == 0 && *h > 0) return NULL;
+  size_t d = strspn(s, "0123456789");
+  return d > 0 && s[d] ? "trailing_characters" : "bad_height";
+}
+
+static int gx_api_height_error(char *body, size_t cap, size_t *len, const char **type,
+                               const char *code) {
+  if (!strcmp(code, "trailing_characters"))
+    return GX_API_ERR(400, code, "characters after the height (expected a whole number >= 1)");
+  return GX_API_ERR(400, code, "expected a height (a whole number >= 1)");
+}
 
 static int gx_api_status(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
                          const char **type) {
@@ -44,21 +53,23 @@ static int gx_api_status(void *ctx, const gx_http_req_t *req, char *body, size_t
   }
   gx_commit_status_t s;
   gx_commit_status(ch->commit, &s);
-  char tip[65];
+  char tip[65], name[6 * sizeof ch->genesis_v.name + 3], failure[6 * sizeof s.failure + 3];
   gx_hex_encode(tip, s.tip.b, 32);
+  gx_json_str(name, sizeof name, ch->genesis_v.name);
+  gx_json_str(failure, sizeof failure, s.failure);
   size_t n = (size_t)snprintf(
       body, cap,
-      "{\"chain\":true,\"name\":\"%s\",\"validator\":%d,\"validators\":%u,\"committee_changes\":%llu,\"height\":%llu,"
+      "{\"chain\":true,\"name\":%s,\"validator\":%d,\"validators\":%u,\"committee_changes\":%llu,\"height\":%llu,"
       "\"tip\":\"%s\",\"next_epoch\":%llu,\"blackholes\":%llu,\"empty_blackholes\":%llu,"
       "\"transfers_committed\":%llu,\"certificates\":%llu,\"equivocations\":%llu,"
-      "\"synced_blackholes\":%llu,\"supply\":%llu,\"total_balance\":%llu,\"syncing\":%s,\"healthy\":%s,\"failure\":\"%s\","
+      "\"synced_blackholes\":%llu,\"supply\":%llu,\"total_balance\":%llu,\"syncing\":%s,\"healthy\":%s,\"failure\":%s,"
       "\"mempool\":%llu,\"verified\":%llu,\"verify_failed\":%llu,\"duplicates\":%llu,\"rejected\":{",
-      ch->genesis_v.name, s.member, s.members, (unsigned long long)s.committee_changes,
+      name, s.member, s.members, (unsigned long long)s.committee_changes,
       (unsigned long long)s.height, tip,
       (unsigned long long)s.next_epoch, (unsigned long long)s.blocks,
       (unsigned long long)s.empty_blocks, (unsigned long long)s.txs, (unsigned long long)s.certs,
       (unsigned long long)s.equivocations, (unsigned long long)s.synced_blocks,
-      (unsigned long long)ch->genesis_v.supply, (unsigned long long)s.total_balance, s.syncing ? "true" : "false", s.running && !s.failure[0] ? "true" : "false", s.failure,
+      (unsigned long long)ch->genesis_v.supply, (unsigned long long)s.total_balance, s.syncing ? "true" : "false", s.running && !s.failure[0] ? "true" : "false", failure,
       (unsigned long long)is.mempool_size, (unsigned long long)is.verified_ok,
       (unsigned long long)is.verify_failed, (unsigned long long)is.duplicates);
   for (int r = 0; r < GX_LEDGER_REJ__COUNT && n < cap; r++)
@@ -72,15 +83,24 @@ static int gx_api_status(void *ctx, const gx_http_req_t *req, char *body, size_t
 static int gx_api_account(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
                           const char **type) {
   gx_galaxy_t *ch = ctx;
-  if (!ch->commit) return gx_api_error(body, cap, len, type, 503, "this node runs no chain");
+  if (!ch->commit) return GX_API_NO_CHAIN();
   const char *a = gx_api_arg(req, "/v1/account/");
-  if (!a) return gx_api_error(body, cap, len, type, 400, "expected /v1/account/ADDRESS");
+  if (!a) return GX_API_ERR(400, "missing_argument", "expected /v1/account/ADDRESS");
   gx_pubkey_t pk;
   gx_addr_err_t ae = gx_addr_decode(&pk, a);
-  if (ae) return gx_api_error(body, cap, len, type, 400, gx_addr_strerror(ae));
+  if (ae && strlen(a) > GX_ADDR_LEN) {
+    char head[GX_ADDR_LEN + 1];
+    memcpy(head, a, GX_ADDR_LEN);
+    head[GX_ADDR_LEN] = '\0';
+    if (gx_addr_decode(&pk, head) == GX_ADDR_OK)
+      return GX_API_ERR(400, "trailing_characters", "characters after the %d-character address",
+                        GX_ADDR_LEN);
+  }
+  if (ae == GX_ADDR_ERR_CHECKSUM) return GX_API_ERR(400, "bad_checksum", "%s", gx_addr_strerror(ae));
+  if (ae) return GX_API_ERR(400, "bad_address", "%s", gx_addr_strerror(ae));
   gx_ledger_account_t acct;
   if (gx_commit_account(ch->commit, &pk, &acct) != 0)
-    return gx_api_error(body, cap, len, type, 404, "unknown account");
+    return GX_API_ERR(404, "unknown_account", "unknown account (no balance, no transfer)");
   char head[65];
   gx_hex_encode(head, acct.head.b, 32);
   *len = (size_t)snprintf(body, cap, "{\"address\":\"%s\",\"balance\":%llu,\"seq\":%llu,\"head\":\"%s\"}\n",
@@ -92,20 +112,26 @@ static int gx_api_account(void *ctx, const gx_http_req_t *req, char *body, size_
 static int gx_api_tx(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
                      const char **type) {
   gx_galaxy_t *ch = ctx;
-  if (!ch->commit) return gx_api_error(body, cap, len, type, 503, "this node runs no chain");
+  if (!ch->commit) return GX_API_NO_CHAIN();
   const char *a = gx_api_arg(req, "/v1/tx/");
   gx_hash_t id;
-  if (!a || strlen(a) != 64 || gx_hex_decode(id.b, 32, a) != 0)
-    return gx_api_error(body, cap, len, type, 400, "expected /v1/tx/ID with a 64-hex transaction id");
+  if (!a) return GX_API_ERR(400, "missing_argument", "expected /v1/tx/ID");
+  if (strlen(a) > 64 && strspn(a, "0123456789abcdefABCDEF") >= 64)
+    return GX_API_ERR(400, "trailing_characters", "characters after the 64-hex transaction id");
+  if (strlen(a) != 64 || gx_hex_decode(id.b, 32, a) != 0)
+    return GX_API_ERR(400, "bad_hash", "expected a 64-hex transaction id");
   uint64_t height;
   uint32_t index;
   gx_store_err_t e = gx_store_find_tx(gx_commit_store(ch->commit), &id, &height, &index);
   *type = "application/json";
   if (e == GX_STORE_ENOTFOUND) {
-    *len = (size_t)snprintf(body, cap, "{\"id\":\"%s\",\"committed\":false}\n", a);
+    *len = (size_t)snprintf(body, cap,
+                            "{\"id\":\"%s\",\"committed\":false,\"error\":\"transfer not committed\","
+                            "\"code\":\"not_committed\"}\n",
+                            a);
     return 404;
   }
-  if (e != GX_STORE_OK) return gx_api_error(body, cap, len, type, 500, gx_store_strerror(e));
+  if (e != GX_STORE_OK) return GX_API_ERR(500, "store_error", "%s", gx_store_strerror(e));
   *len = (size_t)snprintf(body, cap, "{\"id\":\"%s\",\"committed\":true,\"height\":%llu,\"index\":%u}\n",
                           a, (unsigned long long)height, index);
   return 200;
@@ -116,24 +142,25 @@ static int gx_api_read(gx_galaxy_t *ch, const char *prefix, const gx_http_req_t 
                        size_t cap, size_t *len, const char **type, gx_store_rec_t *rec,
                        uint64_t *height) {
   const char *a = gx_api_arg(req, prefix);
-  if (!a || gx_api_height(a, height) != 0)
-    return gx_api_error(body, cap, len, type, 400, "expected a height (a whole number >= 1)");
+  if (!a) return GX_API_ERR(400, "missing_argument", "expected %sHEIGHT", prefix);
+  const char *bad = gx_api_height(a, height);
+  if (bad) return gx_api_height_error(body, cap, len, type, bad);
   gx_store_t *st = gx_commit_store(ch->commit);
   uint32_t rec_len;
   gx_store_err_t e = gx_store_record_size(st, *height, &rec_len);
   if (e == GX_STORE_ENOTFOUND || (e == GX_STORE_OK && *height > gx_store_durable_height(st)))
-    return gx_api_error(body, cap, len, type, 404, "no black hole at that height yet");
-  if (e != GX_STORE_OK) return gx_api_error(body, cap, len, type, 500, gx_store_strerror(e));
-  if (rec_len > cap) return gx_api_error(body, cap, len, type, 507, "black hole larger than the API buffer");
+    return GX_API_ERR(404, "height_not_reached", "no black hole at that height yet");
+  if (e != GX_STORE_OK) return GX_API_ERR(500, "store_error", "%s", gx_store_strerror(e));
+  if (rec_len > cap) return GX_API_ERR(507, "too_large", "black hole larger than the API buffer");
   e = gx_store_get(st, *height, (uint8_t *)body, cap, rec);
-  if (e != GX_STORE_OK) return gx_api_error(body, cap, len, type, 500, gx_store_strerror(e));
+  if (e != GX_STORE_OK) return GX_API_ERR(500, "store_error", "%s", gx_store_strerror(e));
   return 200;
 }
 
 static int gx_api_raw_bh(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
                          const char **type) {
   gx_galaxy_t *ch = ctx;
-  if (!ch->commit) return gx_api_error(body, cap, len, type, 503, "this node runs no chain");
+  if (!ch->commit) return GX_API_NO_CHAIN();
   gx_store_rec_t rec;
   uint64_t h;
   int st = gx_api_read(ch, "/v1/raw/blackhole/", req, body, cap, len, type, &rec, &h);
@@ -147,13 +174,14 @@ static int gx_api_raw_bh(void *ctx, const gx_http_req_t *req, char *body, size_t
 static int gx_api_raw_cert(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
                            const char **type) {
   gx_galaxy_t *ch = ctx;
-  if (!ch->commit) return gx_api_error(body, cap, len, type, 503, "this node runs no chain");
+  if (!ch->commit) return GX_API_NO_CHAIN();
   const char *a = gx_api_arg(req, "/v1/raw/cert/");
   uint64_t h;
-  if (!a || gx_api_height(a, &h) != 0)
-    return gx_api_error(body, cap, len, type, 400, "expected a height (a whole number >= 1)");
+  if (!a) return GX_API_ERR(400, "missing_argument", "expected /v1/raw/cert/HEIGHT");
+  const char *bad = gx_api_height(a, &h);
+  if (bad) return gx_api_height_error(body, cap, len, type, bad);
   if (gx_commit_cert(ch->commit, h, (uint8_t *)body, cap, len) != 0)
-    return gx_api_error(body, cap, len, type, 404, "no certificate for that height here");
+    return GX_API_ERR(404, "no_certificate", "no certificate for that height here");
   *type = "application/octet-stream";
   return 200;
 }
@@ -161,19 +189,19 @@ static int gx_api_raw_cert(void *ctx, const gx_http_req_t *req, char *body, size
 static int gx_api_blackhole(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
                             const char **type) {
   gx_galaxy_t *ch = ctx;
-  if (!ch->commit) return gx_api_error(body, cap, len, type, 503, "this node runs no chain");
+  if (!ch->commit) return GX_API_NO_CHAIN();
   gx_store_rec_t rec;
   uint64_t h;
   int st = gx_api_read(ch, "/v1/blackhole/", req, body, cap, len, type, &rec, &h);
   if (st != 200) return st;
   gx_bh_header_t hdr;
   if (rec.body_len < GX_BH_HDR_SZ || gx_bh_header_decode(&hdr, rec.body, GX_BH_HDR_SZ) != GX_PROTO_OK)
-    return gx_api_error(body, cap, len, type, 500, "stored black hole does not decode");
+    return GX_API_ERR(500, "internal", "stored black hole does not decode");
   /* The JSON is built after the record: copy the ids out first (body is the buffer). */
   uint32_t n = rec.tx_count;
   size_t ids_bytes = (size_t)n * 32;
   uint8_t *ids = malloc(ids_bytes ? ids_bytes : 1);
-  if (!ids) return gx_api_error(body, cap, len, type, 500, "out of memory");
+  if (!ids) return GX_API_ERR(500, "internal", "out of memory");
   memcpy(ids, rec.tx_hashes, ids_bytes);
   char id[65], prev[65], er[65], sr[65];
   gx_hex_encode(id, rec.hash.b, 32);

@@ -5,7 +5,8 @@
  *   GET /v1/blackhole/HEIGHT       header and transfer ids of a black hole
  *   GET /v1/raw/blackhole/HEIGHT   the encoded black hole (binary, for sync)
  *   GET /v1/raw/cert/HEIGHT        its certificate (binary, for sync)
- * Errors are JSON {"error": "..."} with an HTTP status; never a crash.
+ * Errors are JSON {"error":"<message>","code":"<stable code>"} with an HTTP
+ * status (docs/API.md lists the codes); never a crash.
  * Threads: the handlers run on the HTTP server's thread and use only the
  * commit stage's and the ingest pipeline's thread-safe readers. Works without
  * a chain (an ingest-only node): status says so, the rest answer 503. */
