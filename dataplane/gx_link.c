@@ -3,7 +3,11 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "core/gx_proto.h"
 #include "core/gx_util.h"
+
+_Static_assert(GX_LINK_PAYLOAD_MAX + GX_LINK_OVERHEAD == GX_UDP_PAYLOAD_MAX,
+               "a link datagram at the payload limit fills one UDP payload");
 
 static const struct { const char *text, *label; } gx_link_errs[GX_LINK_ERR__COUNT] = {
   [GX_LINK_OK] = {"ok", "accepted"},
@@ -58,7 +62,7 @@ static void gx_link_nonce(uint8_t nonce[24], uint64_t boot, uint64_t counter) {
 size_t gx_link_seal(gx_link_t *l, uint16_t to, const uint8_t *payload, size_t len, uint8_t *out,
                     size_t cap) {
   if (to >= l->n_peers || !l->peers[to].present) return 0;
-  if (cap < len + GX_LINK_OVERHEAD) return 0;
+  if (len > GX_LINK_PAYLOAD_MAX || cap < len + GX_LINK_OVERHEAD) return 0;
   gx_link_peer_t *p = &l->peers[to];
   uint64_t counter = ++p->tx_counter;
   out[0] = 1;
@@ -114,7 +118,8 @@ static int gx_link_window(gx_link_peer_t *p, uint64_t boot, uint64_t counter, in
 gx_link_err_t gx_link_open(gx_link_t *l, const uint8_t *dgram, size_t len, uint16_t *from,
                            const uint8_t **payload, size_t *payload_len) {
   gx_link_err_t e;
-  if (len < GX_LINK_OVERHEAD || dgram[0] != 1 || dgram[1] != GX_LINK_MSG_TYPE) {
+  if (len < GX_LINK_OVERHEAD || len > GX_LINK_PAYLOAD_MAX + GX_LINK_OVERHEAD || dgram[0] != 1 ||
+      dgram[1] != GX_LINK_MSG_TYPE) {
     e = GX_LINK_ERR_MALFORMED;
     goto out;
   }

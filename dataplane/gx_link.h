@@ -34,16 +34,20 @@
 #define GX_LINK_HDR_SZ 20
 #define GX_LINK_TAG_SZ 16
 #define GX_LINK_OVERHEAD (GX_LINK_HDR_SZ + GX_LINK_TAG_SZ)
+/* Largest payload (docs/PROTOCOL.md): one 1472-byte IPv4 UDP payload less the
+ * overhead. Seal refuses more; open counts a longer one as malformed. */
+#define GX_LINK_PAYLOAD_MAX (1472 - GX_LINK_OVERHEAD)
 #define GX_LINK_MAX_PEERS 64
 #define GX_LINK_WINDOW 1024
 
 typedef enum {
   GX_LINK_OK = 0,
-  GX_LINK_ERR_MALFORMED,   /* shorter than header + tag, or wrong version/type */
+  GX_LINK_ERR_MALFORMED,   /* shorter than header + tag, payload over GX_LINK_PAYLOAD_MAX,
+                              or wrong version/type */
   GX_LINK_ERR_UNKNOWN_PEER,/* sender index not in the validator set, or ourselves */
   GX_LINK_ERR_BAD_TAG,     /* authentication failed: spoofed or corrupted */
   GX_LINK_ERR_REPLAY,      /* boot older than the peer's, or counter seen / too old */
-  GX_LINK_ERR_BUFSZ,       /* seal: output buffer too small */
+  GX_LINK_ERR_BUFSZ,       /* seal: output buffer too small (never an open outcome, not a metric) */
   GX_LINK_ERR__COUNT
 } gx_link_err_t;
 
@@ -74,7 +78,8 @@ int gx_link_init(gx_link_t *l, uint16_t self_index, const gx_keypair_t *identity
                  const gx_pubkey_t *peer_keys, uint16_t n_validators, uint64_t boot);
 
 /* Wraps payload for peer `to` into out (cap >= len + GX_LINK_OVERHEAD); returns
- * the datagram length, or 0 (unknown peer, buffer too small). */
+ * the datagram length, or 0 (unknown peer, buffer too small, len over
+ * GX_LINK_PAYLOAD_MAX). */
 size_t gx_link_seal(gx_link_t *l, uint16_t to, const uint8_t *payload, size_t len, uint8_t *out,
                     size_t cap);
 

@@ -1,6 +1,7 @@
 /* libFuzzer: the link datagram opener, over arbitrary bytes and over
  * mutations of valid datagrams (the first byte picks which). Must never crash,
- * and must never accept a datagram it did not see sealed. */
+ * must never accept a datagram it did not see sealed, and seal and open hold
+ * the payload limit (GX_LINK_PAYLOAD_MAX). */
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint16_t from;
   const uint8_t *p;
   size_t plen;
+  if (size > 0 && data[0] == 0xAA && size - 1 > GX_LINK_PAYLOAD_MAX) {
+    static uint8_t big[1 << 17];
+    if (size - 1 + GX_LINK_OVERHEAD <= sizeof big && gx_link_seal(&gx_fz_a, 1, data + 1, size - 1, big, sizeof big))
+      abort(); /* over the limit: never sealed */
+    return 0;
+  }
   if (size > 0 && data[0] == 0xAA && size < 1400) {
     /* seal the rest, flip one byte chosen by the input, and open */
     uint8_t dg[1500];
@@ -41,6 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (plen != size - 1 || memcmp(p, data + 1, plen)) abort();
     return 0;
   }
-  (void)gx_link_open(&gx_fz_b, data, size, &from, &p, &plen);
+  gx_link_err_t e = gx_link_open(&gx_fz_b, data, size, &from, &p, &plen);
+  if (size > GX_LINK_PAYLOAD_MAX + GX_LINK_OVERHEAD && e != GX_LINK_ERR_MALFORMED) abort();
   return 0;
 }

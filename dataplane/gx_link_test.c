@@ -1,5 +1,6 @@
 /* Validator links: round trip, spoofing, corruption, replays (same boot,
- * window edges, older boot), restarts with a newer boot, unknown peers. */
+ * window edges, older boot), restarts with a newer boot, unknown peers; the
+ * payload limit (1436 bytes sealed and opened, 1437 refused both ways). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -120,6 +121,61 @@ static void test_reordering_window_and_restart(void **st) {
   assert_int_equal(deliver(3, dg[M - 50], lens[M - 50], &from, &plen, &p), GX_LINK_ERR_REPLAY);
 }
 
+/* A datagram with payload_len bytes and a valid tag from a to b, made by hand
+ * (as a sender without the limit would): the limit, not the tag, decides. */
+static size_t forge(int a, int b, uint64_t counter, size_t payload_len, uint8_t *out) {
+  out[0] = 1;
+  out[1] = GX_LINK_MSG_TYPE;
+  out[2] = (uint8_t)a;
+  out[3] = 0;
+  uint64_t boot = links[a].boot;
+  for (int i = 0; i < 8; i++) out[4 + i] = (uint8_t)(boot >> (8 * i));
+  for (int i = 0; i < 8; i++) out[12 + i] = (uint8_t)(counter >> (8 * i));
+  memset(out + GX_LINK_HDR_SZ, 0x5A, payload_len);
+  uint8_t nonce[24] = {0};
+  memcpy(nonce, out + 4, 16);
+  unsigned long long taglen;
+  uint8_t empty[1] = {0};
+  crypto_aead_xchacha20poly1305_ietf_encrypt_detached(empty, out + GX_LINK_HDR_SZ + payload_len, &taglen,
+                                                      empty, 0, out, GX_LINK_HDR_SZ + payload_len, NULL,
+                                                      nonce, links[a].peers[b].tx_key);
+  return GX_LINK_HDR_SZ + payload_len + GX_LINK_TAG_SZ;
+}
+
+static void test_payload_limit(void **st) {
+  (void)st;
+  static uint8_t big[8100], dg[8200];
+  memset(big, 0x5A, sizeof big);
+  uint16_t from;
+  size_t plen;
+  const uint8_t *p;
+  assert_int_equal(GX_LINK_PAYLOAD_MAX, 1436);
+  assert_int_equal(GX_LINK_PAYLOAD_MAX + GX_LINK_OVERHEAD, 1472); /* one IPv4 UDP payload */
+  /* seal: 1436 accepted (a 1472-byte datagram), 1437 and 8000 refused */
+  size_t len = gx_link_seal(&links[0], 3, big, 1436, dg, sizeof dg);
+  assert_int_equal(len, 1472);
+  assert_int_equal(deliver(3, dg, len, &from, &plen, &p), GX_LINK_OK);
+  assert_int_equal(plen, 1436);
+  assert_int_equal(gx_link_seal(&links[0], 3, big, 1437, dg, sizeof dg), 0);
+  assert_int_equal(gx_link_seal(&links[0], 3, big, 8000, dg, sizeof dg), 0);
+  /* open: hand-made datagrams with valid tags, fresh counters */
+  uint64_t ctr = links[0].peers[3].tx_counter + 100;
+  uint64_t malformed = links[3].stats[GX_LINK_ERR_MALFORMED];
+  len = forge(0, 3, ctr++, 1436, dg);
+  assert_int_equal(deliver(3, dg, len, &from, &plen, &p), GX_LINK_OK);
+  assert_int_equal(plen, 1436);
+  const size_t over[] = {1437, 1438, 4000, 8000};
+  for (size_t i = 0; i < sizeof over / sizeof over[0]; i++) {
+    len = forge(0, 3, ctr++, over[i], dg);
+    assert_int_equal(deliver(3, dg, len, &from, &plen, &p), GX_LINK_ERR_MALFORMED);
+  }
+  assert_int_equal(links[3].stats[GX_LINK_ERR_MALFORMED], malformed + 4);
+  assert_string_equal(gx_link_err_label(GX_LINK_ERR_MALFORMED), "malformed");
+  /* a refused one did not move the window: the same counter within the limit still opens */
+  len = forge(0, 3, ctr - 1, 1436, dg);
+  assert_int_equal(deliver(3, dg, len, &from, &plen, &p), GX_LINK_OK);
+}
+
 static void test_bad_init(void **st) {
   (void)st;
   gx_link_t l;
@@ -133,6 +189,7 @@ int main(void) {
     cmocka_unit_test(test_roundtrip_all_pairs),
     cmocka_unit_test(test_spoof_and_corruption),
     cmocka_unit_test(test_reordering_window_and_restart),
+    cmocka_unit_test(test_payload_limit),
     cmocka_unit_test(test_bad_init),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
