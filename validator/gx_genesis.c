@@ -60,12 +60,11 @@ gx_genesis_err_t gx_genesis_add_balance(gx_genesis_t *g, const gx_pubkey_t *acco
   return GX_GENESIS_OK;
 }
 
+/* The coin public set of the first committee (genesis checks). */
 static void gx_genesis_coin_pub(const gx_genesis_t *g, gx_coin_pub_t *pub) {
-  memset(pub, 0, sizeof *pub);
-  pub->n = g->n;
-  pub->f = (uint16_t)gx_genesis_f(g);
-  memcpy(pub->group_vk, g->coin_group_vk, 32);
-  for (unsigned i = 0; i < g->n; i++) memcpy(pub->vk[i], g->v[i].coin_vk, 32);
+  gx_committee_t c;
+  gx_genesis_committee(g, &c);
+  gx_committee_coin_pub(&c, pub);
 }
 
 void gx_genesis_committee(const gx_genesis_t *g, gx_committee_t *out) {
