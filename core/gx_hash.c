@@ -8,7 +8,7 @@ static const char *const gx_domain_tags[GX_DOM_COUNT] = {
   [GX_DOM_SIG_INIT] = "gx.sig.init.v1",
   [GX_DOM_SIG_CP] = "gx.sig.cp.v1",
   [GX_DOM_BLACKHOLE] = "gx.blackhole.v1",
-  [GX_DOM_CHECKPOINT] = "gx.checkpoint.v1",
+  [GX_DOM_LSH] = "gx.lsh.v1",
   [GX_DOM_MERKLE_LEAF] = "gx.mleaf.v1",
   [GX_DOM_MERKLE_NODE] = "gx.mnode.v1",
   [GX_DOM_ADDRESS] = "gx.address.v1",
@@ -17,6 +17,7 @@ static const char *const gx_domain_tags[GX_DOM_COUNT] = {
   [GX_DOM_CONSENSUS] = "gx.consensus.v1",
   [GX_DOM_LINK] = "gx.link.v1",
   [GX_DOM_DERIVE] = "gx.derive.v1",
+  [GX_DOM_LSH_SIG] = "gx.lshsig.v1",
 };
 
 const char *gx_domain_tag(gx_domain_t dom) {
@@ -72,13 +73,19 @@ static size_t gx_merkle_level(gx_hash_t *level, size_t n) {
   return m;
 }
 
+int gx_merkle_root_inplace(gx_hash_t *root, gx_hash_t *leaves, size_t n) {
+  if (n == 0) { memset(root, 0, sizeof *root); return 0; }
+  if (!leaves || n > ((size_t)1 << GX_MERKLE_MAX_DEPTH)) return -1;
+  while (n > 1) n = gx_merkle_level(leaves, n);
+  *root = leaves[0];
+  return 0;
+}
+
 int gx_merkle_root(gx_hash_t *root, const gx_hash_t *leaves, size_t n, gx_hash_t *scratch) {
   if (n == 0) { memset(root, 0, sizeof *root); return 0; }
   if (!scratch || n > ((size_t)1 << GX_MERKLE_MAX_DEPTH)) return -1;
   memcpy(scratch, leaves, n * sizeof *leaves);
-  while (n > 1) n = gx_merkle_level(scratch, n);
-  *root = scratch[0];
-  return 0;
+  return gx_merkle_root_inplace(root, scratch, n);
 }
 
 int gx_merkle_branch(gx_hash_t *branch, const gx_hash_t *leaves, size_t n, size_t index,

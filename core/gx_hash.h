@@ -1,5 +1,5 @@
 /* gx_hash: BLAKE2b-256 hashing with a distinct domain tag per object type, and
- * the binary Merkle tree used by black holes, checkpoints and broadcast stripes.
+ * the binary Merkle tree used by black holes, LSH blocks and broadcast stripes.
  *
  * Domains are BLAKE2b personalization strings (16 bytes, see gx_hash.c and
  * docs/PROTOCOL.md); the same bytes hashed under two domains never collide.
@@ -29,7 +29,7 @@ typedef enum {
   GX_DOM_SIG_INIT,        /* message the initiator signs                       */
   GX_DOM_SIG_CP,          /* message the counterparty signs                    */
   GX_DOM_BLACKHOLE,       /* black hole id: hash of the encoded header         */
-  GX_DOM_CHECKPOINT,      /* checkpoint (LSH) block id                         */
+  GX_DOM_LSH,             /* LSH block id: header, reports, faults (gx_lsh.h)  */
   GX_DOM_MERKLE_LEAF,
   GX_DOM_MERKLE_NODE,
   GX_DOM_ADDRESS,         /* address checksum                                  */
@@ -38,6 +38,7 @@ typedef enum {
   GX_DOM_CONSENSUS,       /* consensus use (coin names, proposal ids)          */
   GX_DOM_LINK,            /* validator link keys                               */
   GX_DOM_DERIVE,          /* deterministic key derivation (test/load accounts) */
+  GX_DOM_LSH_SIG,         /* message a cluster member signs to certify an LSH block */
   GX_DOM_COUNT
 } gx_domain_t;
 
@@ -56,6 +57,9 @@ int gx_hash_eq(const gx_hash_t *a, const gx_hash_t *b);
 void gx_merkle_leaf(gx_hash_t *out, const void *data, size_t len);
 /* Root of n leaf hashes; scratch must hold n hashes (may alias nothing). */
 int gx_merkle_root(gx_hash_t *root, const gx_hash_t *leaves, size_t n, gx_hash_t *scratch);
+/* The same root, reducing the n leaf hashes in place (they are overwritten):
+ * for callers that built the leaves only to take the root. */
+int gx_merkle_root_inplace(gx_hash_t *root, gx_hash_t *leaves, size_t n);
 /* Authentication path for leaf index of n leaves; writes up to
  * GX_MERKLE_MAX_DEPTH hashes to branch, returns its length or -1. scratch: n hashes. */
 int gx_merkle_branch(gx_hash_t *branch, const gx_hash_t *leaves, size_t n, size_t index,

@@ -10,7 +10,7 @@
  *     2  cluster u32        < GX_LSH_MAX_CLUSTERS
  *     6  height u64         1..2^62, this cluster's block height
  *    14  prev 32            id of this cluster's block height-1 (zero at 1)
- *    46  base_height u64    the black hole it builds on (0 = genesis)...
+ *    46  base_height u64    0..2^62, the black hole it builds on (0 = genesis)...
  *    54  base 32            ...and that black hole's id (the genesis id at 0)
  *    86  tx_root 32         Merkle root over leaf(tx id) of the transfers,
  *                           in block order (zero when tx_count is 0)
@@ -53,7 +53,14 @@
  *
  * Memory: callers own every buffer; gx_lsh_t points into the decoded input.
  * Threads: every function is pure and may be called from any thread.
- * Errors: gx_proto_err_t for the codec, gx_lsh_cert_err_t for certificates.
+ * Errors: gx_proto_err_t for the codec: short, trailing, version, type;
+ * count for tx_count, member_count, fault_count or the certificate's count out
+ * of range; reserved for a flags bit or reserved byte not zero; range for any
+ * other field out of range, an order broken (faults, certificate indices), a
+ * prev/tx_root that must be zero and is not (or the reverse for prev), a
+ * member not in with a nonzero report, or fewer than n_c - f_c members in; a
+ * bad transfer gives its own reason (gx_xfer_check). gx_lsh_cert_err_t for
+ * certificates.
  * Signing and verifying need sodium_init(). */
 #ifndef GX_LSH_H
 #define GX_LSH_H
@@ -64,7 +71,6 @@
 #include "core/gx_hash.h"
 #include "core/gx_proto.h"
 
-#define GX_MSG_LSH GX_MSG_CHECKPOINT /* 0x22 */
 #define GX_LSH_HDR_SZ 124
 #define GX_LSH_REPORT_SZ 9
 #define GX_LSH_FAULT_SZ 36
@@ -144,9 +150,10 @@ size_t gx_lsh_size(uint32_t tx_count, uint32_t member_count, uint32_t fault_coun
 
 /* Writes the body and transfers (everything but the certificate) into
  * out[cap]: h->member_count reports, h->fault_count faults, h->tx_count
- * transfers back to back. Checks the same rules the decoder checks except the
- * transfers' contents and tx_root. Returns bytes written, 0 on a rule broken
- * or cap short. */
+ * transfers back to back (xfers may be NULL when tx_count is 0). Checks the
+ * same rules the decoder checks except the transfers' contents and whether
+ * tx_root matches them (a zero tx_count still needs a zero tx_root). Returns
+ * bytes written, 0 on a rule broken or cap short. */
 size_t gx_lsh_encode_unsigned(uint8_t *out, size_t cap, const gx_lsh_header_t *h,
                               const gx_lsh_report_t *reports, const gx_lsh_fault_t *faults,
                               const uint8_t *xfers);
@@ -158,7 +165,9 @@ size_t gx_lsh_append_cert(uint8_t *out, size_t cap, size_t len, uint8_t member_c
 
 /* Strict decode (see the top of this file). */
 gx_proto_err_t gx_lsh_decode(gx_lsh_t *b, const uint8_t *buf, size_t len);
-/* Report i / fault i / certificate entry i of a decoded block. */
+/* Report i / fault i / certificate entry i of a decoded block (i below
+ * member_count / fault_count / sig_count: a larger i is a caller's bug and
+ * trips GX_ASSERT). */
 void gx_lsh_report(const gx_lsh_t *b, uint32_t i, gx_lsh_report_t *out);
 void gx_lsh_fault(const gx_lsh_t *b, uint32_t i, gx_lsh_fault_t *out);
 void gx_lsh_cert_sig(const gx_lsh_t *b, uint32_t i, gx_lsh_sig_t *out);
@@ -191,9 +200,10 @@ const char *gx_lsh_cert_strerror(gx_lsh_cert_err_t e);
 const char *gx_lsh_cert_label(gx_lsh_cert_err_t e);
 
 /* Checks b's certificate against the cluster's members (identity keys by
- * member index; n must equal b->h.member_count): every signature must verify
- * and there must be at least gx_lsh_quorum(n). *signers (optional) receives a
- * bitmask of the member indices that signed. */
+ * member index; n must equal b->h.member_count): there must be at least
+ * gx_lsh_quorum(n) signatures (checked first, before any signature work) and
+ * every one must verify. *signers (optional) receives a bitmask of the member
+ * indices that signed (bit i: member i) on GX_LSH_CERT_OK, 0 otherwise. */
 gx_lsh_cert_err_t gx_lsh_verify_cert(const gx_lsh_t *b, const gx_hash_t *id,
                                      const gx_pubkey_t *members, uint32_t n, uint64_t *signers);
 

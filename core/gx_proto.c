@@ -329,45 +329,7 @@ int gx_bh_entries_root(gx_hash_t *root, const gx_hash_t *prev, const gx_hash_t *
   return gx_merkle_root(root, leaves, n + 1, work);
 }
 
-/* ---- checkpoint ---------------------------------------------------------------------- */
-size_t gx_cp_size(uint32_t tx_count) { return GX_CP_HDR_SZ + (size_t)tx_count * GX_XFER_SZ; }
-
-size_t gx_cp_encode(uint8_t *out, size_t cap, const gx_cp_header_t *h, const uint8_t *xfers) {
-  if (h->tx_count == 0 || h->tx_count > GX_CP_MAX_TXS) return 0;
-  size_t n = gx_cp_size(h->tx_count);
-  if (cap < n) return 0;
-  out[0] = GX_PROTO_VERSION;
-  out[1] = GX_MSG_CHECKPOINT;
-  gx_st32(out + 2, h->shard);
-  gx_st64(out + 6, h->epoch);
-  memcpy(out + 14, h->prev.b, 32);
-  memcpy(out + 46, h->tx_root.b, 32);
-  gx_st32(out + 78, h->tx_count);
-  memcpy(out + GX_CP_HDR_SZ, xfers, (size_t)h->tx_count * GX_XFER_SZ);
-  return n;
-}
-
-gx_proto_err_t gx_cp_decode(gx_cp_header_t *h, const uint8_t **xfers, const uint8_t *buf,
-                            size_t len) {
-  if (len < GX_CP_HDR_SZ) return gx_envelope(buf, len, GX_CP_HDR_SZ, GX_MSG_CHECKPOINT);
-  gx_proto_err_t e = gx_envelope(buf, GX_CP_HDR_SZ, GX_CP_HDR_SZ, GX_MSG_CHECKPOINT);
-  if (e) return e;
-  h->shard = gx_ld32(buf + 2);
-  h->epoch = gx_ld64(buf + 6);
-  memcpy(h->prev.b, buf + 14, 32);
-  memcpy(h->tx_root.b, buf + 46, 32);
-  h->tx_count = gx_ld32(buf + 78);
-  if (h->tx_count == 0 || h->tx_count > GX_CP_MAX_TXS) return GX_PROTO_ERR_COUNT;
-  size_t want = gx_cp_size(h->tx_count);
-  if (len < want) return GX_PROTO_ERR_SHORT;
-  if (len > want) return GX_PROTO_ERR_TRAILING;
-  if ((e = gx_xfers_check(buf + GX_CP_HDR_SZ, h->tx_count))) return e;
-  *xfers = buf + GX_CP_HDR_SZ;
-  return GX_PROTO_OK;
-}
-
-void gx_cp_id(gx_hash_t *id, const uint8_t *buf) { gx_hash(id, GX_DOM_CHECKPOINT, buf, GX_CP_HDR_SZ); }
-
+/* ---- shards ---------------------------------------------------------------------------- */
 uint32_t gx_shard_of(const gx_pubkey_t *account, uint32_t shard_count) {
   if (shard_count <= 1) return 0;
   /* The account key is already uniform: its first 8 bytes pick the bucket. */

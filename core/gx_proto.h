@@ -8,8 +8,9 @@
  *
  * Objects: the transfer (290 bytes, signed by both parties), the initiator's
  * half (186 bytes, what `star pay` makes), the transaction batch datagram
- * (<= 1472 bytes), the checkpoint ("LSH") block, the Black Hole (header + body,
- * HyloChain: the previous black hole hash is entry 0), and peer messages.
+ * (<= 1472 bytes), the Black Hole (header + body, HyloChain: the previous
+ * black hole hash is entry 0), and peer messages. The LSH block (type 0x22,
+ * a Star Cluster's block) has its own codec, core/gx_lsh.h.
  * Types 0x40..0x7F are consensus messages (consensus/, docs/CONSENSUS.md).
  *
  * Memory: callers own every buffer; decoders that return pointers return
@@ -32,7 +33,7 @@ enum {
   GX_MSG_TRANSFER_HALF = 0x02,
   GX_MSG_TX_BATCH = 0x10,
   GX_MSG_BLACKHOLE = 0x20,
-  GX_MSG_CHECKPOINT = 0x22,
+  GX_MSG_LSH = 0x22,           /* LSH block, core/gx_lsh.h */
   GX_MSG_HELLO = 0x30,
   GX_MSG_BH_ANNOUNCE = 0x31,
   GX_MSG_SYNC_REQ = 0x32,
@@ -178,21 +179,7 @@ gx_proto_err_t gx_bh_decode(gx_bh_header_t *h, const uint8_t **xfers, const uint
 int gx_bh_entries_root(gx_hash_t *root, const gx_hash_t *prev, const gx_hash_t *tx_ids,
                        size_t n, gx_hash_t *scratch);
 
-/* ---- checkpoint ("LSH") block ----------------------------------------------- */
-#define GX_CP_HDR_SZ 82
-#define GX_CP_MAX_TXS 32768
-typedef struct {
-  uint32_t shard;      /* LSH bucket of the cluster that made it */
-  uint64_t epoch;
-  gx_hash_t prev;      /* previous checkpoint of this shard (zero for the first) */
-  gx_hash_t tx_root;   /* Merkle root over leaf(tx id) */
-  uint32_t tx_count;   /* 1..GX_CP_MAX_TXS */
-} gx_cp_header_t;
-size_t gx_cp_size(uint32_t tx_count);
-size_t gx_cp_encode(uint8_t *out, size_t cap, const gx_cp_header_t *h, const uint8_t *xfers);
-gx_proto_err_t gx_cp_decode(gx_cp_header_t *h, const uint8_t **xfers, const uint8_t *buf,
-                            size_t len);
-void gx_cp_id(gx_hash_t *id, const uint8_t *buf); /* H(CHECKPOINT, header bytes) */
+/* ---- shards --------------------------------------------------------------------- */
 /* LSH shard of an account: the same account always maps to the same shard. */
 uint32_t gx_shard_of(const gx_pubkey_t *account, uint32_t shard_count);
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of core's fuzz targets from the test vectors
-(tests/vectors/transfers.txt). Run from the repo root; output is checked in."""
+(tests/vectors/transfers.txt, tests/vectors/lsh.txt). Run from the repo root;
+output is checked in."""
 import os, struct
 
 vec = [l.split()[1] for l in open("tests/vectors/transfers.txt") if l.startswith("hex ")]
@@ -25,8 +26,22 @@ def bh(n):
 put("gx_block_fuzz", "bh0", bh(0))
 put("gx_block_fuzz", "bh2", bh(2))
 put("gx_block_fuzz", "bh_header", bh(0)[:118])
-cp = bytes([1, 0x22]) + struct.pack("<IQ", 3, 9) + b"\0" * 32 + b"\x33" * 32 + struct.pack("<I", 2) + b"".join(xf[:2])
-put("gx_block_fuzz", "cp2", cp)
+
+# LSH blocks (core/gx_lsh.h): the signed test vector, and blocks whose
+# certificates carry placeholder signatures (they decode; they do not verify).
+lsh_vec = [l.split()[1] for l in open("tests/vectors/lsh.txt") if l.startswith("block ")][0]
+put("gx_lsh_fuzz", "vector", bytes.fromhex(lsh_vec))
+def lsh(height, n_members, included, faults, txs, signers, tx_root=b"\x44" * 32):
+    hdr = bytes([1, 0x22]) + struct.pack("<IQ", 7, height) + (b"\0" if height == 1 else b"\x11") * 32
+    hdr += struct.pack("<Q", 3) + b"\x22" * 32 + (tx_root if txs else b"\0" * 32)
+    hdr += struct.pack("<IBB", len(txs), n_members, len(faults))
+    rep = b"".join(struct.pack("<BII", 1, i, 100 + i) if i in included else bytes(9) for i in range(n_members))
+    flt = b"".join(struct.pack("<HBB", m, k, 0) + b"\x55" * 32 for m, k in faults)
+    cert = struct.pack("<H", len(signers)) + b"".join(struct.pack("<H", m) + bytes([m]) * 64 for m in signers)
+    return hdr + rep + flt + b"".join(txs) + cert
+put("gx_lsh_fuzz", "min", lsh(1, 4, {0, 1, 2}, [], [], [3]))
+put("gx_lsh_fuzz", "faults", lsh(9, 7, {0, 1, 2, 3, 4}, [(1, 1), (5, 3), (5, 4), (6, 2)], xf[:2], [0, 2, 4, 5, 6]))
+put("gx_lsh_fuzz", "wide", lsh(2, 64, set(range(43)), [(63, 4)], xf[:1], list(range(64))))
 
 put("gx_peer_fuzz", "hello", bytes([1, 0x30]) + b"\x05" * 32 + struct.pack("<Q", 7) + b"\x06" * 32 + struct.pack("<HH", 9000, 0))
 put("gx_peer_fuzz", "announce", bytes([1, 0x31]) + bh(0)[:118])
