@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/gx_assert.h"
+#include "core/gx_util.h"
 
 struct gx_fold {
   gx_fold_cfg_t cfg;
@@ -432,4 +433,87 @@ gx_fold_err_t gx_fold_abort(gx_fold_t *f) {
   if (!f->pending) return GX_FOLD_ENOPENDING;
   f->pending = 0;
   return GX_FOLD_OK;
+}
+
+/* ---- refs ---- */
+static int gx_fold_ref_cmp(const gx_fold_ref_t *a, const gx_fold_ref_t *b) {
+  if (a->cluster != b->cluster) return a->cluster < b->cluster ? -1 : 1;
+  if (a->height != b->height) return a->height < b->height ? -1 : 1;
+  return memcmp(a->id.b, b->id.b, GX_HASH_SZ);
+}
+
+size_t gx_fold_refs_size(uint32_t count) { return 2 + (size_t)count * GX_FOLD_REF_SZ; }
+
+size_t gx_fold_refs_encode(uint8_t *out, size_t cap, const gx_fold_ref_t *refs, uint32_t count) {
+  if (!out || count > GX_FOLD_MAX_REFS || (count && !refs) || cap < gx_fold_refs_size(count)) return 0;
+  for (uint32_t i = 0; i < count; i++) {
+    if (refs[i].cluster >= GX_LSH_MAX_CLUSTERS || refs[i].height == 0 || refs[i].height > GX_SEQ_MAX)
+      return 0;
+    if (i && gx_fold_ref_cmp(&refs[i - 1], &refs[i]) >= 0) return 0;
+  }
+  gx_st16(out, (uint16_t)count);
+  for (uint32_t i = 0; i < count; i++) {
+    uint8_t *p = out + 2 + (size_t)i * GX_FOLD_REF_SZ;
+    gx_st32(p, refs[i].cluster);
+    gx_st64(p + 4, refs[i].height);
+    memcpy(p + 12, refs[i].id.b, GX_HASH_SZ);
+  }
+  return gx_fold_refs_size(count);
+}
+
+gx_proto_err_t gx_fold_refs_decode(gx_fold_ref_t *refs, uint32_t *count, const uint8_t *buf,
+                                   size_t len) {
+  *count = 0;
+  if (!buf || len < 2) return GX_PROTO_ERR_SHORT;
+  uint32_t n = gx_ld16(buf);
+  if (n > GX_FOLD_MAX_REFS) return GX_PROTO_ERR_COUNT;
+  size_t want = gx_fold_refs_size(n);
+  if (len < want) return GX_PROTO_ERR_SHORT;
+  if (len > want) return GX_PROTO_ERR_TRAILING;
+  for (uint32_t i = 0; i < n; i++) {
+    const uint8_t *p = buf + 2 + (size_t)i * GX_FOLD_REF_SZ;
+    refs[i].cluster = gx_ld32(p);
+    refs[i].height = gx_ld64(p + 4);
+    memcpy(refs[i].id.b, p + 12, GX_HASH_SZ);
+    if (refs[i].cluster >= GX_LSH_MAX_CLUSTERS || refs[i].height == 0 || refs[i].height > GX_SEQ_MAX)
+      return GX_PROTO_ERR_RANGE;
+    if (i && gx_fold_ref_cmp(&refs[i - 1], &refs[i]) >= 0) return GX_PROTO_ERR_RANGE;
+  }
+  *count = n;
+  return GX_PROTO_OK;
+}
+
+uint32_t gx_fold_refs_union(gx_fold_ref_t *set, uint32_t *n, uint32_t cap, const gx_fold_ref_t *add,
+                            uint32_t add_n) {
+  uint32_t left = 0;
+  for (uint32_t k = 0; k < add_n; k++) {
+    /* insertion into a sorted array: sets are small (GX_FOLD_MAX_INPUT) */
+    uint32_t pos = *n;
+    while (pos > 0 && gx_fold_ref_cmp(&set[pos - 1], &add[k]) > 0) pos--;
+    if (pos > 0 && gx_fold_ref_cmp(&set[pos - 1], &add[k]) == 0) continue;
+    if (*n >= cap) {
+      left++;
+      continue;
+    }
+    memmove(&set[pos + 1], &set[pos], (*n - pos) * sizeof *set);
+    set[pos] = add[k];
+    (*n)++;
+  }
+  return left;
+}
+
+uint32_t gx_fold_refs_sort(gx_fold_ref_t *refs, uint32_t n) {
+  for (uint32_t i = 1; i < n; i++) {
+    gx_fold_ref_t x = refs[i];
+    uint32_t j = i;
+    while (j > 0 && gx_fold_ref_cmp(&refs[j - 1], &x) > 0) {
+      refs[j] = refs[j - 1];
+      j--;
+    }
+    refs[j] = x;
+  }
+  uint32_t m = 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (m == 0 || gx_fold_ref_cmp(&refs[m - 1], &refs[i]) != 0) refs[m++] = refs[i];
+  return m;
 }

@@ -204,6 +204,36 @@ gx_fold_err_t gx_fold_commit(gx_fold_t *f);
 /* After gx_ledger_abort: forgets the pending apply. */
 gx_fold_err_t gx_fold_abort(gx_fold_t *f);
 
+/* ---- what a galaxy proposes in the galaxies' ACS ----
+ * The LSH blocks it holds in full and checked (gx_fold_check OK), as refs:
+ *   count u16 (0..GX_FOLD_MAX_REFS), then count x (cluster u32, height u64,
+ *   block id 32), strictly increasing in (cluster, height, id).
+ * The agreed set of a galaxy epoch is the union of the refs of the agreed
+ * proposals (a malformed proposal contributes nothing); a galaxy that lacks a
+ * block of the set fetches it from a peer (any proposer of the ref holds it)
+ * before gx_fold_apply. Decoder strict; never allocates. */
+#define GX_FOLD_REF_SZ 44
+#define GX_FOLD_MAX_REFS 64
+typedef struct {
+  uint32_t cluster;
+  uint64_t height;
+  gx_hash_t id;
+} gx_fold_ref_t;
+size_t gx_fold_refs_size(uint32_t count);
+/* refs must be strictly increasing; returns bytes written or 0. */
+size_t gx_fold_refs_encode(uint8_t *out, size_t cap, const gx_fold_ref_t *refs, uint32_t count);
+/* GX_PROTO_OK, or SHORT / TRAILING / COUNT / RANGE (order, cluster or height
+ * out of range). refs: GX_FOLD_MAX_REFS entries. */
+gx_proto_err_t gx_fold_refs_decode(gx_fold_ref_t *refs, uint32_t *count, const uint8_t *buf,
+                                   size_t len);
+/* Merges sorted `add` into sorted set[0..*n) (cap entries), keeping it
+ * sorted and free of duplicates; returns the refs that did not fit. */
+uint32_t gx_fold_refs_union(gx_fold_ref_t *set, uint32_t *n, uint32_t cap, const gx_fold_ref_t *add,
+                            uint32_t add_n);
+/* The refs this galaxy would propose from candidate blocks it holds: decoded
+ * and checked by the caller; sorts and deduplicates in place, returns count. */
+uint32_t gx_fold_refs_sort(gx_fold_ref_t *refs, uint32_t n);
+
 /* A cluster's folded chain (committed). */
 gx_fold_err_t gx_fold_cluster_state(const gx_fold_t *f, uint32_t cluster,
                                     gx_fold_cluster_state_t *out);

@@ -531,6 +531,51 @@ static void test_bad_config(void **state) {
   free(mem);
 }
 
+static void test_refs(void **state) {
+  (void)state;
+  gx_fold_ref_t a[3] = {{.cluster = 0, .height = 1, .id = {{1}}},
+                        {.cluster = 0, .height = 2, .id = {{1}}},
+                        {.cluster = 3, .height = 1, .id = {{2}}}};
+  uint8_t buf[2 + 3 * GX_FOLD_REF_SZ];
+  assert_int_equal(gx_fold_refs_encode(buf, sizeof buf, a, 3), sizeof buf);
+  gx_fold_ref_t d[GX_FOLD_MAX_REFS];
+  uint32_t n;
+  assert_int_equal(gx_fold_refs_decode(d, &n, buf, sizeof buf), GX_PROTO_OK);
+  assert_int_equal(n, 3);
+  assert_int_equal(d[2].cluster, 3);
+  assert_int_equal(gx_fold_refs_decode(d, &n, buf, sizeof buf - 1), GX_PROTO_ERR_SHORT);
+  uint8_t longer[sizeof buf + 1];
+  memcpy(longer, buf, sizeof buf);
+  longer[sizeof buf] = 0;
+  assert_int_equal(gx_fold_refs_decode(d, &n, longer, sizeof longer), GX_PROTO_ERR_TRAILING);
+  /* out of order, height 0, count above the maximum */
+  gx_fold_ref_t swapped[2] = {a[1], a[0]};
+  assert_int_equal(gx_fold_refs_encode(buf, sizeof buf, swapped, 2), 0);
+  uint8_t bad[2 + 2 * GX_FOLD_REF_SZ];
+  assert_int_equal(gx_fold_refs_encode(bad, sizeof bad, a, 2), sizeof bad);
+  memcpy(bad + 2 + GX_FOLD_REF_SZ, bad + 2, GX_FOLD_REF_SZ); /* a duplicate */
+  assert_int_equal(gx_fold_refs_decode(d, &n, bad, sizeof bad), GX_PROTO_ERR_RANGE);
+  memset(bad + 2 + 4, 0, 8); /* height 0 */
+  assert_int_equal(gx_fold_refs_decode(d, &n, bad, sizeof bad), GX_PROTO_ERR_RANGE);
+  bad[0] = GX_FOLD_MAX_REFS + 1;
+  assert_int_equal(gx_fold_refs_decode(d, &n, bad, sizeof bad), GX_PROTO_ERR_COUNT);
+  /* union: sorted, no duplicates, overflow counted */
+  gx_fold_ref_t set[4];
+  uint32_t sn = 0;
+  gx_fold_ref_t b2[2] = {a[1], {.cluster = 1, .height = 5, .id = {{9}}}};
+  assert_int_equal(gx_fold_refs_union(set, &sn, 4, a, 3), 0);
+  assert_int_equal(gx_fold_refs_union(set, &sn, 4, b2, 2), 0);
+  assert_int_equal(sn, 4);
+  assert_int_equal(set[2].cluster, 1);
+  gx_fold_ref_t more[1] = {{.cluster = 9, .height = 1}};
+  assert_int_equal(gx_fold_refs_union(set, &sn, 4, more, 1), 1);
+  /* sort dedups */
+  gx_fold_ref_t s3[4] = {a[2], a[0], a[2], a[1]};
+  assert_int_equal(gx_fold_refs_sort(s3, 4), 3);
+  assert_int_equal(s3[0].height, 1);
+  assert_int_equal(s3[2].cluster, 3);
+}
+
 int main(void) {
   if (sodium_init() < 0) return 1;
   for (int i = 0; i < NACC; i++) gx_key_derive(&acct[i], "fold-test-acct", 1, (uint64_t)i);
@@ -550,6 +595,7 @@ int main(void) {
       cmocka_unit_test(test_duplicate_overflow_and_order),
       cmocka_unit_test(test_sample_rate),
       cmocka_unit_test(test_bad_config),
+      cmocka_unit_test(test_refs),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
