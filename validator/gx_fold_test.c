@@ -4,7 +4,8 @@
  * base, conflict with evidence, sampled bad signature with evidence, duplicate
  * block, overflow), a transfer folded from two clusters applied once, a double
  * spend across clusters committed once with an equivocation proof, the sample
- * rate, and two galaxies folding the same set in different orders agreeing. */
+ * rate, two galaxies folding the same set in different orders agreeing, the
+ * refs codec, and the block pool (validator/gx_lshpool.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include "core/gx_key.h"
 #include "core/gx_lsh.h"
 #include "validator/gx_fold.h"
+#include "validator/gx_lshpool.h"
 
 #define NACC 64
 #define NCL 2
@@ -576,6 +578,92 @@ static void test_refs(void **state) {
   assert_int_equal(s3[2].cluster, 3);
 }
 
+static gx_lshpool_t *pool_new(uint32_t slots, uint32_t per_cluster) {
+  gx_lshpool_cfg_t pc;
+  gx_lshpool_cfg_defaults(&pc);
+  pc.slots = slots;
+  pc.per_cluster = per_cluster;
+  pc.max_block_bytes = sizeof(((blk_t *)0)->buf);
+  size_t fp = gx_lshpool_footprint(&pc);
+  assert_true(fp > 0);
+  gx_lshpool_t *p = gx_lshpool_new(aligned_alloc(64, (fp + 63) & ~(size_t)63), &pc);
+  assert_non_null(p);
+  return p;
+}
+
+/* The galaxy's block pool: checked adds, chains for proposals, bounds,
+ * eviction of the block furthest ahead, prune after a fold. */
+static void test_lshpool(void **state) {
+  (void)state;
+  reset_model();
+  galaxy_t g = galaxy_new(4096, 16);
+  uint8_t x[4][GX_XFER_SZ];
+  for (int i = 0; i < 3; i++) {
+    make_tx(x[i], 0, 1, 1, (uint64_t)i);
+    model_apply(x[i], 0, 1, 1);
+  }
+  make_tx(x[3], 2, 3, 1, 9);
+  model_apply(x[3], 2, 3, 1);
+  static blk_t h1, h2, h3, d1, forged;
+  make_block(&h1, 0, 1, NULL, 0, &genesis_id, x[0], 1, 0xF);
+  make_block(&h2, 0, 2, &h1.id, 0, &genesis_id, x[1], 1, 0xF);
+  make_block(&h3, 0, 3, &h2.id, 0, &genesis_id, x[2], 1, 0xF);
+  make_block(&d1, 1, 1, NULL, 0, &genesis_id, x[3], 1, 0xF);
+  make_block(&forged, 1, 1, NULL, 0, &genesis_id, x[3], 1, 0x3); /* 2 of 4: short */
+  gx_lshpool_t *p = pool_new(8, 2);
+  gx_fold_info_t info;
+  /* out of order; per cluster 2: h3 then h2 fill cluster 0, h1 evicts h3 */
+  assert_int_equal(gx_lshpool_add(p, g.fold, h3.buf, h3.len, NULL), GX_LSHPOOL_ADDED);
+  assert_int_equal(gx_lshpool_add(p, g.fold, h2.buf, h2.len, NULL), GX_LSHPOOL_ADDED);
+  assert_int_equal(gx_lshpool_add(p, g.fold, h1.buf, h1.len, NULL), GX_LSHPOOL_ADDED);
+  assert_int_equal(gx_lshpool_evicted(p), 1);
+  assert_int_equal(gx_lshpool_get(p, &h3.id, NULL, NULL), -1);
+  /* now h3 is the furthest ahead of a full cluster quota: refused */
+  assert_int_equal(gx_lshpool_add(p, g.fold, h3.buf, h3.len, NULL), GX_LSHPOOL_FULL);
+  assert_int_equal(gx_lshpool_add(p, g.fold, h1.buf, h1.len, &info), GX_LSHPOOL_HELD);
+  assert_int_equal(gx_lshpool_add(p, g.fold, forged.buf, forged.len, &info), GX_LSHPOOL_REJECTED);
+  assert_int_equal(info.verdict, GX_FOLD_V_CERT);
+  assert_int_equal(gx_lshpool_add(p, g.fold, d1.buf, d1.len, NULL), GX_LSHPOOL_ADDED);
+  assert_int_equal(gx_lshpool_count(p), 3);
+  gx_fold_ref_t refs[8];
+  uint32_t n = gx_lshpool_refs(p, g.fold, refs, 8);
+  assert_int_equal(n, 3); /* c0: 1, 2; c1: 1 */
+  assert_int_equal(refs[0].cluster, 0);
+  assert_int_equal(refs[0].height, 1);
+  assert_int_equal(refs[1].height, 2);
+  assert_int_equal(refs[2].cluster, 1);
+  assert_int_equal(gx_lshpool_refs(p, g.fold, refs, 1), 1); /* max */
+  /* fold what the refs name, as the galaxies would after agreeing */
+  const uint8_t *bufs[3];
+  size_t lens[3];
+  n = gx_lshpool_refs(p, g.fold, refs, 8);
+  for (uint32_t i = 0; i < n; i++) assert_int_equal(gx_lshpool_get(p, &refs[i].id, &bufs[i], &lens[i]), 0);
+  gx_fold_result_t r;
+  assert_int_equal(gx_fold_apply(g.fold, g.ledger, 0, bufs, lens, n, &r), GX_FOLD_OK);
+  assert_int_equal(r.folded_count, 3);
+  commit(&g);
+  assert_int_equal(gx_lshpool_prune(p, g.fold), 3);
+  assert_int_equal(gx_lshpool_count(p), 0);
+  /* h3 fits now, and extends the folded chain */
+  assert_int_equal(gx_lshpool_add(p, g.fold, h3.buf, h3.len, NULL), GX_LSHPOOL_ADDED);
+  assert_int_equal(gx_lshpool_refs(p, g.fold, refs, 8), 1);
+  assert_int_equal(gx_lshpool_get(p, &refs[0].id, &bufs[0], &lens[0]), 0);
+  assert_int_equal(gx_fold_apply(g.fold, g.ledger, 1, bufs, lens, 1, &r), GX_FOLD_OK);
+  assert_int_equal(r.folded_count, 1);
+  commit(&g);
+  /* too big */
+  gx_lshpool_cfg_t small;
+  gx_lshpool_cfg_defaults(&small);
+  small.max_block_bytes = 200;
+  gx_lshpool_t *q = gx_lshpool_new(aligned_alloc(64, (gx_lshpool_footprint(&small) + 63) & ~(size_t)63), &small);
+  assert_non_null(q);
+  assert_int_equal(gx_lshpool_add(q, g.fold, h3.buf, h3.len, NULL), GX_LSHPOOL_TOO_BIG);
+  free(gx_lshpool_delete(q));
+  free(gx_lshpool_delete(p));
+  check_balances(&g);
+  galaxy_free(&g);
+}
+
 int main(void) {
   if (sodium_init() < 0) return 1;
   for (int i = 0; i < NACC; i++) gx_key_derive(&acct[i], "fold-test-acct", 1, (uint64_t)i);
@@ -596,6 +684,7 @@ int main(void) {
       cmocka_unit_test(test_sample_rate),
       cmocka_unit_test(test_bad_config),
       cmocka_unit_test(test_refs),
+      cmocka_unit_test(test_lshpool),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
