@@ -30,7 +30,8 @@
  * gx_commit_metrics_register -> gx_commit_start -> ... -> gx_commit_stop
  * (joins within ~100 ms) -> gx_commit_delete.
  * Threads: new/start/stop/delete from the control thread; status, cert,
- * account, change_committee and the store's readers from any thread.
+ * account, rejected, note_rejected, change_committee and the store's readers
+ * from any thread.
  * Errors: NULL / -1 with a one-line reason in err; at run time a failure to
  * store a block stops the stage and is logged (the node must not go on
  * without its history). */
@@ -110,6 +111,28 @@ int gx_commit_cert(gx_commit_t *c, uint64_t height, uint8_t *out, size_t cap, si
 /* The committed state of an account from the ledger (genesis balances
  * included); 0, or -1 when unknown. Any thread (takes the ledger's lock). */
 int gx_commit_account(gx_commit_t *c, const gx_pubkey_t *key, gx_ledger_account_t *out);
+/* Outcomes of recently rejected transfers, for the API (/v1/tx/ID): every
+ * transfer a committed block left out (gx_ledger_block_t.rejections, with the
+ * block's height), and those galaxyd refused at submission
+ * (gx_commit_note_rejected, height 0). Kept in a table of
+ * GX_COMMIT_REJECTED_KEPT entries (56 bytes each: 3.5 MiB) made at
+ * gx_commit_new: 4-way sets chosen by a keyed hash of the tx id, each set
+ * keeping its 4 latest, so about the last 65,536 rejections are answered (a
+ * burst that fills one set pushes its oldest out first). Not persisted: a
+ * restarted node knows only the rejections since. A later rejection of the
+ * same id replaces the earlier one. A transfer rejected once may still commit
+ * later (a seq_gap filled, a copy through another node): callers look in the
+ * store first. Any thread (the table's lock). */
+#define GX_COMMIT_REJECTED_KEPT 65536
+typedef struct {
+  gx_ledger_reject_t reason;
+  uint64_t height; /* the committed block that left it out; 0: refused at submission */
+} gx_commit_rejection_t;
+/* 0 and *out when id was rejected recently, else -1. */
+int gx_commit_rejected(gx_commit_t *c, const gx_hash_t *id, gx_commit_rejection_t *out);
+/* Records that id was refused before it reached a block (galaxyd's submit
+ * path: bad signature, replay); height 0. */
+void gx_commit_note_rejected(gx_commit_t *c, const gx_hash_t *id, gx_ledger_reject_t reason);
 /* Any thread: committee next takes over at next->first_epoch (a finished
  * committee, validator/gx_committee.h; share: this node's coin key share
  * for it, NULL when not a member). The stage takes it in at its next epoch

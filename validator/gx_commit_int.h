@@ -13,7 +13,8 @@
  *
  * Everything here is owned and used by the stage's thread, except what is
  * marked otherwise (the status cells, the certificate ring, the ledger under
- * ledger_lock, the pending committee change under change_lock). */
+ * ledger_lock, the pending committee change under change_lock, the rejected
+ * transfers' table under rej_lock). */
 #ifndef GX_COMMIT_INT_H
 #define GX_COMMIT_INT_H
 
@@ -101,6 +102,11 @@ typedef struct {
   pthread_mutex_t cert_lock;
   gx_commit_cert_slot_t *certs; /* ring by height */
   gx_bh_sig_msg_t my_sigs[8];   /* our last signatures, re-sent on tick */
+  /* recently rejected transfers (gx_commit_rejected), any thread under rej_lock */
+  pthread_mutex_t rej_lock;
+  struct gx_galaxy_sink_rej *rej; /* GX_COMMIT_REJECTED_KEPT entries, 4-way sets */
+  uint64_t rej_stamp;             /* insertions so far: an entry's age */
+  uint8_t rej_key[16];            /* keys the set index (crypto_shorthash) */
 } gx_galaxy_sink_t;
 
 /* ---- catch-up (gx_sync.c) ---- */

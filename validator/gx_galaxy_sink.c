@@ -1,9 +1,11 @@
 /* The galaxy sink: a finished black hole is appended to the store and synced,
  * the ledger commits it, the pool learns what committed and what was
- * rejected, and the block id is signed and gossiped; the committee's
- * signatures are collected into certificates (f+1), kept in a ring for the
- * API and stored. On the commit stage's thread, but for the certificate ring
- * (cert_lock), which the API reads. */
+ * rejected, the rejected transfers' outcomes are kept for the API, and the
+ * block id is signed and gossiped; the committee's signatures are collected
+ * into certificates (f+1), kept in a ring for the API and stored. On the
+ * commit stage's thread, but for the certificate ring (cert_lock) and the
+ * rejected transfers' table (rej_lock), which the API reads. */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +103,73 @@ void gx_galaxy_sink_rekey(gx_commit_t *c, const gx_cert_set_t *set, uint64_t fir
   s->cert_boundary = first_height;
 }
 
+/* ---- rejected transfers (gx_commit_rejected) ----
+ * GX_COMMIT_REJECTED_KEPT entries in sets of GX_GALAXY_SINK_REJ_WAYS; an id's
+ * set is a keyed hash of it (clients choose ids, so they cannot aim at one
+ * set without the key). Within a set an id is replaced in place, else the
+ * oldest entry (smallest stamp; 0: free) makes room. */
+#define GX_GALAXY_SINK_REJ_WAYS 4
+#define GX_GALAXY_SINK_REJ_SETS (GX_COMMIT_REJECTED_KEPT / GX_GALAXY_SINK_REJ_WAYS)
+struct gx_galaxy_sink_rej {
+  gx_hash_t id;
+  uint64_t stamp; /* 0: free */
+  uint64_t height;
+  uint8_t reason;
+};
+
+static struct gx_galaxy_sink_rej *gx_galaxy_sink_rej_set(gx_galaxy_sink_t *s, const gx_hash_t *id) {
+  uint8_t h[crypto_shorthash_BYTES];
+  crypto_shorthash(h, id->b, sizeof id->b, s->rej_key);
+  return &s->rej[(gx_ld64(h) % GX_GALAXY_SINK_REJ_SETS) * GX_GALAXY_SINK_REJ_WAYS];
+}
+
+/* Under rej_lock. */
+static void gx_galaxy_sink_rej_put(gx_galaxy_sink_t *s, const gx_hash_t *id, gx_ledger_reject_t r,
+                                   uint64_t height) {
+  struct gx_galaxy_sink_rej *set = gx_galaxy_sink_rej_set(s, id), *e = &set[0];
+  for (int w = 0; w < GX_GALAXY_SINK_REJ_WAYS; w++) {
+    if (set[w].stamp && !memcmp(set[w].id.b, id->b, 32)) { e = &set[w]; break; }
+    if (set[w].stamp < e->stamp) e = &set[w];
+  }
+  e->id = *id;
+  e->stamp = ++s->rej_stamp;
+  e->height = height;
+  e->reason = (uint8_t)r;
+}
+
+int gx_commit_rejected(gx_commit_t *c, const gx_hash_t *id, gx_commit_rejection_t *out) {
+  gx_galaxy_sink_t *s = &c->gs;
+  int rc = -1;
+  pthread_mutex_lock(&s->rej_lock);
+  struct gx_galaxy_sink_rej *set = gx_galaxy_sink_rej_set(s, id);
+  for (int w = 0; w < GX_GALAXY_SINK_REJ_WAYS; w++)
+    if (set[w].stamp && !memcmp(set[w].id.b, id->b, 32)) {
+      out->reason = (gx_ledger_reject_t)set[w].reason;
+      out->height = set[w].height;
+      rc = 0;
+      break;
+    }
+  pthread_mutex_unlock(&s->rej_lock);
+  return rc;
+}
+
+void gx_commit_note_rejected(gx_commit_t *c, const gx_hash_t *id, gx_ledger_reject_t reason) {
+  gx_galaxy_sink_t *s = &c->gs;
+  pthread_mutex_lock(&s->rej_lock);
+  gx_galaxy_sink_rej_put(s, id, reason, 0);
+  pthread_mutex_unlock(&s->rej_lock);
+}
+
+/* The transfers block b left out, once it is final. */
+static void gx_galaxy_sink_keep_rejections(gx_commit_t *c, const gx_ledger_block_t *b) {
+  gx_galaxy_sink_t *s = &c->gs;
+  if (!b->rejection_count) return;
+  pthread_mutex_lock(&s->rej_lock);
+  for (uint32_t i = 0; i < b->rejection_count; i++)
+    gx_galaxy_sink_rej_put(s, &b->rejections[i].id, b->rejections[i].reason, b->header.height);
+  pthread_mutex_unlock(&s->rej_lock);
+}
+
 /* ---- finishing a block ---- */
 /* Tells the pool what committed (each touched account's new head) and which
  * agreed transfers the ledger rejected. */
@@ -154,6 +223,7 @@ static int gx_galaxy_sink_finish(void *ctx, const gx_ledger_block_t *b, int sign
   if (!b->tx_count) atomic_fetch_add(&c->st_empty, 1);
   atomic_fetch_add(&c->st_equiv, b->equivocation_count);
   for (int r = 0; r < GX_LEDGER_REJ__COUNT; r++) atomic_fetch_add(&c->st_rejected[r], b->rejected[r]);
+  gx_galaxy_sink_keep_rejections(c, b);
   for (uint32_t i = 0; i < b->equivocation_count; i++) {
     char acct[65];
     gx_hex_encode(acct, b->equivocations[i].account.b, 32);
@@ -200,12 +270,15 @@ void gx_galaxy_sink_seed_pool(gx_commit_t *c) {
 int gx_galaxy_sink_open(gx_commit_t *c, char *err, size_t errlen) {
   gx_galaxy_sink_t *s = &c->gs;
   pthread_mutex_init(&s->cert_lock, NULL);
+  pthread_mutex_init(&s->rej_lock, NULL);
+  randombytes_buf(s->rej_key, sizeof s->rej_key);
+  s->rej = calloc(GX_COMMIT_REJECTED_KEPT, sizeof *s->rej);
   s->max_heads = 2 * (size_t)c->cfg.max_members * c->g->proposal_max_txs; /* two parties a transfer */
   s->store_updates = malloc(s->max_heads * sizeof *s->store_updates);
   s->head_accounts = malloc(s->max_heads * sizeof *s->head_accounts);
   s->head_seqs = malloc(s->max_heads * sizeof *s->head_seqs);
   s->certs = calloc(GX_COMMIT_CERT_RING, sizeof *s->certs);
-  if (!s->store_updates || !s->head_accounts || !s->head_seqs || !s->certs) {
+  if (!s->store_updates || !s->head_accounts || !s->head_seqs || !s->certs || !s->rej) {
     snprintf(err, errlen, "out of memory for the sink's buffers");
     return -1;
   }
@@ -219,5 +292,8 @@ void gx_galaxy_sink_close(gx_commit_t *c) {
   free(s->head_accounts);
   free(s->head_seqs);
   free(s->certs);
+  free(s->rej);
+  s->rej = NULL;
   pthread_mutex_destroy(&s->cert_lock);
+  pthread_mutex_destroy(&s->rej_lock);
 }
