@@ -9,6 +9,9 @@
  *   4  the rest of entry e's datagrams, each dropped when a bit of the
  *      input says so
  *   5  forget entry e's id
+ *   6  entry e's object again under the same id with other parameters: k, m,
+ *      u16 chunk (its chunks are inconsistent with a slot the first ones
+ *      opened, and rebuild the same bytes when they open it)
  * Checks: nothing crashes or reads out of bounds (ASan); every datagram gets
  * exactly one verdict, counted once; whatever decodes re-encodes to the same
  * bytes; a completed object has the length its chunks announce, and when
@@ -84,18 +87,25 @@ static void fz_add(gx_chunk_rx_t *rx, const uint8_t *d, size_t n, int altered) {
   if (same ? gx_chunk_rx_accept(rx, &out) : gx_chunk_rx_reject(rx, &out)) abort();
 }
 
-static void fz_new_obj(fz_obj_t *o, rd_t *r, uint32_t gen) {
-  uint16_t len, chunk;
-  uint8_t k, m, seed;
-  if (rd_u16(r, &len) || rd_u8(r, &k) || rd_u8(r, &m) || rd_u16(r, &chunk) || rd_u8(r, &seed))
-    return;
+/* A fresh encoder for entry o with parameters read from the input. */
+static int fz_encoder(fz_obj_t *o, rd_t *r) {
+  uint16_t chunk;
+  uint8_t k, m;
+  if (rd_u8(r, &k) || rd_u8(r, &m) || rd_u16(r, &chunk)) return -1;
   k = (uint8_t)(k % GX_CHUNK_MAX_K + 1);
   m = (uint8_t)(m % (GX_CHUNK_MAX_M + 1));
   chunk = (uint16_t)(GX_CHUNK_MIN_CHUNK + chunk % (GX_CHUNK_PAYLOAD_MAX - GX_CHUNK_MIN_CHUNK + 1));
   gx_chunk_enc_delete(o->enc);
   o->enc = gx_chunk_enc_new(FZ_MAX, k, m, chunk);
-  o->live = 0;
   if (!o->enc) abort();
+  return 0;
+}
+
+static void fz_new_obj(fz_obj_t *o, rd_t *r, uint32_t gen) {
+  uint16_t len;
+  uint8_t seed;
+  o->live = 0;
+  if (rd_u16(r, &len) || fz_encoder(o, r) || rd_u8(r, &seed)) return;
   o->len = (uint32_t)len % FZ_MAX + 1;
   uint32_t x = seed * 2654435761u + 1;
   for (uint32_t i = 0; i < o->len; i++) {
@@ -121,7 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint8_t op;
   while (rd_u8(&r, &op) == 0) {
     fz_obj_t *o = &objs[(op >> 4) % FZ_OBJS];
-    switch (op % 6) {
+    switch (op % 7) {
     case 0: {
       uint16_t n;
       if (rd_u16(&r, &n)) break;
@@ -166,8 +176,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (!(bits >> (t % 8) & 1)) fz_add(rx, d, n, 0);
       break;
     }
-    default:
+    case 5:
       if (o->live) (void)gx_chunk_rx_forget(rx, &o->id);
+      break;
+    default:
+      if (!o->live) break;
+      o->live = 0;
+      if (fz_encoder(o, &r)) break;
+      if (gx_chunk_enc_start(o->enc, &o->id, o->obj, o->len) == 0) abort();
+      o->live = 1;
       break;
     }
   }
