@@ -31,6 +31,12 @@
 #                               bounds) and epochs
 #   DIR/commit_latency_hist.txt  the window's histogram: "LE_SECONDS CUMULATIVE"
 #                               per bucket (drawn as commit_latency.png)
+# Whenever the network ran (also on "failed"):
+#   DIR/committed_series.txt    node 0's committed transfers per second over the
+#                               whole run, from the progress lines run-local.sh
+#                               prints (deploy/monitor.py), with the offered rate
+#                               and the measured window in its header (drawn as
+#                               committed_series.png; bench/report.py series)
 #   DIR/net/                    the network's data and logs
 # Exit: 0 ok, 3 not available, 1 failed, 2 usage.
 set -u
@@ -53,7 +59,8 @@ rate=${GX_E2E_RATE:-3300}
 [[ $rate =~ ^[1-9][0-9]*$ ]] || { echo "bench/e2e.sh: GX_E2E_RATE must be a whole number" >&2; exit 2; }
 mkdir -p "$out" || exit 1
 out=$(cd "$out" && pwd)
-rm -rf "$out/status.json" "$out/e2e.json" "$out/commit_latency_hist.txt" "$out/net"
+rm -rf "$out/status.json" "$out/e2e.json" "$out/commit_latency_hist.txt" "$out/net" \
+  "$out/committed_series.txt" "$out/scrape0.json" "$out/scrape1.json"
 
 say() { # STATUS REASON
   python3 -c 'import json,sys; json.dump({"status": sys.argv[2], "reason": sys.argv[3]}, open(sys.argv[1], "w"))' \
@@ -95,7 +102,13 @@ duration=$((window + 6))   # the load (from node readiness) outlives the warm-up
 GX_BUILD=$build timeout --kill-after=10 $((duration + 60)) "$net" --fresh --dir "$out/net" \
   --duration "$duration" --base-port "$base" --rate "$rate" >"$out/run-local.log" 2>&1 &
 npid=$!
-stop_net() { kill -TERM "$npid" 2>/dev/null; wait "$npid" 2>/dev/null; }
+# series: committed_series.txt from the progress lines in run-local.log, once the
+# network has stopped (the window located by the scrapes, when they were taken)
+series() {
+  python3 "$root/bench/report.py" series "$out/run-local.log" "$out/committed_series.txt" "$rate" \
+    "$out/scrape0.json" "$out/scrape1.json" 2>>"$out/scrape.err" || true
+}
+stop_net() { kill -TERM "$npid" 2>/dev/null; wait "$npid" 2>/dev/null; series; }
 
 # scrape FILE: node 0's status and metrics, with the time they were taken
 scrape() {
@@ -144,6 +157,7 @@ if ! scrape "$out/scrape1.json" 2>>"$out/scrape.err"; then
 fi
 wait "$npid"
 rc=$?
+series
 load=$(cat "$out/net/load.out" 2>/dev/null)
 if ! python3 - "$out" "$load" "$rate" "$window" "$vrate" "$(nproc)" <<'EOF'
 import json, re, sys

@@ -4,6 +4,9 @@
   report.py plan PAIRS LIST MODE [LIST_ALL]  which benchmarks each gx_bench run executes
   report.py report DIR                  DIR/report.md, summary.json, benchmarks.json, *.png
   report.py compare OLD NEW             change of every figure; exit 1 on a regression
+  report.py series LOG OUT [OFFERED [SCRAPE0 SCRAPE1]]
+                                        bench/e2e.sh's per-second committed series from
+                                        deploy/run-local.sh's progress lines
 
 Standard library only; plots are drawn by gnuplot (Debian gnuplot-nox).
 The report never invents a number: a figure that did not run is listed as
@@ -342,6 +345,25 @@ def summarize(R):
                 return s, r.name
         return None, None
 
+    def against(run, s, p, a):
+        """A measured figure (stat s) held to one pair's bound: baseline, factor,
+        bound, ratio and its noise (bound and ratio absent when the baseline was
+        not measured)."""
+        bkey, factor = p.baseline_for(a), p.factor_for(a)
+        out = {"baseline": bkey, "factor": factor, "factor_text": p.factor_text, "metric": p.metric}
+        bs, brun = baseline_stat(run, bkey, p.metric)
+        if bs is None or factor is None:
+            return out
+        bound = factor * bs["mean"]
+        ratio = (bound / s["mean"] if lower_is_better(p.metric) else s["mean"] / bound) \
+            if bound and s["mean"] else None
+        rcv = None
+        if s["cv"] is not None and bs["cv"] is not None:
+            rcv = math.sqrt(s["cv"] ** 2 + bs["cv"] ** 2)
+        out.update(baseline_value=bs["mean"], baseline_cv=bs["cv"], baseline_run=brun,
+                   bound=bound, ratio=ratio, ratio_cv=rcv)
+        return out
+
     # a baseline is shown in the metric its pairs compare
     baseline_metric = {}
     for r in runs.values():
@@ -397,18 +419,20 @@ def summarize(R):
                 figs[key] = entry
                 continue
             entry.update(value=s["mean"], cv=s["cv"], n=s["n"])
-            bs, brun = baseline_stat(run, bkey, p.metric)
-            if bs is None or factor is None:
+            r_ = against(run, s, p, a)
+            if "bound" not in r_:
                 entry.update(reason="baseline %s not measured" % bkey)
             else:
-                bound = factor * bs["mean"]
-                ratio = (bound / s["mean"] if lower_is_better(p.metric) else s["mean"] / bound) \
-                    if bound and s["mean"] else None
-                rcv = None
-                if s["cv"] is not None and bs["cv"] is not None:
-                    rcv = math.sqrt(s["cv"] ** 2 + bs["cv"] ** 2)
-                entry.update(baseline_value=bs["mean"], baseline_cv=bs["cv"], baseline_run=brun,
-                             bound=bound, ratio=ratio, ratio_cv=rcv)
+                entry.update({k: v for k, v in r_.items() if k not in ("baseline", "factor")})
+            # further pairs of the same figure (e2e/committed_transfers against the
+            # offered load first, then against the verification bound): "also"
+            also = []
+            for p2, a2 in matched[1:]:
+                s2 = run.stat(key, p2.metric)
+                if s2:
+                    also.append(against(run, s2, p2, a2))
+            if also:
+                entry["also"] = also
             figs[key] = entry
 
     # pairs whose figure never ran: say why
@@ -466,6 +490,224 @@ def summarize(R):
     return {"figures": figs, "suites": suite_rows, "noise": noise}
 
 
+# ------------------------------------------------------------- machine load
+# A run is "loaded" when other work took more than LOADED_RUN of the CPUs this
+# run could use over the whole run, or more than LOADED_STRETCH during one suite
+# (stretches shorter than LOADED_MIN_SECONDS are not judged alone). Without
+# cpu.tsv (runs from before run.sh recorded it) the 1-minute load average at the
+# start is the only sign: loaded at LOADED_LOADAVG per CPU or more (every CPU
+# had work waiting; run.sh reads it after its own build, so a lower bar would
+# flag that build).
+LOADED_RUN = 0.10
+LOADED_STRETCH = 0.25
+LOADED_MIN_SECONDS = 5.0
+LOADED_LOADAVG = 1.0
+
+
+def read_cpu_marks(path):
+    """[(label, wall_s, cpus, clk_tck, busy_ticks, total_ticks, own_cpu_s)] of cpu.tsv."""
+    out = []
+    if not os.path.exists(path):
+        return out
+    with open(path) as f:
+        for line in f:
+            w = line.split()
+            if len(w) != 7 or line.startswith("#"):
+                continue
+            try:
+                out.append((w[0], float(w[1]), int(w[2]), int(w[3]), int(w[4]), int(w[5]), float(w[6])))
+            except ValueError:
+                pass
+    return out
+
+
+def machine_load(R):
+    """How busy other work kept the machine during the run, and the verdict."""
+    d, meta, machine = R["dir"], R["meta"], R["machine"]
+    ncpu = (machine.get("cpu") or {}).get("online") or (machine.get("cpu") or {}).get("nproc")
+    start = str(meta.get("load_average_start", "")).split()
+    load1 = None
+    try:
+        load1 = float(start[0]) if start else None
+    except ValueError:
+        pass
+    out = {"loaded": False, "reasons": [], "load_average_start": meta.get("load_average_start"),
+           "load_average_end": machine.get("load_average"), "other_cpu_share": None,
+           "stretches": [], "recorded": False}
+    marks = read_cpu_marks(os.path.join(d, "cpu.tsv"))
+    if len(marks) >= 2:
+        out["recorded"] = True
+        seg = []
+        for a, b in zip(marks, marks[1:]):
+            secs, cpus, tck = b[1] - a[1], b[2] or 1, b[3] or 100
+            if secs <= 0:
+                continue
+            other = max(0.0, (b[4] - a[4]) / tck - (b[6] - a[6]))
+            share = min(1.0, other / (secs * cpus))
+            seg.append({"after": b[0], "seconds": round(secs, 1), "other_share": share})
+        out["stretches"] = seg
+        wall = marks[-1][1] - marks[0][1]
+        cpus, tck = marks[-1][2] or 1, marks[-1][3] or 100
+        if wall > 0:
+            other = max(0.0, (marks[-1][4] - marks[0][4]) / tck - (marks[-1][6] - marks[0][6]))
+            out["other_cpu_share"] = min(1.0, other / (wall * cpus))
+            out["cpus"] = cpus
+        if out["other_cpu_share"] is not None and out["other_cpu_share"] > LOADED_RUN:
+            out["reasons"].append("other processes took %s of the %d CPUs over the whole run"
+                                  % (pct(out["other_cpu_share"]), cpus))
+        judged = [s for s in seg if s["seconds"] >= LOADED_MIN_SECONDS]
+        worst = max(judged, key=lambda s: s["other_share"]) if judged else None
+        if worst and worst["other_share"] > LOADED_STRETCH:
+            busy = [s["after"] for s in judged if s["other_share"] > LOADED_STRETCH]
+            out["reasons"].append("other processes took %s of them during suite %s%s" % (
+                pct(worst["other_share"]), worst["after"],
+                (" (over %s in %d stretches: %s)" % (pct(LOADED_STRETCH), len(busy), ", ".join(busy)))
+                if len(busy) > 1 else ""))
+        if worst:
+            out["worst_stretch"] = worst
+    elif load1 is not None and ncpu and load1 >= LOADED_LOADAVG * ncpu:
+        out["reasons"].append("load average %.2f at the start on %d CPUs (the run recorded no "
+                              "CPU marks in cpu.tsv to tell what happened during it)" % (load1, ncpu))
+    out["loaded"] = bool(out["reasons"])
+    return out
+
+
+# ------------------------------------------------------ per-second series
+# deploy/monitor.py's progress line, printed by deploy/run-local.sh every second:
+# "[   12s] height     89  committed    15643    1436/s  epoch ...  mempool    279  nodes ..."
+PROGRESS_RE = re.compile(r"^\[\s*(\d+)s\] height\s+(\d+)\s+committed\s+(\d+)\s+-?\d+/s.*?"
+                         r"mempool\s+(\d+|-)")
+
+
+def make_series(log_path, scrapes=()):
+    """Per-second committed transfers of node 0 from run-local.log's progress lines:
+    (rows [(seconds, committed_total, per_second, height, mempool)], window (t0, t1)
+    or None). per_second is the change of the total over the change of the
+    (whole-second) time stamps; the window is where bench/e2e.sh measured,
+    located by node 0's committed total at its two scrapes."""
+    pts = []
+    with open(log_path, errors="replace") as f:
+        for line in f:
+            m = PROGRESS_RE.match(line)
+            if m:
+                pts.append((int(m.group(1)), int(m.group(3)), int(m.group(2)),
+                            None if m.group(4) == "-" else int(m.group(4))))
+    rows = []
+    for (t0, c0, _, _), (t1, c1, h1, mp1) in zip(pts, pts[1:]):
+        if t1 > t0:
+            rows.append((t1, c1, (c1 - c0) / (t1 - t0), h1, mp1))
+
+    def when(col, value):
+        """The time the series' column col (1 committed, 2 height) first reached value."""
+        for a, b in zip(pts, pts[1:]):
+            if a[col] < value <= b[col] and b[0] > a[0]:
+                return a[0] + (value - a[col]) / (b[col] - a[col]) * (b[0] - a[0])
+        return None
+    docs = []
+    for p in scrapes:
+        doc, _ = load_json(p) if p else (None, None)
+        docs.append(doc)
+    window = None
+    try:
+        a, b = docs
+        length = float(b["t"]) - float(a["t"])
+        # the end by node 0's committed total (it grows fast), the start a window's
+        # length before it (the total may still be 0 when the window opens);
+        # failing that, both by height
+        end = when(1, float(b["status"]["transfers_committed"]))
+        if end is not None and length > 0:
+            window = (end - length, end)
+        else:
+            t0, t1 = when(2, float(a["status"]["height"])), when(2, float(b["status"]["height"]))
+            if t0 is not None and t1 is not None and t1 > t0:
+                window = (t0, t1)
+    except (TypeError, KeyError, ValueError):
+        pass
+    return rows, window
+
+
+def write_series(path, rows, window, offered):
+    with open(path, "w") as f:
+        f.write("# committed transfers per second of node 0, from deploy/monitor.py's progress "
+                "lines (bench/e2e.sh)\n")
+        if offered:
+            f.write("# offered %s\n" % offered)
+        if window:
+            f.write("# window %.2f %.2f\n" % window)
+        f.write("# seconds committed_total per_second height mempool\n")
+        for t, c, r, h, mp in rows:
+            f.write("%d %d %.1f %d %s\n" % (t, c, r, h, "-" if mp is None else mp))
+
+
+def read_series(path):
+    """(rows, window, offered) of a committed_series*.txt file."""
+    rows, window, offered = [], None, None
+    with open(path) as f:
+        for line in f:
+            w = line.split()
+            try:
+                if line.startswith("# offered ") and len(w) == 3:
+                    offered = float(w[2])
+                elif line.startswith("# window ") and len(w) == 4:
+                    window = (float(w[2]), float(w[3]))
+                elif not line.startswith("#") and len(w) == 5:
+                    rows.append((float(w[0]), float(w[1]), float(w[2]), float(w[3]),
+                                 None if w[4] == "-" else float(w[4])))
+            except ValueError:
+                pass
+    return rows, window, offered
+
+
+def cmd_series(log_path, out_path, offered=None, *scrapes):
+    """e2e.sh's hook: run-local.log's progress lines to committed_series.txt."""
+    if not os.path.exists(log_path):
+        die("%s: no such log" % log_path)
+    rows, window = make_series(log_path, scrapes)
+    write_series(out_path, rows, window, offered)
+    return 0
+
+
+def series_stats(rows, window, skip=10.0):
+    """Per-second figures of a series: over the measured window when known,
+    otherwise after the first `skip` seconds (the network's warm-up)."""
+    if window:
+        sel = [r for r in rows if window[0] <= r[0] - 0.5 <= window[1]]  # row t: the second before t
+        where = "the measured window"
+    else:
+        sel = [r for r in rows if r[0] > skip]
+        where = "after the first %g s" % skip
+    vals = [r[2] for r in sel]
+    if not vals:
+        return None
+    med = statistics.median(vals)
+    return {"where": where, "seconds": len(vals), "min": min(vals), "median": med, "max": max(vals),
+            "zero_seconds": sum(1 for v in vals if v <= 0),
+            "below_90pct_median": sum(1 for v in vals if v < 0.9 * med)}
+
+
+def load_series(R):
+    """[(name, rows, window, offered, stats)] of every committed_series*.txt in
+    e2e/ (one per load bench/e2e.sh ran); for result directories from before e2e.sh
+    wrote one, derived from e2e/run-local.log."""
+    e2e = os.path.join(R["dir"], "e2e")
+    out = []
+    names = sorted(n for n in (os.listdir(e2e) if os.path.isdir(e2e) else [])
+                   if re.fullmatch(r"committed_series.*\.txt", n))
+    for n in names:
+        rows, window, offered = read_series(os.path.join(e2e, n))
+        out.append((n[:-4], rows, window, offered))
+    log = os.path.join(e2e, "run-local.log")
+    if not names and os.path.exists(log):
+        rows, window = make_series(log, [os.path.join(e2e, "scrape%d.json" % i) for i in (0, 1)])
+        offered = None
+        with open(log, errors="replace") as f:
+            m = re.search(r"\brate=([0-9.]+)", f.read())
+            offered = float(m.group(1)) if m else None
+        if rows:
+            out.append(("committed_series", rows, window, offered))
+    return [(n, rows, w, o, series_stats(rows, w)) for n, rows, w, o in out if rows]
+
+
 # ------------------------------------------------------------------- format
 
 def si(v, unit=""):
@@ -509,6 +751,13 @@ def md_escape(s):
 # -------------------------------------------------------------------- plots
 
 def gnuplot(script, d):
+    """Draws one PNG; the script is kept as plots/NAME.gp (run `gnuplot plots/NAME.gp`
+    in the results directory to redraw it)."""
+    m = re.search(r"set output ['\"]([^'\"]+)\.png['\"]", script)
+    if m:
+        os.makedirs(os.path.join(d, "plots"), exist_ok=True)
+        with open(os.path.join(d, "plots", m.group(1) + ".gp"), "w") as f:
+            f.write(script)
     try:
         p = subprocess.run(["gnuplot"], input=script, text=True, cwd=d, capture_output=True,
                            timeout=60)
@@ -521,6 +770,16 @@ def gnuplot(script, d):
 
 def gp_quote(s):
     return '"%s"' % str(s).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def gp_quote_lines(*lines):
+    """A gnuplot string of several lines (a two-line title)."""
+    return "\\n".join(gp_quote(x)[1:-1] for x in lines).join('""')
+
+
+def natural(s):
+    """Sort key that orders embedded numbers by value (acs/epoch/401000 before 1601000)."""
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", s) if t]
 
 
 TERM = "set terminal pngcairo noenhanced size 900,520 font 'sans,10'\n"
@@ -634,23 +893,215 @@ def plot_latency(d, S, R):
     return script, None, {"n": n, "p50": q[50], "p90": q[90], "p99": q[99], "from": "samples"}
 
 
+RATIO_BANDS = ((0.5, 0xd62728, "red"), (0.8, 0xff7f0e, "orange"), (math.inf, 0x2ca02c, "green"))
+
+
+def ratio_bars(S):
+    """[(label, suite, ratio, ratio_cv)] of every measured ratio, the extra pairs
+    of a figure (its "also") included as "FIGURE vs BASELINE"."""
+    out = []
+    for k, f in S["figures"].items():
+        if f.get("ratio") is not None:
+            out.append((k, f["suite"], f["ratio"], f.get("ratio_cv")))
+        for a in f.get("also", []):
+            if a.get("ratio") is not None:
+                out.append(("%s vs %s" % (k, a["baseline"]), f["suite"], a["ratio"], a.get("ratio_cv")))
+    return out
+
+
 def plot_ratios(d, S):
-    fs = sorted((k, f) for k, f in S["figures"].items() if f.get("ratio") is not None)
+    """Horizontal bars on a log scale, each drawn from 1.0 (the bound) to the
+    figure's ratio: left of the line is below the bound, right beats it, and a
+    factor of 2 is the same length either way, so a 77x bar leaves the 0.5 and
+    0.9 bars readable. Grouped by suite; colour by band."""
+    fs = sorted(ratio_bars(S), key=lambda b: (b[1], natural(b[0])))
     if not fs:
         why = "no figure has a measured baseline"
         return placeholder("ratios.png", "Figures against their bounds", why), why
     os.makedirs(os.path.join(d, "plots"), exist_ok=True)
+    n = len(fs)
+    lo, hi = 1.0, 1.0
     with open(os.path.join(d, "plots", "ratios.dat"), "w") as out:
-        for i, (k, f) in enumerate(fs):
-            err = f["ratio"] * f["ratio_cv"] if f.get("ratio_cv") is not None else 0.0
-            out.write("%d %.6g %s %.6g\n" % (i, f["ratio"], gp_quote(k), err))
-    return (TERM.replace("900,520", "%d,560" % max(700, 40 * len(fs) + 200)) +
-            "set output 'ratios.png'\nset title 'Each figure as a fraction of its baseline bound (1.0 = the bound; bars: +/- one sigma)'\n"
-            "set style fill solid 0.6\nset boxwidth 0.7\nset grid ytics\nunset key\n"
-            "set xtics rotate by -40 left font ',8'\nset yrange [0:*]\nset bmargin 12\n"
-            "set xrange [-0.6:%f]\n"
-            "plot 'plots/ratios.dat' using 1:2:4:xtic(3) with boxerrorbars, 1 with lines dt 2 lc rgb 'red'\n"
-            % (len(fs) - 0.4)), None
+        out.write("# y ratio label low high colour label_x\n")
+        for i, (k, suite, r, cv) in enumerate(fs):
+            y = n - 1 - i
+            cv = cv or 0.0
+            low = r * (1 - cv) if cv < 0.9 else r / 10
+            high = r * (1 + cv)
+            colour = next(c for lim, c, _ in RATIO_BANDS if r < lim)
+            lx = high * 1.12 if r >= 1 else low / 1.12
+            lo, hi = min(lo, low / 1.12), max(hi, high * 1.12)
+            out.write("%d %.6g %s %.6g %.6g %d %.6g\n" % (y, r, gp_quote(k), low, high, colour, lx))
+    lo, hi = lo / 2.5, hi * 2.5   # room for the value labels
+    seps = []
+    for i in range(1, n):
+        if fs[i][1] != fs[i - 1][1]:
+            y = n - i - 0.5
+            seps.append("set arrow from graph 0, first %g to graph 1, first %g nohead dt 3 lc rgb '#999999'\n"
+                        % (y, y))
+    height = max(360, 15 * n + 140)
+    title = gp_quote_lines("Each figure against its bound: figure / bound on a log scale, bars drawn "
+                           "from 1.0 (the bound)",
+                           "red < 0.5 <= orange < 0.8 <= green; whiskers +/- one sigma")
+    return (TERM.replace("900,520", "1000,%d" % height).replace("'sans,10'", "'sans,9'") +
+            "set output 'ratios.png'\nset title %s\n" % title +
+            "set logscale x\nset xrange [%g:%g]\nset yrange [-0.7:%g]\n" % (lo, hi, n - 0.3) +
+            "set xlabel 'figure / bound'\nset grid xtics mxtics\nunset key\nset ytics scale 0 font ',8'\n"
+            "set style fill solid 0.75 noborder\nset lmargin 44\n"
+            "set arrow from 1, graph 0 to 1, graph 1 nohead lc rgb 'black' lw 1.5 front\n" + "".join(seps) +
+            "plot 'plots/ratios.dat' using (1):1:(1):2:($1-0.38):($1+0.38):6:ytic(3) "
+            "with boxxyerror lc rgb variable, \\\n"
+            "  '' using 2:1:4:5 with xerrorbars pt -1 lc rgb '#333333', \\\n"
+            "  '' using ($2 >= 1 ? $7 : 1/0):1:(sprintf('%.3g', $2)) with labels left font ',8', \\\n"
+            "  '' using ($2 < 1 ? $7 : 1/0):1:(sprintf('%.3g', $2)) with labels right font ',8'\n"), None
+
+
+def plot_series(d, series, bound):
+    """committed_series.png: node 0's committed transfers per second over the run,
+    one line per load e2e ran, the offered rate and the verification bound dashed,
+    the measured window shaded."""
+    png = "committed_series.png"
+    if not series:
+        why = "the end-to-end run recorded no per-second series"
+        return placeholder(png, "Committed transfers per second", why), why
+    os.makedirs(os.path.join(d, "plots"), exist_ok=True)
+    plots, objs = [], []
+    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b"]
+    ymax = 0.0
+    for i, (name, rows, window, offered, _) in enumerate(series):
+        c = colours[i % len(colours)]
+        dat = "plots/%s.dat" % name
+        with open(os.path.join(d, dat), "w") as out:
+            out.write("# seconds per_second\n")
+            for r in rows:
+                out.write("%g %g\n" % (r[0], r[2]))
+                ymax = max(ymax, r[2])
+        label = "committed/s%s%s" % ("" if name == "committed_series" else
+                                     " (%s)" % name[len("committed_series"):].strip("_-"),
+                                     (" at %s/s offered" % si(offered)) if offered else "")
+        plots.append("%s using 1:2 with linespoints lw 2 pt 7 ps 0.5 lc rgb '%s' title %s"
+                     % (gp_quote(dat), c, gp_quote(label)))
+        if offered:
+            plots.append("%g with lines dt 2 lc rgb '%s' title %s" % (offered, c, gp_quote("offered %s/s" % si(offered))))
+            ymax = max(ymax, offered)
+        if window:
+            objs.append("set object %d rect from %g, graph 0 to %g, graph 1 behind fc rgb '#eeeeee' "
+                        "fs solid 1.0 noborder\n" % (i + 1, window[0], window[1]))
+    if bound:
+        plots.append("%g with lines dt 3 lw 2 lc rgb 'black' title %s"
+                     % (bound, gp_quote("verification bound %s/s" % si(bound))))
+        ymax = max(ymax, bound)
+    return (TERM + "set output '%s'\n" % png +
+            "set title 'Committed transfers per second, node 0 (shaded: the measured window)'\n"
+            "set xlabel 'seconds since the network came up (run-local.sh progress clock)'\nset ylabel 'transfers committed per second'\n"
+            "set grid\nset key top left\nset yrange [0:%g]\n" % (ymax * 1.25 or 1) + "".join(objs) +
+            "plot %s\n" % ", \\\n  ".join(plots)), None
+
+
+
+# ----------------------------------------------------------------- headline
+
+E2E_FIGURE = "e2e/committed_transfers"
+E2E_OFFERED = "baseline/e2e_offered_load"
+E2E_BOUND = "baseline/e2e_verify_bound"
+
+
+def fmt_ms(v, bucket):
+    if v is None:
+        return "-"
+    if v == math.inf:
+        return "> the largest bucket"
+    s = ("%.3g s" % (v / 1e3)) if v >= 1e3 else ("%.3g ms" % v)
+    return ("<= " + s) if bucket else s
+
+
+def headline(R, S, lat_q, series, load):
+    """The block a reader takes in at a glance: (markdown lines, data for summary.json)."""
+    figs = S["figures"]
+    H = {"loaded": load["loaded"], "load": load}
+    L = ["## Headline", ""]
+    if load["loaded"]:
+        L.append("> **WARNING: the machine was loaded during this run**: %s. A figure and its baseline "
+                 "may have seen different moments of that load: rerun on a quiet machine before "
+                 "trusting or comparing these numbers." % "; ".join(load["reasons"]))
+        L.append("")
+    st = R["status"].get("e2e")
+    f = figs.get(E2E_FIGURE) or {}
+    if f.get("value") is not None:
+        sides = [f] + f.get("also", [])
+        off = next((x for x in sides if x.get("baseline") == E2E_OFFERED and x.get("ratio") is not None), None)
+        bnd = next((x for x in sides if x.get("baseline") == E2E_BOUND and x.get("ratio") is not None), None)
+        c = f.get("counters") or {}
+        H.update(committed_per_second=f["value"], offered_per_second=off and off["baseline_value"],
+                 offered_ratio=off and off["ratio"], verify_bound=bnd and bnd["bound"],
+                 verify_bound_ratio=bnd and bnd["ratio"])
+        L.append("- Committed end to end: **%s transfers/s** (node 0%s%s)" % (
+            si(f["value"]), ", %.3g s window" % c["window_seconds"] if c.get("window_seconds") else "",
+            "; offered %s/s, %.2f of it" % (si(off["baseline_value"]), off["ratio"]) if off else ""))
+        if bnd:
+            bc = (figs.get(E2E_BOUND) or {}).get("counters") or {}
+            how = ""
+            if bc.get("cores") and bc.get("single_core_verify_per_second"):
+                how = ": %d cores x %s verifies/s / (2 signatures x %d nodes)" % (
+                    bc["cores"], si(bc["single_core_verify_per_second"]), bc.get("nodes", 4))
+            L.append("- Share of the verification bound: **%.2f** (bound %s/s%s)" % (
+                bnd["ratio"], si(bnd["bound"]), how))
+        else:
+            L.append("- Share of the verification bound: not measured (%s not in this run)" % E2E_BOUND)
+    else:
+        why = ("e2e %s%s" % (st[0], ": " + st[1] if st[1] else "")) if st and st[0] != "ok" else \
+            (f.get("reason") or "%s not in this run" % E2E_FIGURE)
+        L.append("- Committed end to end: not measured (%s)" % why)
+        L.append("- Share of the verification bound: not measured (%s)" % why)
+    if lat_q:
+        bucket = lat_q.get("from") == "histogram buckets"
+        H.update(latency_p50_ms=lat_q["p50"], latency_p99_ms=lat_q["p99"])
+        L.append("- Epoch commit latency: p50 **%s**, p99 **%s** (%d %s%s)" % (
+            fmt_ms(lat_q["p50"], bucket), fmt_ms(lat_q["p99"], bucket), lat_q["n"],
+            "epochs" if bucket else "commits", "; upper bounds of histogram buckets" if bucket else ""))
+    else:
+        L.append("- Epoch commit latency: not measured (%s)" % (
+            ("e2e %s: %s" % (st[0], st[1])) if st and st[0] != "ok" else "no latency recorded"))
+    H["series"] = {}
+    for name, rows, window, offered, ss in series:
+        if not ss:
+            continue
+        H["series"][name] = ss
+        L.append("- Committed per second%s, %d s %s: min **%s**, median %s, max %s; **%d** s at 0, "
+                 "%d below 90%% of the median (committed_series.png)" % (
+                     "" if name == "committed_series" else " (%s)" % name[len("committed_series"):].strip("_-"),
+                     ss["seconds"], ss["where"].replace("the measured window", "in the measured window"),
+                     si(ss["min"]), si(ss["median"]), si(ss["max"]), ss["zero_seconds"],
+                     ss["below_90pct_median"]))
+    bars = sorted(ratio_bars(S), key=lambda b: b[2])
+    if bars:
+        H["worst"] = {"figure": bars[0][0], "ratio": bars[0][2]}
+        L.append("- Worst ratio: **%.3f** %s%s" % (bars[0][2], bars[0][0], (" (next: %s)" % ", ".join(
+            "%.3f %s" % (b[2], b[0]) for b in bars[1:3])) if len(bars) > 1 else ""))
+        good = sum(1 for b in bars if b[2] >= 0.8)
+        bad = sum(1 for b in bars if b[2] < 0.5)
+        H.update(ratios=len(bars), ratios_at_least_0_8=good, ratios_below_0_5=bad)
+    else:
+        L.append("- Worst ratio: none measured (no figure ran beside its baseline)")
+    unmeasured = sorted(k for k, x in figs.items() if x.get("value") is None and x["suite"] != "baseline")
+    H["not_measured"] = len(unmeasured)
+    if bars or unmeasured:
+        L.append("- %d ratio%s: %d at >= 0.8 of their bound, %d below 0.5 (ratios.png); %d figure%s not "
+                 "measured%s" % (len(bars), "" if len(bars) == 1 else "s", H.get("ratios_at_least_0_8", 0),
+                                 H.get("ratios_below_0_5", 0), len(unmeasured),
+                                 "" if len(unmeasured) == 1 else "s",
+                                 " (the tables below say why)" if unmeasured else ""))
+    if not load["loaded"]:
+        if load["recorded"] and load["other_cpu_share"] is not None:
+            w = load.get("worst_stretch")
+            L.append("- Machine quiet during the run: other processes took %s of the %d CPUs%s" % (
+                pct(load["other_cpu_share"]), load.get("cpus", 0),
+                " (most: %s during suite %s)" % (pct(w["other_share"]), w["after"]) if w else ""))
+        else:
+            L.append("- Machine load during the run: not recorded (no CPU marks in cpu.tsv); load average "
+                     "%s at the start" % (load.get("load_average_start") or "?"))
+    L.append("")
+    return L, H
 
 
 # ------------------------------------------------------------------- report
@@ -669,6 +1120,12 @@ def cmd_report(d):
         plots[name] = err or why
     lat_script, lat_why, lat_q = plot_latency(d, S, R)
     plots["commit_latency.png"] = gnuplot(lat_script, d) or lat_why
+    series = load_series(R)
+    bound = (S["figures"].get(E2E_BOUND) or {}).get("value")
+    ser_script, ser_why = plot_series(d, series, bound)
+    plots["committed_series.png"] = gnuplot(ser_script, d) or ser_why
+    load = machine_load(R)
+    head, H = headline(R, S, lat_q, series, load)
 
     # merged Google Benchmark JSON: every row, tagged with the process it ran in
     merged = {"context": None, "benchmarks": []}
@@ -687,7 +1144,7 @@ def cmd_report(d):
         json.dump(merged, f, indent=1)
     summary = {"mode": meta.get("mode"), "date": meta.get("date"), "rev": meta.get("rev"),
                "machine": machine, "noise": S["noise"], "suites": S["suites"],
-               "figures": S["figures"], "commit_latency_ms": lat_q}
+               "figures": S["figures"], "commit_latency_ms": lat_q, "headline": H}
     with open(os.path.join(d, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1, sort_keys=True)
 
@@ -695,6 +1152,7 @@ def cmd_report(d):
     w = L.append
     w("# Galaxy appliance benchmark report")
     w("")
+    L += head
     w("Run %s, mode **%s**, git %s%s, filter `%s`." % (
         meta.get("date"), meta.get("mode"), meta.get("rev"),
         " (with uncommitted changes)" if machine.get("git", {}).get("modified_tracked_files") else "",
@@ -736,6 +1194,13 @@ def cmd_report(d):
             fmt_metric(f.get("bound"), m),
             "%.3f" % f["ratio"] if f.get("ratio") is not None else "-",
             pct(f.get("ratio_cv")), md_escape(st), fmt_counters(f)))
+        for a in f.get("also", []):  # the same figure held to a further bound
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                k, m, fmt_metric(f.get("value"), m), a["baseline"], fmt_metric(a.get("baseline_value"), m),
+                "%.4g" % a["factor"] if a.get("factor") is not None else a.get("factor_text", "-"),
+                fmt_metric(a.get("bound"), m), "%.3f" % a["ratio"] if a.get("ratio") is not None else "-",
+                pct(a.get("ratio_cv")), "ok" if a.get("ratio") is not None else
+                "baseline %s not measured" % a["baseline"], "-"))
     w("")
     w("## Figures without a baseline pairing")
     w("")
@@ -778,6 +1243,7 @@ def cmd_report(d):
     w("")
     for png, title in (("workers.png", "Throughput against workers"),
                        ("commit_latency.png", "Commit-latency distribution"),
+                       ("committed_series.png", "Committed transfers per second"),
                        ("ratios.png", "Each figure against its bound")):
         note = plots.get(png)
         w("- %s: ![%s](%s)%s" % (title, title, png, (" (%s)" % note) if note else ""))
@@ -800,6 +1266,19 @@ def run_noise(summary):
     n = summary.get("noise", {})
     vals = [v for v in (n.get("repetition_cv_median"), n.get("baseline_spread_median")) if v is not None]
     return max(vals) if vals else None
+
+
+def with_also(figs):
+    """The figures, and each further pair of a figure as one more, named
+    "FIGURE vs BASELINE" (e2e/committed_transfers against the verification bound)."""
+    out = dict(figs)
+    for k, f in figs.items():
+        for a in f.get("also", []):
+            e = dict(f)
+            e.pop("also")
+            e.update(a)
+            out["%s vs %s" % (k, a["baseline"])] = e
+    return out
 
 
 def cmd_compare(old_dir, new_dir):
@@ -829,9 +1308,10 @@ def cmd_compare(old_dir, new_dir):
           % (pct(on), pct(nn), NOISE_SIGMAS, pct(MIN_CHANGE)))
     print("%-44s %-6s %12s %12s %8s %7s  %s" % ("figure", "on", "old", "new", "change", "noise", "verdict"))
     regressions = 0
-    keys = sorted(set(old["figures"]) | set(new["figures"]))
+    ofigs, nfigs = with_also(old["figures"]), with_also(new["figures"])
+    keys = sorted(set(ofigs) | set(nfigs))
     for k in keys:
-        o, n = old["figures"].get(k), new["figures"].get(k)
+        o, n = ofigs.get(k), nfigs.get(k)
         if not o or o.get("value") is None or not n or n.get("value") is None:
             o_bad, n_bad = not o or o.get("value") is None, not n or n.get("value") is None
             which = "both" if o_bad and n_bad else "old" if o_bad else "new"
@@ -886,7 +1366,10 @@ def main(argv):
         return cmd_report(argv[2])
     if len(argv) == 4 and argv[1] == "compare":
         return cmd_compare(argv[2], argv[3])
-    die("usage: report.py plan PAIRS LIST MODE [LIST_ALL] | report DIR | compare OLD NEW")
+    if 4 <= len(argv) <= 7 and argv[1] == "series":
+        return cmd_series(*argv[2:])
+    die("usage: report.py plan PAIRS LIST MODE [LIST_ALL] | report DIR | compare OLD NEW | "
+        "series RUN_LOCAL_LOG OUT [OFFERED [SCRAPE0 SCRAPE1]]")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,9 @@
 # bench/machine.sh, then bench/report.py.
 # Output in DIR: json/SUITE.json (Google Benchmark JSON, one per process),
 # benchmarks.json (all of them merged), summary.json, report.md, workers.png,
-# commit_latency.png, ratios.png, machine.json, run.json, pairs.txt, logs/.
+# commit_latency.png, ratios.png, committed_series.png, machine.json, run.json,
+# cpu.tsv (how busy the machine was: the report warns when other work loaded
+# it), pairs.txt, logs/.
 # Exit: 0 every suite that ran succeeded; 1 a suite failed or the build failed
 # (the report is still written when gx_bench exists); 2 bad usage.
 set -u
@@ -134,7 +136,49 @@ status() {
   python3 -c 'import json,sys; json.dump({"rc": int(sys.argv[2]), "seconds": int(sys.argv[3]), "reason": sys.argv[4]}, open(sys.argv[1], "w"))' "$@"
 }
 
+# cpu_mark LABEL: one line of cpu.tsv after each stretch of the run (LABEL = what
+# just ran): wall time, the busy and total clock ticks of the CPUs this run may
+# use (/proc/stat; hypervisor steal counts as busy, irq/softirq do not) and the
+# CPU seconds of this run's own processes (bash's `times`: every child it waited
+# for, their children included). report.py takes the difference as other work's
+# share of the machine and warns when the run was loaded (docs/PERFORMANCE.md).
+cpu_mark() {
+  times >"$out/logs/times.txt"
+  python3 - "$out/cpu.tsv" "$1" "$out/logs/times.txt" <<'EOF' 2>>"$out/logs/cpu_mark.err"
+import os, re, sys, time
+path, label, times_file = sys.argv[1:]
+try:
+    cpus = os.sched_getaffinity(0)
+except (AttributeError, OSError):
+    cpus = set(range(os.cpu_count() or 1))
+busy = total = n = 0
+for line in open("/proc/stat"):
+    w = line.split()
+    if not w or not re.fullmatch(r"cpu\d+", w[0]) or int(w[0][3:]) not in cpus:
+        continue
+    v = [int(x) for x in w[1:9]] + [0] * 8
+    user, nice, system, idle, iowait, irq, softirq, steal = v[:8]
+    busy += user + nice + system + steal
+    total += user + nice + system + steal + idle + iowait
+    n += 1
+own = 0.0
+lines = open(times_file).read().split("\n")
+for t in (lines[1].split() if len(lines) > 1 else []):  # children's user and system time
+    m = re.fullmatch(r"(\d+)m([0-9.]+)s", t)
+    if m:
+        own += int(m.group(1)) * 60 + float(m.group(2))
+new = not os.path.exists(path)
+with open(path, "a") as f:
+    if new:
+        f.write("# label wall_s cpus clk_tck busy_ticks total_ticks own_cpu_s\n")
+    f.write("%s %.3f %d %d %d %d %.3f\n" % (label, time.time(), n, os.sysconf("SC_CLK_TCK"),
+                                           busy, total, own))
+EOF
+}
+
 failed=0
+rm -f "$out/cpu.tsv"
+cpu_mark start
 while IFS=$'\t' read -r suite regex count; do
   [ -n "$suite" ] || continue
   t0=$SECONDS
@@ -161,6 +205,7 @@ while IFS=$'\t' read -r suite regex count; do
     failed=$((failed + 1))
   fi
   status "$out/runs/$suite.json" "$rc" "$secs" "$reason"
+  cpu_mark "$suite"
   printf 'bench:   %-10s %-6s %3d figures  (%ds)%s\n' "$suite" "$([ -z "$reason" ] && echo ok || echo FAILED)" \
     "$count" "$secs" "${reason:+  $reason}"
 done <"$out/plan.tsv"
@@ -189,6 +234,7 @@ elif [ "$run_e2e" = 1 ]; then
   fi
   python3 -c 'import json,sys; p=sys.argv[1]; d=json.load(open(p)); d["seconds"]=int(sys.argv[2]); json.dump(d, open(p, "w"))' \
     "$out/e2e/status.json" $((SECONDS - t0)) 2>/dev/null
+  cpu_mark e2e
 fi
 
 bench/machine.sh "$bin" >"$out/machine.json" 2>"$out/logs/machine.err" ||
