@@ -62,7 +62,7 @@ check "report.md has the suites, pairs and baselines tables" \
   grep -q '^## Figures against their baselines' "$out/report.md"
 check "report.md names the machine" grep -q "^Machine: \*\*" "$out/report.md"
 is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; }
-for p in workers commit_latency ratios; do
+for p in workers commit_latency ratios committed_series; do
   check "$p.png is a PNG" is_png "$out/$p.png"
 done
 check "machine.json records CPU model, cores, kernel, hugepages" \
