@@ -11,7 +11,8 @@
 # committed transfers/s, p50/p99 epoch commit latency, mempool depth and each
 # node's health. Ctrl-C (or the end of --duration) stops everything cleanly.
 # Data, configs and logs live under DIR (default ./run/local).
-# Ports: ingest P+i, consensus P+100+i, HTTP (metrics + API) P+200+i; P=7600.
+# Ports: ingest P+i, consensus P+100+i, HTTP API (and metrics) P+200+i, admin
+# HTTP (metrics, catch-up sync between the validators) P+300+i; P=7600.
 # --dpdk (root): the validators run in DPDK mode instead, on one Ethernet
 # segment made for the run: a network namespace with a bridge and a veth per
 # validator (net_af_packet), validator i at 10.79.0.(i+1), the load sent from
@@ -96,7 +97,7 @@ for ((i = 0; i < NODES; i++)); do
   for ((j = 0; j < NODES; j++)); do
     [ $j = $i ] && continue
     peers="$peers${peers:+,}$(host_of $j):$((BASE + j))"
-    sync="$sync${sync:+,}http://127.0.0.1:$((BASE + 200 + j))"
+    sync="$sync${sync:+,}http://127.0.0.1:$((BASE + 300 + j))"
   done
   if [ "$DPDK" = 1 ]; then
     dataplane="[node]
@@ -132,8 +133,10 @@ max_accounts = 65536
 max_future = 256
 [gossip]
 peers = $peers
-[metrics]
+[api]
 listen = 127.0.0.1:$((BASE + 200 + i))
+[admin]
+listen = 127.0.0.1:$((BASE + 300 + i))
 [chain]
 genesis = $G/genesis.ini
 node_key = $G/node-$i.key

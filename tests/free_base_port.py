@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Prints a base port P below the ephemeral range (32768+) such that the ports
-P+i, P+100+i and P+200+i (deploy/run-local.sh's layout: ingest, consensus, HTTP)
-are free on 127.0.0.1 for i < N (first argument, default 4), over UDP and TCP.
+P+i, P+100+i, P+200+i and P+300+i (deploy/run-local.sh's layout: ingest,
+consensus, public HTTP API, admin HTTP) are free on 127.0.0.1 for i < N (first
+argument, default 4), over UDP and TCP.
 Exit 1 when none is found."""
 import random, socket, sys
 
@@ -19,8 +20,8 @@ def free(p):
     return True
 
 for _ in range(200):
-    base = random.randrange(20000, 32000 - 300, 10)
-    if all(free(base + off + i) for off in (0, 100, 200) for i in range(n)):
+    base = random.randrange(20000, 32000 - 400, 10)
+    if all(free(base + off + i) for off in (0, 100, 200, 300) for i in range(n)):
         print(base)
         sys.exit(0)
 sys.exit(1)

@@ -3,11 +3,12 @@
 
 # gd_start NAME LISTEN METRICS_PORT [galaxyd args...]: starts galaxyd in the
 # background (log in $tmp/NAME.log), sets gd_pid, waits for /metrics. LISTEN
-# is a UDP port on 127.0.0.1 or a full address ("[::]:7100").
+# is a UDP port on 127.0.0.1 or a full address ("[::]:7100"). HTTP: the admin
+# listener on METRICS_PORT (/metrics and the API), no public API listener.
 gd_start() {
   local name=$1 udp=$2 http=$3; shift 3
   case "$udp" in *:*) ;; *) udp="127.0.0.1:$udp" ;; esac
-  "$BIN/galaxyd" --set node.listen="$udp" --set metrics.listen="127.0.0.1:$http" \
+  "$BIN/galaxyd" --set node.listen="$udp" --set admin.listen="127.0.0.1:$http" --set api.listen= \
     "$@" >"$tmp/$name.log" 2>&1 &
   gd_pid=$!
   for _ in $(seq 1 100); do

@@ -1,6 +1,9 @@
 # Helpers for tests that run a local Galaxy network (source after lib.sh).
 # net_setup DIR N BASE [FUND_ARGS...]: genesis + configs for N validators;
-# ports: ingest BASE+i, consensus BASE+100+i, HTTP BASE+200+i.
+# ports: ingest BASE+i, consensus BASE+100+i, public HTTP API BASE+200+i (also
+# /metrics), admin HTTP BASE+300+i ([admin] listen: /metrics and catch-up sync
+# between the validators, which needs the bearer token in DIR/admin.token;
+# net_admin, NET_TOKEN).
 # NET_PREFIX (optional): command prefix to run galaxyd (e.g. "ip netns exec X").
 # NET_HOSTS (optional): the validators' addresses, one for all or one each
 # ("10.78.0.1,10.78.0.2,..."); default 127.0.0.1. HTTP stays on 127.0.0.1.
@@ -9,7 +12,8 @@
 # [dpdk] section, other [cores]...).
 NET_PIDS=()
 # A base port P below the ephemeral range (32768+) such that the ingest (P+i),
-# consensus (P+100+i) and HTTP (P+200+i) ports of n nodes are all free now.
+# consensus (P+100+i), API (P+200+i) and admin (P+300+i) ports of n nodes are
+# all free now.
 net_pick_base() { ${NET_PREFIX:-} python3 "$GX_ROOT/tests/free_base_port.py" "${1:-4}"; }
 net_host() { # i: validator i's address
   local hosts=${NET_HOSTS:-127.0.0.1}
@@ -19,6 +23,8 @@ net_setup() {
   local dir=$1 n=$2 base=$3; shift 3
   NET_DIR=$dir NET_N=$n NET_BASE=$base
   mkdir -p "$dir"
+  NET_TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+  (umask 077; echo "$NET_TOKEN" >"$dir/admin.token")
   "$BIN/galaxyctl" genesis --validators "$n" --out "$dir/genesis" --base-port $((base + 100)) \
     --host "${NET_HOSTS:-127.0.0.1}" "$@" >"$dir/genesis.log" 2>&1 || { cat "$dir/genesis.log"; return 1; }
   for ((i = 0; i < n; i++)); do
@@ -27,7 +33,7 @@ net_setup() {
     for ((j = 0; j < n; j++)); do
       [ $j = $i ] && continue
       peers="$peers${peers:+,}$(net_host $j):$((base + j))"
-      sync="$sync${sync:+,}http://127.0.0.1:$((base + 200 + j))"
+      sync="$sync${sync:+,}http://$NET_TOKEN@127.0.0.1:$((base + 300 + j))"
     done
     cat >"$d/galaxyd.ini" <<INI
 [node]
@@ -45,8 +51,11 @@ capacity = 100000
 max_accounts = 16384
 [gossip]
 peers = $peers
-[metrics]
+[api]
 listen = 127.0.0.1:$((base + 200 + i))
+[admin]
+listen = 127.0.0.1:$((base + 300 + i))
+token_file = $dir/admin.token
 [chain]
 genesis = $dir/genesis/genesis.ini
 node_key = $dir/genesis/node-$i.key
@@ -65,6 +74,7 @@ net_start_node() { # i [extra galaxyd args]
 }
 net_start() { for ((i = 0; i < NET_N; i++)); do net_start_node "$i"; done; net_wait_up; }
 net_api() { echo "http://127.0.0.1:$((NET_BASE + 200 + $1))"; }
+net_admin() { echo "http://127.0.0.1:$((NET_BASE + 300 + $1))"; } # needs the token but for /metrics
 net_curl() { ${NET_PREFIX:-} curl -sf --max-time 2 "$@"; }
 net_status() { net_curl "$(net_api "$1")/v1/status"; }
 net_field() { net_status "$1" | jq -r ".$2" 2>/dev/null; }

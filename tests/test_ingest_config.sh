@@ -13,7 +13,8 @@ holder=
 trap '[ -n "$holder" ] && kill $holder 2>/dev/null; rm -rf "$tmp"' EXIT
 G="$BIN/galaxyd"
 free=$(gx_free_port); mfree=$(gx_free_port)
-base=(--set node.listen="127.0.0.1:$free" --set metrics.listen="127.0.0.1:$mfree")
+base=(--set node.listen="127.0.0.1:$free" --set metrics.listen="127.0.0.1:$mfree"
+      --set api.listen="127.0.0.1:$(gx_free_port)")
 
 out=$("$G" "${base[@]}" --check-config 2>&1); rc=$?
 check "defaults: --check-config exits 0" [ "$rc" -eq 0 ]
@@ -47,9 +48,11 @@ print("ready",flush=True); time.sleep(60)' "$free" "$mfree" >"$tmp/holder.out" &
 holder=$!
 wait_until 10 grep -q ready "$tmp/holder.out"
 expect_fail "UDP port in use" 2 "\[node\] listen 127.0.0.1:$free: port in use" \
-  "$G" --set node.listen="127.0.0.1:$free" --set metrics.listen="127.0.0.1:$(gx_free_port)" --check-config
+  "$G" --set node.listen="127.0.0.1:$free" --set metrics.listen="127.0.0.1:$(gx_free_port)" \
+  --set api.listen= --check-config
 expect_fail "metrics port in use" 2 "\[metrics\] listen 127.0.0.1:$mfree: port in use" \
-  "$G" --set node.listen="127.0.0.1:$(gx_free_port)" --set metrics.listen="127.0.0.1:$mfree" --check-config
+  "$G" --set node.listen="127.0.0.1:$(gx_free_port)" --set metrics.listen="127.0.0.1:$mfree" \
+  --set api.listen= --check-config
 kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null; holder=
 
 expect_fail "unreadable key file" 2 '\[node\] key_file /nonexistent/galaxy.key: .*No such file' \

@@ -1,6 +1,8 @@
 /* Catch-up: a node that is behind (it sees consensus traffic or black-hole
  * signatures beyond its window) fetches the missing black holes and their
- * certificates from its sync peers' HTTP API (libcurl), checks each
+ * certificates from its sync peers' HTTP API (libcurl; their admin listener,
+ * docs/API.md "Limits": "http://[TOKEN@]HOST:PORT", the token sent as
+ * Authorization: Bearer, never logged), checks each
  * certificate against the committee of that block's epoch, the hash chain
  * and the state root (gx_ledger_apply_blackhole), hands each to the sink and
  * moves the epoch driver past them. On the commit stage's thread. */
@@ -19,6 +21,21 @@ static size_t gx_sync_curl_write(char *ptr, size_t size, size_t nmemb, void *ud)
   memcpy(s->buf + s->len, ptr, n);
   s->len += n;
   return n;
+}
+
+/* A sync peer "http://[TOKEN@]HOST:PORT": its URL without the token, and the
+ * token ("" when none). */
+static void gx_sync_peer(const char *peer, char *base, size_t cap, char *token, size_t tcap) {
+  const char *sep = strstr(peer, "://");
+  const char *auth = sep ? sep + 3 : peer;
+  const char *at = strchr(auth, '@'), *slash = strchr(auth, '/');
+  token[0] = '\0';
+  if (!at || (slash && slash < at)) {
+    snprintf(base, cap, "%s", peer);
+    return;
+  }
+  snprintf(token, tcap, "%.*s", (int)(at - auth), auth);
+  snprintf(base, cap, "%.*s%s", (int)(auth - peer), peer, at + 1);
 }
 
 /* GET url into buf; 200 -> 0, anything else -1. */
@@ -55,19 +72,22 @@ uint64_t gx_sync_run(gx_commit_t *c) {
     gx_cert_set_t set;
     gx_committee_cert_set(com, &set);
     for (int p = 0; p < c->cfg.n_sync_peers; p++) {
-      char url[512];
-      snprintf(url, sizeof url, "%s/v1/raw/cert/%llu", c->cfg.sync_peers[p], (unsigned long long)h);
+      char url[512], peer[300], token[300];
+      gx_sync_peer(c->cfg.sync_peers[p], peer, sizeof peer, token, sizeof token);
+      curl_easy_setopt(curl, CURLOPT_HTTPAUTH, token[0] ? CURLAUTH_BEARER : CURLAUTH_NONE);
+      curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, token[0] ? token : NULL);
+      snprintf(url, sizeof url, "%s/v1/raw/cert/%llu", peer, (unsigned long long)h);
       if (gx_sync_fetch(s, curl, url) != 0 || s->len > sizeof cert) continue;
       size_t cert_len = s->len;
       memcpy(cert, s->buf, cert_len);
-      snprintf(url, sizeof url, "%s/v1/raw/blackhole/%llu", c->cfg.sync_peers[p], (unsigned long long)h);
+      snprintf(url, sizeof url, "%s/v1/raw/blackhole/%llu", peer, (unsigned long long)h);
       if (gx_sync_fetch(s, curl, url) != 0) continue;
       uint64_t cert_h;
       gx_hash_t id;
       gx_cert_err_t ce = gx_cert_check_blackhole(&set, s->buf, s->len, cert, cert_len, &cert_h, &id);
       if (ce != GX_CERT_OK || cert_h != h) {
         GX_WARN("commit", "sync: black hole %llu from %s: bad certificate (%s)", (unsigned long long)h,
-                c->cfg.sync_peers[p], gx_cert_strerror(ce));
+                peer, gx_cert_strerror(ce));
         atomic_fetch_add(&c->st_sync_fail, 1);
         continue;
       }
@@ -77,7 +97,7 @@ uint64_t gx_sync_run(gx_commit_t *c) {
       pthread_mutex_unlock(&c->ledger_lock);
       if (le != GX_LEDGER_OK) {
         GX_WARN("commit", "sync: black hole %llu from %s rejected: %s", (unsigned long long)h,
-                c->cfg.sync_peers[p], gx_ledger_strerror(le));
+                peer, gx_ledger_strerror(le));
         atomic_fetch_add(&c->st_sync_fail, 1);
         continue;
       }

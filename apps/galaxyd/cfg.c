@@ -7,7 +7,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/gx_key.h"
@@ -33,7 +35,14 @@ void gx_node_cfg_defaults(gx_node_cfg_t *cfg) {
   cfg->rcvbuf_bytes = 8 << 20;
   cfg->eal_mem_mb = 256;
   cfg->hugepages = -1;
-  snprintf(cfg->metrics_listen, sizeof cfg->metrics_listen, "127.0.0.1:9100");
+  /* 9100 (the old default) is node_exporter's; 7110/7111 sit beside the UDP
+   * ingest port 7100 and clash with nothing common (docs/GALAXYD.md) */
+  snprintf(cfg->api_listen, sizeof cfg->api_listen, "[::]:7110");
+  snprintf(cfg->admin_listen, sizeof cfg->admin_listen, "127.0.0.1:7111");
+  gx_http_cfg_defaults(&cfg->api, "api");
+  gx_http_cfg_defaults(&cfg->admin, "admin");
+  cfg->admin.connections = 64;
+  cfg->api_metrics = 1;
   snprintf(cfg->log_level, sizeof cfg->log_level, "info");
   gx_ingest_cfg_defaults(&cfg->ingest);
 }
@@ -160,7 +169,37 @@ static int gx_cfg_set(gx_node_cfg_t *cfg, const char *sec, const char *key, cons
   if (IS("gossip", "peers")) { gx_cfg_str(cfg->peers, sizeof cfg->peers, v, cfg, sec, key); return 0; }
   if (IS("gossip", "fanout")) U64(ic->gossip.fanout, 1, GX_GOSSIP_MAX_FANOUT, uint32_t);
   if (IS("gossip", "seed")) U64(ic->gossip.seed, 0, UINT64_MAX, uint64_t);
-  if (IS("metrics", "listen")) { gx_cfg_str(cfg->metrics_listen, sizeof cfg->metrics_listen, v, cfg, sec, key); return 0; }
+  if (IS("metrics", "listen")) { /* the old name of [admin] listen */
+    gx_cfg_str(cfg->admin_listen, sizeof cfg->admin_listen, v, cfg, sec, key);
+    cfg->admin_legacy = 1;
+    return 0;
+  }
+  if (!strcmp(sec, "api") || !strcmp(sec, "admin")) {
+    int adm = !strcmp(sec, "admin");
+    gx_http_cfg_t *hc = adm ? &cfg->admin : &cfg->api;
+    int *yn = !strcmp(key, "metrics") && !adm ? &cfg->api_metrics
+              : !strcmp(key, "token_metrics") && adm ? &cfg->admin_token_metrics : NULL;
+    if (!strcmp(key, "listen")) {
+      if (adm) gx_cfg_str(cfg->admin_listen, sizeof cfg->admin_listen, v, cfg, sec, key);
+      else gx_cfg_str(cfg->api_listen, sizeof cfg->api_listen, v, cfg, sec, key);
+      if (adm) cfg->admin_legacy = 0;
+      return 0;
+    }
+    if (!strcmp(key, "connections")) U64(hc->connections, 1, GX_HTTP_MAX_CONNECTIONS, uint32_t);
+    if (!strcmp(key, "connections_per_ip")) U64(hc->connections_per_ip, 1, GX_HTTP_MAX_CONNECTIONS, uint32_t);
+    if (!strcmp(key, "request_timeout_ms")) U64(hc->request_timeout_ms, 100, 600000, uint32_t);
+    if (!strcmp(key, "response_timeout_ms")) U64(hc->response_timeout_ms, 100, 3600000, uint32_t);
+    if (yn) {
+      if (!strcmp(v, "yes")) *yn = 1;
+      else if (!strcmp(v, "no")) *yn = 0;
+      else BAD("'%s' is not yes or no", v);
+      return 0;
+    }
+    if (adm && !strcmp(key, "token_file")) {
+      gx_cfg_str(cfg->admin_token_file, sizeof cfg->admin_token_file, v, cfg, sec, key);
+      return 0;
+    }
+  }
   if (IS("log", "level")) {
     if (gx_log_parse_level(v) < 0) BAD("'%s' is not debug, info, warn or error", v);
     gx_cfg_str(cfg->log_level, sizeof cfg->log_level, v, cfg, sec, key);
@@ -175,7 +214,8 @@ static int gx_cfg_set(gx_node_cfg_t *cfg, const char *sec, const char *key, cons
       BAD("%s", err[0] ? err : "rejected");
     return 0;
   }
-  static const char *const known[] = {"node", "cores", "ingest", "mempool", "gossip", "metrics", "log"};
+  static const char *const known[] = {"node",    "cores", "ingest", "mempool", "gossip",
+                                      "metrics", "api",   "admin",  "log"};
   for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
     if (!strcmp(sec, known[i])) BAD("unknown key%s", "");
   gx_node_cfg_problem(cfg, "[%s]: unknown section", sec);
@@ -258,6 +298,86 @@ static void gx_cfg_probe_port(gx_node_cfg_t *cfg, const gx_addr_t *a, int type, 
   close(fd);
 }
 
+/* The admin token: the first line of token_file, GX_HTTP_TOKEN_MIN..MAX
+ * characters a URL's userinfo carries as is (letters, digits, - . _ ~); the
+ * file may not be readable by others nor writable by group or others. */
+static void gx_cfg_token(gx_node_cfg_t *cfg) {
+  const char *path = cfg->admin_token_file;
+  cfg->admin.token[0] = '\0';
+  if (!path[0]) return;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    gx_node_cfg_problem(cfg, "[admin] token_file %s: %s", path, strerror(errno));
+    if (fd >= 0) close(fd);
+    return;
+  }
+  char buf[GX_HTTP_TOKEN_MAX + 4];
+  ssize_t n = S_ISREG(st.st_mode) ? read(fd, buf, sizeof buf - 1) : -1;
+  close(fd);
+  if (!S_ISREG(st.st_mode) || (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP))) {
+    gx_node_cfg_problem(cfg, "[admin] token_file %s: %s", path,
+                        S_ISREG(st.st_mode) ? "readable or writable by others (chmod 600 or 640)"
+                                            : "not a regular file");
+    return;
+  }
+  if (n < 0) {
+    gx_node_cfg_problem(cfg, "[admin] token_file %s: %s", path, strerror(errno));
+    return;
+  }
+  buf[n] = '\0';
+  size_t len = strcspn(buf, "\r\n");
+  const char *rest = buf + len;
+  if (*rest == '\r') rest++;
+  if (*rest == '\n') rest++;
+  if (*rest || len < GX_HTTP_TOKEN_MIN || len > GX_HTTP_TOKEN_MAX ||
+      strspn(buf, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~") < len) {
+    gx_node_cfg_problem(cfg, "[admin] token_file %s: want one line of %d..%d letters, digits, "
+                        "'-', '.', '_' or '~' (e.g. openssl rand -hex 32)", path,
+                        GX_HTTP_TOKEN_MIN, GX_HTTP_TOKEN_MAX);
+    return;
+  }
+  memcpy(cfg->admin.token, buf, len);
+  cfg->admin.token[len] = '\0';
+}
+
+/* [api] and [admin]: addresses, port probes, limits, the token. */
+static void gx_cfg_http(gx_node_cfg_t *cfg, int probe_ports) {
+  char err[200];
+  struct {
+    const char *name, *text;
+    gx_addr_t *addr;
+    gx_http_cfg_t *hc;
+  } l[2] = {{"[api] listen", cfg->api_listen, &cfg->api_addr, &cfg->api},
+            {cfg->admin_legacy ? "[metrics] listen" : "[admin] listen", cfg->admin_listen,
+             &cfg->admin_addr, &cfg->admin}};
+  int ok[2] = {0, 0};
+  for (int i = 0; i < 2; i++) {
+    memset(l[i].addr, 0, sizeof *l[i].addr);
+    if (l[i].hc->connections_per_ip > l[i].hc->connections)
+      gx_node_cfg_problem(cfg, "[%s] connections_per_ip: %u is more than connections (%u)",
+                          l[i].hc->name, l[i].hc->connections_per_ip, l[i].hc->connections);
+    if (!l[i].text[0]) continue;
+    if (gx_sock_addr_parse(l[i].text, l[i].addr, 1, err, sizeof err)) {
+      gx_node_cfg_problem(cfg, "%s: %s", l[i].name, err);
+      continue;
+    }
+    ok[i] = 1;
+    if (probe_ports && l[i].addr->port)
+      gx_cfg_probe_port(cfg, l[i].addr, SOCK_STREAM, l[i].name, l[i].text);
+  }
+  if (ok[0] && ok[1] && cfg->api_addr.port == cfg->admin_addr.port) {
+    static const uint8_t zero[16];
+    const gx_addr_t *a = &cfg->api_addr, *b = &cfg->admin_addr;
+    size_t la = a->family == 4 ? 4 : 16, lb = b->family == 4 ? 4 : 16;
+    if (!memcmp(a->ip, zero, la) || !memcmp(b->ip, zero, lb) ||
+        (a->family == b->family && !memcmp(a->ip, b->ip, la)))
+      gx_node_cfg_problem(cfg, "[api] listen %s and %s %s: the same port (two listeners)",
+                          cfg->api_listen, l[1].name, cfg->admin_listen);
+  }
+  gx_cfg_token(cfg);
+}
+
 int gx_node_cfg_finish(gx_node_cfg_t *cfg, int probe_ports) {
   gx_ingest_cfg_t *ic = &cfg->ingest;
   char err[200];
@@ -266,12 +386,7 @@ int gx_node_cfg_finish(gx_node_cfg_t *cfg, int probe_ports) {
     gx_node_cfg_problem(cfg, "[node] listen: %s", err);
   else if (probe_ports && socket_mode && cfg->listen_addr.port)
     gx_cfg_probe_port(cfg, &cfg->listen_addr, SOCK_DGRAM, "[node] listen", cfg->listen);
-  if (cfg->metrics_listen[0]) {
-    if (gx_sock_addr_parse(cfg->metrics_listen, &cfg->metrics_addr, 1, err, sizeof err))
-      gx_node_cfg_problem(cfg, "[metrics] listen: %s", err);
-    else if (probe_ports && cfg->metrics_addr.port)
-      gx_cfg_probe_port(cfg, &cfg->metrics_addr, SOCK_STREAM, "[metrics] listen", cfg->metrics_listen);
-  }
+  gx_cfg_http(cfg, probe_ports);
   if (cfg->key_file[0]) {
     gx_keypair_t kp;
     gx_key_err_t ke = gx_key_load(cfg->key_file, &kp);
@@ -344,5 +459,15 @@ void gx_node_cfg_print(const gx_node_cfg_t *c, FILE *o) {
           (unsigned long long)ic->mempool.max_accounts);
   fprintf(o, "\n[gossip]\npeers = %s\nfanout = %u\nseed = %llu\n", c->peers, ic->gossip.fanout,
           (unsigned long long)ic->gossip.seed);
-  fprintf(o, "\n[metrics]\nlisten = %s\n\n[log]\nlevel = %s\n", c->metrics_listen, c->log_level);
+  const gx_http_cfg_t *a = &c->api, *d = &c->admin;
+  fprintf(o, "\n[api]\nlisten = %s\nconnections = %u\nconnections_per_ip = %u\n"
+             "request_timeout_ms = %u\nresponse_timeout_ms = %u\nmetrics = %s\n",
+          c->api_listen, a->connections, a->connections_per_ip, a->request_timeout_ms,
+          a->response_timeout_ms, c->api_metrics ? "yes" : "no");
+  fprintf(o, "\n[admin]\nlisten = %s\nconnections = %u\nconnections_per_ip = %u\n"
+             "request_timeout_ms = %u\nresponse_timeout_ms = %u\ntoken_file = %s\n"
+             "token_metrics = %s\n",
+          c->admin_listen, d->connections, d->connections_per_ip, d->request_timeout_ms,
+          d->response_timeout_ms, c->admin_token_file, c->admin_token_metrics ? "yes" : "no");
+  fprintf(o, "\n[log]\nlevel = %s\n", c->log_level);
 }

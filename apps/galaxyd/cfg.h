@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "apps/galaxyd/http.h"
 #include "dataplane/gx_dp.h"
 #include "ingest/gx_ingest.h"
 
@@ -45,9 +46,17 @@ typedef struct {
   int hugepages;              /* -1 auto, 0 no, 1 yes */
   /* [gossip] */
   char peers[1024];
-  /* [metrics] */
-  char metrics_listen[GX_CFG_STR]; /* "" = disabled */
-  gx_addr_t metrics_addr;
+  /* [api] (the public HTTP API) and [admin] (metrics, the API, catch-up sync
+   * between validators): listen "" = disabled; limits and the admin token in
+   * the gx_http_cfg_t (docs/API.md "Limits"). [metrics] listen is the old
+   * name of [admin] listen. */
+  char api_listen[GX_CFG_STR], admin_listen[GX_CFG_STR];
+  gx_addr_t api_addr, admin_addr;
+  gx_http_cfg_t api, admin;
+  int api_metrics;                     /* the public listener serves /metrics too */
+  char admin_token_file[GX_CFG_STR];   /* read into admin.token by gx_node_cfg_finish */
+  int admin_token_metrics;             /* /metrics needs the token too */
+  int admin_legacy;                    /* [admin] listen came as [metrics] listen */
   /* [log] */
   char log_level[16];
   /* the pipeline's settings (cores, sizes, mempool, gossip peers/fanout/seed) */

@@ -40,7 +40,7 @@ typedef struct {
   gx_sock_t *sock;
   gx_dpdk_t *dpdk;
   gx_ingest_t *ingest;
-  gx_http_t *http;
+  gx_http_t *api_http, *admin_http; /* [api] listen, [admin] listen */
   gx_metrics_t *metrics;
   gx_galaxy_t galaxy; /* [chain]: consensus, ledger, storage, API */
   int eal_up;
@@ -81,6 +81,28 @@ static int gx_http_metrics(void *ctx, const gx_http_req_t *req, char *body, size
   *len = (size_t)n;
   *type = "text/plain; version=0.0.4; charset=utf-8";
   return 200;
+}
+
+/* One HTTP listener: its limits, /metrics (when serve_metrics; open: without
+ * the token), the /v1 routes, its gx_http_* metrics. 0, or -1 (logged). */
+static int gx_node_http(gx_node_t *n, gx_http_t **out, const gx_http_cfg_t *hc,
+                        const gx_addr_t *addr, const char *what, const char *text,
+                        int serve_metrics, int metrics_open) {
+  char err[256] = "cannot add a route";
+  gx_http_t *h = gx_http_new(hc, err, sizeof err);
+  *out = h;
+  int bad = !h;
+  if (!bad && serve_metrics)
+    bad = metrics_open ? gx_http_route_open(h, "GET", "/metrics", gx_http_metrics, n->metrics)
+                       : gx_http_route(h, "GET", "/metrics", gx_http_metrics, n->metrics);
+  if (!bad) bad = gx_api_routes(&n->galaxy, h);
+  gx_metrics_err_t me = bad ? GX_METRICS_OK : gx_http_metrics_register(h, n->metrics);
+  if (me) snprintf(err, sizeof err, "metrics: %s", gx_metrics_strerror(me));
+  if (bad || me || gx_http_start(h, addr, err, sizeof err)) {
+    GX_ERROR("galaxyd", "%s %s: %s", what, text, err);
+    return -1;
+  }
+  return 0;
 }
 
 /* ---- lifecycle ---- */
@@ -157,14 +179,16 @@ static int gx_node_start(gx_node_t *n) {
     GX_ERROR("galaxyd", "chain: %s", err);
     return -1;
   }
-  if (c->metrics_listen[0]) {
-    n->http = gx_http_new();
-    if (!n->http || gx_http_route(n->http, "GET", "/metrics", gx_http_metrics, n->metrics) ||
-        gx_api_routes(&n->galaxy, n->http) || gx_http_start(n->http, &c->metrics_addr, err, sizeof err)) {
-      GX_ERROR("galaxyd", "[metrics] listen %s: %s", c->metrics_listen, n->http ? err : "out of memory");
-      return -1;
-    }
-  }
+  /* two listeners, each with its own thread and connection budget: public
+   * API load cannot starve metrics and catch-up sync (docs/API.md "Limits") */
+  if (c->api_listen[0] && gx_node_http(n, &n->api_http, &c->api, &c->api_addr, "[api] listen",
+                                       c->api_listen, c->api_metrics, 1))
+    return -1;
+  if (c->admin_listen[0] &&
+      gx_node_http(n, &n->admin_http, &c->admin, &c->admin_addr,
+                   c->admin_legacy ? "[metrics] listen" : "[admin] listen", c->admin_listen, 1,
+                   !c->admin_token_metrics))
+    return -1;
   if (gx_ingest_start(n->ingest, err, sizeof err) != 0) {
     GX_ERROR("galaxyd", "ingest: %s", err);
     return -1;
@@ -182,10 +206,11 @@ static int gx_node_start(gx_node_t *n) {
     snprintf(where, sizeof where, "DPDK port %s UDP %u", n->dpdk_cfg.port,
              gx_dpdk_local(n->dpdk)->udp_port);
   }
-  GX_INFO("galaxyd", "listening on %s (%s, %d RX queue%s, %d verify worker%s), metrics on %s, "
-                     "%d gossip peer%s",
+  GX_INFO("galaxyd", "listening on %s (%s, %d RX queue%s, %d verify worker%s), API on %s, "
+                     "admin and metrics on %s%s, %d gossip peer%s",
           where, c->mode, nq, nq == 1 ? "" : "s", c->ingest.n_verify,
-          c->ingest.n_verify == 1 ? "" : "s", c->metrics_listen[0] ? c->metrics_listen : "(off)",
+          c->ingest.n_verify == 1 ? "" : "s", c->api_listen[0] ? c->api_listen : "(off)",
+          c->admin_listen[0] ? c->admin_listen : "(off)", c->admin.token[0] ? " (token)" : "",
           c->ingest.gossip.n_peers, c->ingest.gossip.n_peers == 1 ? "" : "s");
   return 0;
 }
@@ -193,8 +218,9 @@ static int gx_node_start(gx_node_t *n) {
 static void gx_node_stop(gx_node_t *n) {
   gx_galaxy_stop(&n->galaxy); /* it calls into the mempool stage: stop it first */
   if (n->ingest) gx_ingest_stop(n->ingest);
-  gx_http_delete(n->http); /* before the registry's storage goes away */
-  n->http = NULL;
+  gx_http_delete(n->api_http); /* after the chain answered its waiting requests, */
+  gx_http_delete(n->admin_http); /* before the registry's storage goes away */
+  n->api_http = n->admin_http = NULL;
   gx_galaxy_close(&n->galaxy);
   gx_ingest_delete(n->ingest);
   n->ingest = NULL;
