@@ -180,4 +180,88 @@ run: deps
 clean:
 	rm -rf build
 
+# ---- install, uninstall, deb (docs/DEPLOY.md) ----
+#   make install [PREFIX=/usr/local] [DESTDIR=DIR]   programs, man pages (help2man
+#       from --help), the commented default config (never over an existing one),
+#       the systemd unit with its paths, sysusers.d entry, docs, DPDK set-up,
+#       systemd drop-ins and Prometheus files. Builds the programs first unless
+#       INSTALL_NOBUILD=1 (then installs what is in $(B)/bin as it is).
+#   make uninstall (same variables)   removes all that but a changed config
+#   make deb   galaxy-appliance_VERSION_ARCH.deb in $(DEB_OUT), by debhelper
+#       (debian/) from the release build in $(DEB_B), which it builds first
+#       unless INSTALL_NOBUILD=1; debian/rules runs `make install DESTDIR=...`.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+DATADIR ?= $(PREFIX)/share/galaxy-appliance
+DOCDIR ?= $(PREFIX)/share/doc/galaxy-appliance
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+DEB_B ?= build/release
+DEB_OUT ?= $(DEB_B)/deb
+# The programs an operator runs (GX_APPS also holds test tools).
+GX_INSTALL_APPS := galaxyd galaxyctl star
+GX_MAN_NAME_galaxyd := Galaxy validator appliance daemon
+GX_MAN_NAME_galaxyctl := Galaxy operator tool
+GX_MAN_NAME_star := Galaxy light client
+# The unit and docs name /usr/bin, /etc/galaxyd and /usr/share/...: rewritten for
+# other prefixes.
+GX_UNIT_SED := -e 's|/usr/bin/galaxyd|$(BINDIR)/galaxyd|g' -e 's|/etc/galaxyd/|$(SYSCONFDIR)/galaxyd/|g' \
+  -e 's|/usr/share/galaxy-appliance|$(DATADIR)|g' -e 's|/usr/share/doc/galaxy-appliance|$(DOCDIR)|g'
+
+.PHONY: install uninstall deb
+install: $(if $(INSTALL_NOBUILD),,$(addprefix $(B)/bin/,$(GX_INSTALL_APPS)))
+	@for a in $(GX_INSTALL_APPS); do [ -x $(B)/bin/$$a ] || { echo "install: $(B)/bin/$$a is not built" >&2; exit 1; }; done
+	@command -v help2man >/dev/null || { echo "install: help2man is missing (deploy/install-deps.sh)" >&2; exit 1; }
+	@mkdir -p $(B)/man
+	$(Q)for a in $(GX_INSTALL_APPS); do \
+	  sec=$$(case $$a in star) echo 1;; *) echo 8;; esac); inc=$(B)/man/$$a.h2m; : >$$inc; \
+	  if [ $$a = galaxyctl ]; then \
+	    { echo '[COMMANDS]'; for c in $$($(B)/bin/$$a --help | awk '/^commands:/{f=1;next} f&&/^  [a-z]/{print $$1}'); do \
+	        echo '.PP'; echo '.nf'; $(B)/bin/$$a $$c --help 2>&1 | sed 's/\\/\\e/g'; echo '.fi'; done; } >$$inc; fi; \
+	  { echo '[FILES]'; echo '$(SYSCONFDIR)/galaxyd/NAME.ini, /var/lib/galaxyd/NAME: see $(DOCDIR)/DEPLOY.md'; \
+	    echo '[SEE ALSO]'; echo 'The documentation in $(DOCDIR)'; } >>$$inc; \
+	  $(gx_say) MAN $(B)/man/$$a.$$sec; \
+	  name="$$(case $$a in galaxyd) echo '$(GX_MAN_NAME_galaxyd)';; galaxyctl) echo '$(GX_MAN_NAME_galaxyctl)';; *) echo '$(GX_MAN_NAME_star)';; esac)"; \
+	  help2man --no-info --no-discard-stderr --section=$$sec --name="$$name" --include=$$inc \
+	    --output=$(B)/man/$$a.$$sec $(B)/bin/$$a || exit 1; \
+	done
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(SYSCONFDIR)/galaxyd $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	  $(DESTDIR)$(DATADIR)/systemd $(DESTDIR)$(DATADIR)/prometheus $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(addprefix $(B)/bin/,$(GX_INSTALL_APPS)) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(B)/man/star.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(B)/man/galaxyd.8 $(B)/man/galaxyctl.8 $(DESTDIR)$(MANDIR)/man8/
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/galaxyd/galaxyd.ini ]; then \
+	  echo "install: kept the existing $(DESTDIR)$(SYSCONFDIR)/galaxyd/galaxyd.ini"; \
+	else install -m 0644 deploy/galaxyd.ini $(DESTDIR)$(SYSCONFDIR)/galaxyd/galaxyd.ini; fi
+	sed $(GX_UNIT_SED) deploy/systemd/galaxyd@.service >$(DESTDIR)$(UNITDIR)/galaxyd@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/galaxyd@.service
+	install -m 0644 deploy/systemd/galaxyd.sysusers $(DESTDIR)$(SYSUSERSDIR)/galaxyd.conf
+	for f in dpdk.conf cpu.conf 60-galaxyd-vfio.rules; do \
+	  sed $(GX_UNIT_SED) deploy/systemd/$$f >$(DESTDIR)$(DATADIR)/systemd/$$f && chmod 0644 $(DESTDIR)$(DATADIR)/systemd/$$f || exit 1; done
+	install -m 0644 deploy/prometheus/alerts.yml deploy/prometheus/prometheus.yml $(DESTDIR)$(DATADIR)/prometheus/
+	install -m 0755 deploy/dpdk-setup.sh $(DESTDIR)$(DATADIR)/
+	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
+	@[ -n "$(DESTDIR)" ] || echo "install: done; create the galaxyd user with 'systemd-sysusers', then follow $(DOCDIR)/DEPLOY.md"
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(GX_INSTALL_APPS)) $(DESTDIR)$(MANDIR)/man1/star.1 \
+	  $(DESTDIR)$(MANDIR)/man8/galaxyd.8 $(DESTDIR)$(MANDIR)/man8/galaxyctl.8 \
+	  $(DESTDIR)$(UNITDIR)/galaxyd@.service $(DESTDIR)$(SYSUSERSDIR)/galaxyd.conf
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	@if cmp -s deploy/galaxyd.ini $(DESTDIR)$(SYSCONFDIR)/galaxyd/galaxyd.ini; then rm -f $(DESTDIR)$(SYSCONFDIR)/galaxyd/galaxyd.ini; fi
+	@rmdir $(DESTDIR)$(SYSCONFDIR)/galaxyd 2>/dev/null || echo "uninstall: kept $(DESTDIR)$(SYSCONFDIR)/galaxyd (configs, keys)"
+	@echo "uninstall: the galaxyd user and /var/lib/galaxyd (chain data) are left as they are"
+
+deb:
+	@v=$$(sed -n 's/^#define GX_VERSION "\(.*\)"/\1/p' apps/gx_cli.h); d=$$(dpkg-parsechangelog -S Version); \
+	  [ "$$v" = "$$d" ] || { echo "deb: debian/changelog is at $$d, GX_VERSION (apps/gx_cli.h) at $$v: add a changelog entry" >&2; exit 1; }
+	$(if $(INSTALL_NOBUILD),,@$(MAKE) --no-print-directory RELEASE=1 B=$(DEB_B) $(addprefix $(DEB_B)/bin/,$(GX_INSTALL_APPS)))
+	@rm -rf $(DEB_OUT)/src && mkdir -p $(DEB_OUT)/src && cp -a debian $(DEB_OUT)/src/
+	cd $(DEB_OUT)/src && GX_SRC=$(CURDIR) GX_B=$(abspath $(DEB_B)) INSTALL_NOBUILD=1 \
+	  DEB_OUT=$(abspath $(DEB_OUT)) debian/rules binary
+	@ls $(DEB_OUT)/*.deb
+
 -include $(shell find build -name '*.d' 2>/dev/null)
