@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Debian package and the systemd unit, with the real tools:
 # * `make deb` (debhelper) packages the programs already built in $GX_BUILD
-#   (INSTALL_NOBUILD=1: nothing is compiled here); dpkg-deb --info/--contents:
+#   (INSTALL_NOBUILD=1: nothing is compiled here; no -dbgsym package, to save
+#   time); dpkg-deb --info/--contents:
 #   name, version = GX_VERSION, library dependencies, the conffile, every file
 #   an operator needs and no test tool; unpacked with dpkg -x: the programs
 #   run, the man pages render, the config is deploy/galaxyd.ini.
@@ -44,7 +45,8 @@ DEB="$T/deb/galaxy-appliance_${V}_${ARCH}.deb"
 
 # ---- make deb ----
 t0=$SECONDS
-check "make deb (debhelper, from the programs in $GX_BUILD)" quiet make -C "$GX_ROOT" --no-print-directory deb \
+check "make deb (debhelper, from the programs in $GX_BUILD; no -dbgsym here)" quiet env DEB_BUILD_OPTIONS=noautodbgsym \
+  make -C "$GX_ROOT" --no-print-directory deb \
   DEB_B="$GX_BUILD" INSTALL_NOBUILD=1 DEB_OUT="$T/deb"
 echo "# make deb took $((SECONDS - t0)) s"
 check "the package is galaxy-appliance_${V}_${ARCH}.deb" [ -f "$DEB" ]
@@ -160,8 +162,10 @@ eal_mem_mb = 128
 [mempool]
 capacity = 100000
 max_accounts = 16384
-[metrics]
+[api]
 listen = 127.0.0.1:$((BASE + 200))
+[admin]
+listen = 127.0.0.1:$((BASE + 300))
 [chain]
 genesis = /etc/galaxyd/genesis.ini
 node_key = /etc/galaxyd/main.key
@@ -194,7 +198,7 @@ INI
   install -d -m 0777 "$T/trace"
   start_gd strace -f -qq -o "$T/trace/calls"
   check "galaxyd from the package, as galaxyd, commits (height 3)" net_wait '[ "$(height)" -ge 3 ] 2>/dev/null' 60
-  curl -sf "$API/metrics" >/dev/null; curl -sf "$API/v1/status" >/dev/null
+  curl -sf "$API/metrics" >/dev/null; curl -sf "http://127.0.0.1:$((BASE + 300))/metrics" >/dev/null
   st=/proc/$gd/status
   check "it runs as galaxyd with no capability and no_new_privs" bash -c "
     [ \"\$(awk '/^Uid:/{print \$2}' $st)\" = \"\$(id -u galaxyd)\" ] && grep -q '^CapEff:[[:space:]]*0000000000000000$' $st &&
