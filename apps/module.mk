@@ -11,5 +11,8 @@ GX_APPS += galaxyctl
 GX_APP_SRCS_galaxyctl := $(wildcard apps/galaxyctl/*.c)
 GX_APP_LIBS_galaxyctl := cli validator consensus storage dataplane core
 GX_APPS += star
-GX_APP_SRCS_star := $(wildcard apps/star/*.c)
+GX_APP_SRCS_star := $(call gx_lib_srcs,apps/star)
 GX_APP_LIBS_star := cli core
+# star's state decoders (they compile apps/star/star_state.c in: star is no layer)
+GX_UNIT_TESTS_cli := apps/star/star_state_test.c
+GX_FUZZERS_cli := apps/star/star_state_fuzz.c

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # star light client: the happy path (two keys, pay, cosign, the result decodes
-# and verifies, chain state moves) and every bad input (message + exit code 2).
+# and verifies, chain state moves), every bad input (message + exit code 2),
+# and the wallet's own state without a network: the pending half printed
+# again and cancelled, co-signing the same half twice, star 0.4.0's chain
+# file, star init's defaults. (With a network: tests/test_wallet_property.sh.)
 . "$(dirname "$0")/lib.sh"
 T=$(gx_tmpdir star); trap 'rm -rf "$T"' EXIT
 S="$BIN/star"
@@ -70,6 +73,45 @@ expect_fail "unknown option" 2 "unknown option" "$S" pay --bogus
 expect_fail "unknown command" 2 "unknown command" "$S" fly
 sed 's/^\(.\{300\}\)./\10/' "$T/t1" >"$T/t1bad"; cmp -s "$T/t1" "$T/t1bad" && sed -i 's/^\(.\{300\}\)./\11/' "$T/t1bad"
 expect_fail "submit with a broken signature" 2 "signature does not verify" "$S" submit "$T/t1bad" --galaxy 127.0.0.1:1
+# ---- the wallet's state, offline -------------------------------------------------
+E="--dir $T/e"; F="--dir $T/f"
+"$S" keygen $E >/dev/null 2>&1; "$S" keygen $F >/dev/null 2>&1
+ADDR_F=$("$S" address $F); ADDR_E=$("$S" address $E)
+"$S" pay $E --to "$ADDR_F" --amount 9 --nonce 5 >"$T/e1"
+check "star pending prints the pending half again" bash -c "'$S' pending $E 2>/dev/null | cmp -s - '$T/e1'"
+check "star pending --out writes it" bash -c "'$S' pending $E --out '$T/e1b' 2>/dev/null && cmp -s '$T/e1' '$T/e1b'"
+check "star pending says what it pays on stderr" bash -c "'$S' pending $E 2>&1 >/dev/null | grep -q '^star: pending at sequence 1: 9 to $ADDR_F'"
+expect_fail "a second pay names the pending one and the ways out" 2 "sequence 1 is pending \(9 to gx.*star pending.*star cancel" \
+  "$S" pay $E --to "$ADDR_F" --amount 1
+check "star cancel drops it" bash -c "'$S' cancel $E 2>&1 | grep -q 'dropped the transfer pending at sequence 1' && grep -q '^pending 0$' '$T/e/chain'"
+check "then nothing is pending" bash -c "[ -z \"\$('$S' pending $E 2>&1 >/dev/null | grep -v 'nothing pending')\" ] && [ -z \"\$('$S' pending $E 2>/dev/null)\" ]"
+check "and pay signs that sequence again" bash -c "'$S' pay $E --to '$ADDR_F' --amount 2 --out '$T/e2' && '$S' show '$T/e2' | grep -q 'from_seq   1'"
+check "co-sign" "$S" cosign "$T/e2" $F --out "$T/e2t"
+check "co-signing the same half again gives the same transfer" bash -c "'$S' cosign '$T/e2' $F --out '$T/e2u' 2>/dev/null && cmp -s '$T/e2t' '$T/e2u'"
+check "... without a second advance of the chain" grep -q '^seq 1$' "$T/f/chain"
+check "the pending half clears when the transfer is submitted" bash -c "'$S' submit '$T/e2t' $E --galaxy 127.0.0.1:9 >/dev/null && grep -q '^pending 0$' '$T/e/chain' && grep -q '^seq 1$' '$T/e/chain'"
+# a chain file of star 0.4.0 (v1) with a pending reservation still loads
+mkdir -p "$T/g"; cp "$T/a/key" "$T/g/key"
+printf 'galaxy-chain v1\nseq 0\nhead %064d\npending 1\n' 0 >"$T/g/chain"
+check "a v1 chain file loads (star address)" bash -c "'$S' address --dir '$T/g' >/dev/null"
+expect_fail "its pending reservation has no half to print" 1 "half was not kept.*star cancel" "$S" pending --dir "$T/g"
+check "star cancel drops it and the file is written as v2" bash -c "'$S' cancel --dir '$T/g' 2>/dev/null && head -1 '$T/g/chain' | grep -q 'galaxy-chain v2' && grep -q '^pending 0$' '$T/g/chain'"
+echo 'galaxy-chain v2' >"$T/g/chain"
+expect_fail "a damaged chain file says what is wrong" 2 "chain: line 2 is not 'seq N'" "$S" address --dir "$T/g"
+# star init: the default API and galaxy
+expect_fail "star init wants --api or --galaxy" 2 "needs --api" "$S" init $E
+expect_fail "star init checks the API URL" 2 "expected http://HOST:PORT" "$S" init $E --api ftp://x
+check "star init writes DIR/api and DIR/galaxy" bash -c "'$S' init $E --api http://127.0.0.1:9/ --galaxy 127.0.0.1:9 2>/dev/null &&
+  [ \"\$(cat '$T/e/api')\" = http://127.0.0.1:9/ ] && [ \"\$(cat '$T/e/galaxy')\" = 127.0.0.1:9 ]"
+expect_fail "star sync reads the default API (none answers here)" 1 "^star: cannot reach API at http://127.0.0.1:9/v1/account/$ADDR_E$" "$S" sync $E
+expect_fail "star sync without any API" 2 "api http://HOST:PORT is required" "$S" sync $F
+"$S" pay $E --to "$ADDR_F" --amount 3 --out "$T/e3" 2>"$T/e3.err"
+check "pay with an API that cannot be reached warns and goes on offline" \
+  bash -c "grep -q 'warning: cannot reach API at http://127.0.0.1:9/v1/account/.*going on from the wallet.s own chain state (sequence 1)' '$T/e3.err' && '$S' show '$T/e3' | grep -q 'from_seq   2'"
+echo "ftp://nope" >"$T/e/api"
+expect_fail "a bad default API is named" 2 "e/api: 'ftp://nope': expected http://HOST:PORT" "$S" pay $E --to "$ADDR_F" --amount 1
+expect_fail "--settle is checked" 2 "^star: --settle 'x': not a whole number$" "$S" pay $F --to "$ADDR_E" --amount 1 --settle x
+
 # chain state is never half-written: no temp files left behind
 check "no temp files left in the wallet" test -z "$(find "$T/a" "$T/b" -name '*.tmp.*')"
 gx_done

@@ -1,6 +1,8 @@
 /* star: the light client. Creates keys, makes and co-signs transfers, submits
- * them to a galaxy over UDP, and generates load. See docs/STAR.md.
- * Exit codes: 0 ok, 1 runtime failure (network, disk), 2 bad input. */
+ * them to a galaxy over UDP, follows the committed chain through a galaxy's
+ * API, and generates load. See docs/STAR.md.
+ * Exit codes: 0 ok, 1 runtime failure (network, disk), 2 bad input,
+ * 3 the network rejected the transfer (star submit --wait, star tx). */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -9,43 +11,63 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "apps/gx_cli.h"
 #include "apps/star/load.h"
 #include "apps/star/net.h"
+#include "apps/star/sync.h"
 #include "apps/star/wallet.h"
 #include "core/gx_key.h"
 #include "core/gx_proto.h"
 #include "core/gx_util.h"
 
+/* The network answered that the transfer was rejected (the reason is printed). */
+#define STAR_EXIT_REJECTED 3
+/* Default --settle: how long pay and cosign wait for a transfer this wallet
+ * co-signed or sent moments ago before signing the next link without it. */
+#define STAR_SETTLE_DEFAULT 10
+
 static const char star_usage[] =
     "usage: star COMMAND [OPTIONS]\n"
     "  keygen  [--dir DIR]                       create a key (mode 0600); never overwrites\n"
+    "  init    [--api http://HOST:PORT] [--galaxy HOST:PORT] [--dir DIR]\n"
+    "                                            store this wallet's default API and galaxy\n"
     "  address [--dir DIR]                       print this account's address\n"
-    "  pay     --to ADDR --amount N [--nonce N] [--out FILE] [--dir DIR]\n"
-    "                                            make and sign the initiator's half\n"
-    "  cosign  FILE [--out FILE] [--dir DIR]     check a half addressed to us, add our link and signature\n"
-    "  submit  FILE --galaxy HOST:PORT [--wait --api http://HOST:PORT [--timeout S]] [--dir DIR]\n"
-    "                                            send a full transfer; advances our chain if we initiated it;\n"
-    "                                            --wait: until it is committed (exit 1 on timeout)\n"
+    "  pay     --to ADDR --amount N [--nonce N] [--out FILE] [--api URL] [--settle S] [--dir DIR]\n"
+    "                                            make and sign the initiator's half; it stays pending\n"
+    "  cosign  FILE [--out FILE] [--api URL] [--settle S] [--dir DIR]\n"
+    "                                            check a half addressed to us, add our link and signature\n"
+    "                                            (the same half again: the same transfer)\n"
+    "  submit  FILE [--galaxy HOST:PORT] [--wait [--api URL] [--timeout S]] [--dir DIR]\n"
+    "                                            send a full transfer; --wait: until it is committed\n"
+    "                                            (exit 1 on timeout) or rejected (exit 3, the reason printed)\n"
+    "  sync    [--api URL] [--dir DIR]           set the wallet's chain to the committed chain; clear\n"
+    "                                            a pending transfer that can no longer commit\n"
+    "  pending [--out FILE] [--api URL] [--dir DIR]\n"
+    "                                            print the pending half again (nothing: none pending)\n"
+    "  cancel  [--api URL] [--dir DIR]           drop the pending half (never a committed transfer)\n"
     "  show    FILE                              decode a half or full transfer and print its fields\n"
-    "  balance [ADDR] --api http://HOST:PORT [--dir DIR]\n"
-    "                                            committed balance and sequence (default: this wallet)\n"
-    "  tx      ID --api http://HOST:PORT          is the transfer committed, at which height\n"
+    "  balance [ADDR] [--api URL] [--dir DIR]    committed balance and sequence (default: this wallet)\n"
+    "  tx      ID [--api URL]                    committed (height), rejected (exit 3) or not (exit 1)\n"
     "  load    --galaxy HOST:PORT --accounts N --rate R --duration S [--seed N]\n"
     "          [--corrupt-every K] [--duplicate-every K] [--dump FILE] [--threads T]\n"
     "          [--api http://HOST:PORT]   continue the accounts' chains from a galaxy's API\n"
     "          [--resend S]   (with --api) re-send a stalled account's next transfers every S s\n"
     "                                            pre-sign transfers between N account pairs and send them\n"
     "  --help, --version                         this text; the version\n"
-    "DIR defaults to $STAR_DIR, else ~/.star. Numbers are decimal whole numbers (leading zeros\n"
-    "are ignored: 010 is 10). Every option is checked before anything is sent or written.\n"
-    "Exit codes: 0 ok, 1 failure, 2 bad input.\n";
+    "DIR defaults to $STAR_DIR, else ~/.star. --api defaults to DIR/api and --galaxy to\n"
+    "DIR/galaxy (star init). With an API, pay, cosign, submit, pending and cancel follow the\n"
+    "committed chain first; pay and cosign wait up to --settle S (default 10) for a transfer\n"
+    "this wallet co-signed or sent less than S seconds ago. Numbers are decimal whole\n"
+    "numbers (leading zeros are ignored: 010 is 10). Every option is checked before\n"
+    "anything is sent or written.\n"
+    "Exit codes: 0 ok, 1 failure, 2 bad input, 3 rejected by the network.\n";
 
 enum { OPT_DIR = 256, OPT_TO, OPT_AMOUNT, OPT_NONCE, OPT_OUT, OPT_GALAXY, OPT_ACCOUNTS, OPT_RATE,
        OPT_DURATION, OPT_SEED, OPT_CORRUPT, OPT_DUP, OPT_DUMP, OPT_THREADS, OPT_API, OPT_WAIT,
-       OPT_TIMEOUT, OPT_RESEND, OPT_HELP, OPT_VERSION };
+       OPT_TIMEOUT, OPT_RESEND, OPT_SETTLE, OPT_HELP, OPT_VERSION };
 
 static const struct option star_opts[] = {
   {"dir", required_argument, 0, OPT_DIR},         {"to", required_argument, 0, OPT_TO},
@@ -58,13 +80,14 @@ static const struct option star_opts[] = {
   {"dump", required_argument, 0, OPT_DUMP},       {"threads", required_argument, 0, OPT_THREADS},
   {"api", required_argument, 0, OPT_API},         {"wait", no_argument, 0, OPT_WAIT},
   {"timeout", required_argument, 0, OPT_TIMEOUT}, {"resend", required_argument, 0, OPT_RESEND},
+  {"settle", required_argument, 0, OPT_SETTLE},
   {"help", no_argument, 0, OPT_HELP},             {"version", no_argument, 0, OPT_VERSION},
   {0, 0, 0, 0},
 };
 
 typedef struct {
   const char *dir, *to, *amount, *nonce, *out, *galaxy, *accounts, *rate, *duration, *seed,
-      *corrupt, *dup, *dump, *threads, *api, *timeout, *resend;
+      *corrupt, *dup, *dump, *threads, *api, *timeout, *resend, *settle;
   int wait;
   const char *file; /* positional */
   int npos;
@@ -100,6 +123,7 @@ static int star_parse(int argc, char **argv, star_args_t *a) {
       case OPT_WAIT: a->wait = 1; break;
       case OPT_TIMEOUT: a->timeout = optarg; break;
       case OPT_RESEND: a->resend = optarg; break;
+      case OPT_SETTLE: a->settle = optarg; break;
       case OPT_HELP: fputs(star_usage, stdout); exit(0);
       case OPT_VERSION: exit(gx_cli_version());
       case ':': return gx_cli_fail(GX_EXIT_USAGE, "%s needs a value", argv[optind - 1]);
@@ -119,6 +143,64 @@ static int star_u64(const char *name, const char *s, uint64_t min, uint64_t max,
   snprintf(opt, sizeof opt, "--%s", name);
   if (!s) return gx_cli_fail(GX_EXIT_USAGE, "%s is required", opt);
   return gx_cli_parse_u64(opt, s, min, max, out);
+}
+
+static uint64_t star_now(void) { return (uint64_t)time(NULL); }
+
+/* --api, else DIR/api (star init); *api NULL when neither. Prints the problem. */
+static int star_api_resolve(const star_args_t *a, char *buf, size_t cap, const char **api) {
+  *api = NULL;
+  if (a->api) {
+    if (strncmp(a->api, "http://", 7) != 0)
+      return gx_cli_fail(GX_EXIT_USAGE, "--api '%s': expected http://HOST:PORT", a->api);
+    *api = a->api;
+    return 0;
+  }
+  char dir[512];
+  star_wallet_dir(dir, sizeof dir, a->dir);
+  int r = star_wallet_default(dir, "api", buf, cap);
+  if (r < 0)
+    return gx_cli_fail(GX_EXIT_USAGE, "%s/api: %s", dir, errno == EINVAL ? "empty or too long" : strerror(errno));
+  if (r == 0) return 0;
+  if (strncmp(buf, "http://", 7) != 0)
+    return gx_cli_fail(GX_EXIT_USAGE, "%s/api: '%s': expected http://HOST:PORT (star init --api)", dir, buf);
+  *api = buf;
+  return 0;
+}
+
+/* --galaxy, else DIR/galaxy; *galaxy NULL when neither. Prints the problem. */
+static int star_galaxy_resolve(const star_args_t *a, char *buf, size_t cap, const char **galaxy) {
+  *galaxy = a->galaxy;
+  if (a->galaxy) return 0;
+  char dir[512];
+  star_wallet_dir(dir, sizeof dir, a->dir);
+  int r = star_wallet_default(dir, "galaxy", buf, cap);
+  if (r < 0)
+    return gx_cli_fail(GX_EXIT_USAGE, "%s/galaxy: %s", dir, errno == EINVAL ? "empty or too long" : strerror(errno));
+  if (r > 0) *galaxy = buf;
+  return 0;
+}
+
+static int star_settle_arg(const star_args_t *a, uint64_t *settle) {
+  *settle = STAR_SETTLE_DEFAULT;
+  return a->settle ? star_u64("settle", a->settle, 0, 3600, settle) : 0;
+}
+
+/* Follows the committed chain when an API is known. An API that cannot be
+ * reached is a warning: the wallet then goes on from its own chain state. */
+static int star_follow(star_wallet_t *w, const char *api, uint64_t settle_s, const uint8_t *except_half,
+                       int *online) {
+  char err[512];
+  *online = 0;
+  if (!api) return 0;
+  star_sync_rc_t r = star_sync(w, api, settle_s, except_half, 1, NULL, err, sizeof err);
+  if (r == STAR_SYNC_OK) {
+    *online = 1;
+    return 0;
+  }
+  fprintf(stderr, "star: warning: %s: going on from the wallet's own chain state (sequence %llu)\n", err,
+          (unsigned long long)w->st.chain.seq);
+  return 0;
 }
 
 /* Writes one hex line to path (atomically) or stdout. */
@@ -183,6 +265,30 @@ static int star_keygen(star_args_t *a) {
   return 0;
 }
 
+static int star_init(star_args_t *a) {
+  if (!a->api && !a->galaxy)
+    return gx_cli_fail(GX_EXIT_USAGE, "star init needs --api http://HOST:PORT and/or --galaxy HOST:PORT");
+  if (a->api && strncmp(a->api, "http://", 7) != 0)
+    return gx_cli_fail(GX_EXIT_USAGE, "--api '%s': expected http://HOST:PORT", a->api);
+  if (a->galaxy) {
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    char err[256];
+    if (star_net_parse(a->galaxy, &ss, &sl, err, sizeof err) != 0)
+      return gx_cli_fail(GX_EXIT_USAGE, "--galaxy %s: %s", a->galaxy, err);
+  }
+  char dir[512];
+  int rc;
+  star_wallet_dir(dir, sizeof dir, a->dir);
+  if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+    return gx_cli_fail(GX_EXIT_FAIL, "%s: cannot create directory: %s", dir, strerror(errno));
+  if (a->api && (rc = star_wallet_set_default(dir, "api", a->api))) return rc;
+  if (a->galaxy && (rc = star_wallet_set_default(dir, "galaxy", a->galaxy))) return rc;
+  if (a->api) fprintf(stderr, "star: %s/api: %s\n", dir, a->api);
+  if (a->galaxy) fprintf(stderr, "star: %s/galaxy: %s\n", dir, a->galaxy);
+  return 0;
+}
+
 static int star_open(star_args_t *a, star_wallet_t *w) {
   char dir[512];
   star_wallet_dir(dir, sizeof dir, a->dir);
@@ -196,8 +302,20 @@ static int star_address(star_args_t *a) {
   char addr[GX_ADDR_LEN + 1];
   gx_addr_encode(addr, &w.key.pk);
   printf("%s\n", addr);
-  gx_key_wipe(&w.key);
+  star_wallet_close(&w);
   return 0;
+}
+
+/* "25 to gx..." of the pending half, for messages. */
+static void star_describe_half(const star_wallet_t *w, char *out, size_t cap) {
+  gx_xfer_t x;
+  char to[GX_ADDR_LEN + 1];
+  if (!w->st.have_half || gx_xfer_half_decode(&x, w->st.half, GX_XFER_HALF_SZ) != GX_PROTO_OK) {
+    snprintf(out, cap, "half not kept: made by star 0.4.0 or older");
+    return;
+  }
+  gx_addr_encode(to, &x.counterparty);
+  snprintf(out, cap, "%llu to %s", (unsigned long long)x.amount, to);
 }
 
 static int star_pay(star_args_t *a) {
@@ -214,54 +332,135 @@ static int star_pay(star_args_t *a) {
   } else {
     randombytes_buf(&x.nonce, sizeof x.nonce);
   }
+  uint64_t settle;
+  char apibuf[600];
+  const char *api;
+  if ((rc = star_settle_arg(a, &settle)) || (rc = star_api_resolve(a, apibuf, sizeof apibuf, &api))) return rc;
   star_wallet_t w;
   if ((rc = star_open(a, &w))) return rc;
-  if (memcmp(w.key.pk.b, x.counterparty.b, 32) == 0)
+  if (memcmp(w.key.pk.b, x.counterparty.b, 32) == 0) {
+    star_wallet_close(&w);
     return gx_cli_fail(GX_EXIT_USAGE, "--to is this account's own address");
-  if (w.pending)
+  }
+  int online;
+  star_follow(&w, api, settle, NULL, &online);
+  if (w.st.pending) {
+    char what[200];
+    star_describe_half(&w, what, sizeof what);
+    if (online) star_wallet_save_chain(&w);
+    star_wallet_close(&w);
     return gx_cli_fail(GX_EXIT_USAGE,
-                       "a transfer at sequence %llu is pending: submit its co-signed form first "
-                       "(star submit) so the chain can link to it",
-                       (unsigned long long)w.pending);
+                       "a transfer at sequence %llu is pending (%s): submit its co-signed form "
+                       "(star submit), print it again (star pending) or drop it (star cancel)",
+                       (unsigned long long)w.st.pending, what);
+  }
   x.initiator = w.key.pk;
-  x.init_link.seq = w.chain.seq + 1;
-  x.init_link.prev = w.chain.head;
-  if (gx_xfer_sign_init(&x, w.key.sk) != 0) return gx_cli_fail(GX_EXIT_FAIL, "signing failed");
-  uint8_t half[GX_XFER_HALF_SZ];
-  gx_xfer_half_encode(&x, half);
-  w.pending = x.init_link.seq;
+  x.init_link.seq = w.st.chain.seq + 1;
+  x.init_link.prev = w.st.chain.head;
+  if (gx_xfer_sign_init(&x, w.key.sk) != 0) {
+    star_wallet_close(&w);
+    return gx_cli_fail(GX_EXIT_FAIL, "signing failed");
+  }
+  star_wallet_close(&w);
+  gx_xfer_half_encode(&x, w.st.half);
+  w.st.pending = x.init_link.seq;
+  w.st.have_half = 1;
   if ((rc = star_wallet_save_chain(&w))) return rc; /* reserve the sequence before releasing it */
-  rc = star_write_hex(a->out, half, sizeof half);
-  gx_key_wipe(&w.key);
-  return rc;
+  return star_write_hex(a->out, w.st.half, GX_XFER_HALF_SZ);
+}
+
+/* Co-signing a half this wallet co-signed before gives the same transfer while
+ * that transfer can still commit (or has): 1 with *out set, else 0. */
+static int star_cosign_again(star_wallet_t *w, const char *api, int online, const uint8_t *half, uint8_t *out) {
+  int i = star_state_find_half(&w->st, half);
+  if (i < 0) return 0;
+  star_rec_t *rc = &w->st.rec[i];
+  gx_chain_link_t l;
+  gx_hash_t id;
+  char idhex[65];
+  if (star_state_rec_link(&w->st, (uint32_t)i, &w->key.pk, &l) != 0) return 0;
+  gx_xfer_id(&id, rc->enc);
+  gx_hex_encode(idhex, id.b, 32);
+  const gx_chain_head_t *c = &w->st.chain;
+  if (l.seq == c->seq + 1 && gx_hash_eq(&l.prev, &c->head)) {
+    gx_chain_advance(&w->st.chain, &l, &id); /* in flight, or not sent yet */
+  } else if (l.seq == c->seq && gx_hash_eq(&id, &c->head)) {
+    /* already the head: committed (online) or co-signed just before (offline) */
+  } else if (online) {
+    uint64_t height;
+    char reason[32];
+    int reachable;
+    if (star_sync_tx(api, idhex, 3000, &height, reason, &reachable) != STAR_TX_COMMITTED) {
+      fprintf(stderr, "star: the transfer co-signed from this half before (%s) can no longer commit "
+              "(sequence %llu of this account is used): co-signing it again\n", idhex, (unsigned long long)l.seq);
+      return 0;
+    }
+  } else if (l.seq >= c->seq) {
+    return 0; /* not on our chain: sign afresh */
+  }
+  /* else offline and behind our chain's head: co-signed before and built
+   * upon, or dead; without an API star cannot tell, and a second signature at
+   * a new sequence would only push our chain ahead of what can commit */
+  fprintf(stderr, "star: this half was co-signed before: the same transfer %s\n", idhex);
+  memcpy(out, rc->enc, GX_XFER_SZ);
+  return 1;
 }
 
 static int star_cosign(star_args_t *a) {
   gx_xfer_t x;
-  uint8_t enc[GX_XFER_SZ];
+  uint8_t enc[GX_XFER_SZ], half[GX_XFER_HALF_SZ];
   int kind = 0, rc;
   if ((rc = star_read_xfer(a->file, &x, enc, &kind))) return rc;
   if (kind != 1) return gx_cli_fail(GX_EXIT_USAGE, "%s: already co-signed (a full transfer)", a->file);
   if (gx_xfer_verify_init(&x) != GX_XFER_VERIFY_OK)
     return gx_cli_fail(GX_EXIT_USAGE, "%s: the initiator's signature does not verify", a->file);
+  memcpy(half, enc, GX_XFER_HALF_SZ);
+  uint64_t settle;
+  char apibuf[600];
+  const char *api;
+  if ((rc = star_settle_arg(a, &settle)) || (rc = star_api_resolve(a, apibuf, sizeof apibuf, &api))) return rc;
   star_wallet_t w;
   if ((rc = star_open(a, &w))) return rc;
-  if (memcmp(w.key.pk.b, x.counterparty.b, 32) != 0)
-    return gx_cli_fail(GX_EXIT_USAGE, "%s: wrong key: this transfer is addressed to another account",
-                       a->file);
-  if (w.pending)
-    return gx_cli_fail(GX_EXIT_USAGE, "a transfer this account initiated at sequence %llu is pending; "
-                       "submit it first", (unsigned long long)w.pending);
-  x.cp_link.seq = w.chain.seq + 1;
-  x.cp_link.prev = w.chain.head;
-  if (gx_xfer_sign_cp(&x, w.key.sk) != 0) return gx_cli_fail(GX_EXIT_FAIL, "signing failed");
+  if (memcmp(w.key.pk.b, x.counterparty.b, 32) != 0) {
+    star_wallet_close(&w);
+    return gx_cli_fail(GX_EXIT_USAGE, "%s: wrong key: this transfer is addressed to another account", a->file);
+  }
+  int online;
+  star_follow(&w, api, settle, half, &online);
+  if (star_cosign_again(&w, api, online, half, enc)) {
+    star_wallet_close(&w);
+    if ((rc = star_wallet_save_chain(&w))) return rc;
+    return star_write_hex(a->out, enc, GX_XFER_SZ);
+  }
+  if (w.st.pending) {
+    char what[200];
+    star_describe_half(&w, what, sizeof what);
+    if (online) star_wallet_save_chain(&w);
+    star_wallet_close(&w);
+    return gx_cli_fail(GX_EXIT_USAGE,
+                       "a transfer this account initiated at sequence %llu is pending (%s): submit it "
+                       "first, or drop it (star cancel)", (unsigned long long)w.st.pending, what);
+  }
+  x.cp_link.seq = w.st.chain.seq + 1;
+  x.cp_link.prev = w.st.chain.head;
+  if (gx_xfer_sign_cp(&x, w.key.sk) != 0) {
+    star_wallet_close(&w);
+    return gx_cli_fail(GX_EXIT_FAIL, "signing failed");
+  }
+  star_wallet_close(&w);
   gx_xfer_encode(&x, enc);
   gx_hash_t id;
   gx_xfer_id(&id, enc);
-  gx_chain_advance(&w.chain, &x.cp_link, &id);
+  gx_chain_advance(&w.st.chain, &x.cp_link, &id);
+  star_state_record(&w.st, enc, STAR_REC_COSIGNED, star_now());
   if ((rc = star_wallet_save_chain(&w))) return rc;
-  gx_key_wipe(&w.key);
-  return star_write_hex(a->out, enc, sizeof enc);
+  return star_write_hex(a->out, enc, GX_XFER_SZ);
+}
+
+static double star_mono(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int star_submit(star_args_t *a) {
@@ -274,14 +473,22 @@ static int star_submit(star_args_t *a) {
   if (v != GX_XFER_VERIFY_OK)
     return gx_cli_fail(GX_EXIT_USAGE, "%s: the %s signature does not verify", a->file,
                        v == GX_XFER_VERIFY_BAD_INIT_SIG ? "initiator's" : "counterparty's");
-  if (!a->galaxy) return gx_cli_fail(GX_EXIT_USAGE, "--galaxy HOST:PORT is required");
-  if (a->wait && (!a->api || strncmp(a->api, "http://", 7) != 0))
-    return gx_cli_fail(GX_EXIT_USAGE, "--wait needs --api http://HOST:PORT (a galaxy's API)");
+  char galbuf[600], apibuf[600];
+  const char *galaxy, *api = NULL;
+  if ((rc = star_galaxy_resolve(a, galbuf, sizeof galbuf, &galaxy))) return rc;
+  if (!galaxy) return gx_cli_fail(GX_EXIT_USAGE, "--galaxy HOST:PORT is required (or star init --galaxy)");
+  if (a->wait) {
+    if ((rc = star_api_resolve(a, apibuf, sizeof apibuf, &api))) return rc;
+    if (!api) return gx_cli_fail(GX_EXIT_USAGE, "--wait needs --api http://HOST:PORT (a galaxy's API)");
+  } else if (a->api && strncmp(a->api, "http://", 7) != 0) {
+    return gx_cli_fail(GX_EXIT_USAGE, "--api '%s': expected http://HOST:PORT", a->api);
+  }
   uint64_t timeout = 30;
   if (a->timeout && (rc = star_u64("timeout", a->timeout, 1, 86400, &timeout))) return rc;
   if (a->timeout && !a->wait) return gx_cli_fail(GX_EXIT_USAGE, "--timeout goes with --wait");
-  /* If we initiated it, our chain links to it once sent (when a wallet exists):
-   * open the wallet now, so a bad key or chain file stops us before sending. */
+  /* If we are a party, the wallet remembers it was sent (and the initiator's
+   * pending half is done): open the wallet now, so a bad key or chain file
+   * stops us before sending. */
   char dir[512], keypath[600];
   star_wallet_dir(dir, sizeof dir, a->dir);
   snprintf(keypath, sizeof keypath, "%s/key", dir);
@@ -289,56 +496,164 @@ static int star_submit(star_args_t *a) {
   memset(&w, 0, sizeof w);
   int have_wallet = access(keypath, F_OK) == 0;
   if (have_wallet && (rc = star_wallet_open(&w, dir))) return rc;
+  if (have_wallet) star_wallet_close(&w); /* no signing here */
   star_net_t net;
   char err[256];
-  if (star_net_open(&net, a->galaxy, err, sizeof err) != 0) {
-    if (have_wallet) gx_key_wipe(&w.key);
-    return gx_cli_fail(GX_EXIT_USAGE, "--galaxy %s: %s", a->galaxy, err);
-  }
+  if (star_net_open(&net, galaxy, err, sizeof err) != 0)
+    return gx_cli_fail(GX_EXIT_USAGE, "--galaxy %s: %s", galaxy, err);
   uint8_t dgram[GX_UDP_PAYLOAD_MAX];
   size_t len = gx_batch_encode(dgram, sizeof dgram, enc, 1, 0);
   if (star_net_send(&net, dgram, len, err, sizeof err) != 0) {
     star_net_close(&net);
-    if (have_wallet) gx_key_wipe(&w.key);
-    return gx_cli_fail(GX_EXIT_FAIL, "send to %s failed: %s", a->galaxy, err);
+    return gx_cli_fail(GX_EXIT_FAIL, "send to %s failed: %s", galaxy, err);
   }
   star_net_close(&net);
-  if (have_wallet) {
-    gx_hash_t id;
-    gx_xfer_id(&id, enc);
-    if (!memcmp(w.key.pk.b, x.initiator.b, 32) && w.pending == x.init_link.seq &&
-        gx_chain_check(&w.chain, &x.init_link) == GX_CHAIN_OK) {
-      gx_chain_advance(&w.chain, &x.init_link, &id);
-      w.pending = 0;
-      if ((rc = star_wallet_save_chain(&w))) return rc;
-    }
-    gx_key_wipe(&w.key);
-  }
-  char idhex[65];
+  double t0 = star_mono();
   gx_hash_t id;
   gx_xfer_id(&id, enc);
+  const gx_chain_link_t *mine = NULL;
+  int party = have_wallet && gx_chain_link_of(&x, &w.key.pk, &mine) == 0;
+  if (party) {
+    if (!memcmp(w.key.pk.b, x.initiator.b, 32) && w.st.pending == x.init_link.seq &&
+        (!w.st.have_half || star_state_same_half(w.st.half, enc))) {
+      w.st.pending = 0;
+      w.st.have_half = 0;
+    }
+    if (gx_chain_check(&w.st.chain, mine) == GX_CHAIN_OK) gx_chain_advance(&w.st.chain, mine, &id);
+    star_state_record(&w.st, enc, STAR_REC_SENT, star_now());
+    if ((rc = star_wallet_save_chain(&w))) return rc;
+  }
+  char idhex[65];
   gx_hex_encode(idhex, id.b, 32);
   printf("%s\n", idhex);
   fflush(stdout);
   if (!a->wait) return 0;
-  char url[600], body[512];
-  star_url(url, sizeof url, a->api, "/v1/tx/", idhex);
-  int reached = 0;
-  for (uint64_t tries = 0; tries < timeout * 10; tries++) {
-    long st = star_http_get(url, body, sizeof body);
-    const char *h = strstr(body, "\"height\":");
-    if (st >= 0) reached = 1;
-    if (st == 200 && h) {
-      printf("committed at height %llu\n", strtoull(h + 9, NULL, 10));
-      return 0;
+  int reached = 0, outcome = -1; /* 0 committed, 1 rejected */
+  uint64_t height = 0;
+  char reason[32] = "";
+  for (;;) {
+    double left = (double)timeout - (star_mono() - t0);
+    if (left <= 0) break;
+    int reachable;
+    star_tx_state_t s = star_sync_tx(api, idhex, (long)(left * 1000) + 1, &height, reason, &reachable);
+    reached |= reachable;
+    if (s == STAR_TX_COMMITTED || s == STAR_TX_REJECTED) {
+      outcome = s == STAR_TX_COMMITTED ? 0 : 1;
+      break;
     }
-    usleep(100000);
+    left = (double)timeout - (star_mono() - t0);
+    if (left <= 0) break;
+    usleep(left < 0.1 ? (useconds_t)(left * 1e6) : 100000);
   }
+  if (party && reached) {
+    /* waited for: pay and cosign do not wait for it again; the wallet follows
+     * the committed chain now */
+    int i = star_state_find(&w.st, enc);
+    if (i >= 0) w.st.rec[i].flags |= STAR_REC_SETTLED;
+    if (star_sync(&w, api, 0, NULL, 0, NULL, err, sizeof err) == STAR_SYNC_OK) star_wallet_save_chain(&w);
+  }
+  if (outcome == 0) {
+    printf("committed at height %llu\n", (unsigned long long)height);
+    return 0;
+  }
+  if (outcome == 1) {
+    fprintf(stderr, "star: transfer %s rejected: %s\n", idhex, reason);
+    return STAR_EXIT_REJECTED;
+  }
+  char url[700];
+  star_url(url, sizeof url, api, "/v1/tx/", idhex);
   if (!reached)
     return gx_cli_fail(GX_EXIT_FAIL, "cannot reach API at %s (transfer %s was sent; its state is unknown)",
                        url, idhex);
   return gx_cli_fail(GX_EXIT_FAIL, "transfer %s not committed within %llus", idhex,
                      (unsigned long long)timeout);
+}
+
+static int star_sync_cmd(star_args_t *a) {
+  char apibuf[600], err[512];
+  const char *api;
+  int rc;
+  if ((rc = star_api_resolve(a, apibuf, sizeof apibuf, &api))) return rc;
+  if (!api) return gx_cli_fail(GX_EXIT_USAGE, "--api http://HOST:PORT is required (or star init --api)");
+  star_wallet_t w;
+  if ((rc = star_open(a, &w))) return rc;
+  star_wallet_close(&w);
+  star_account_t acct;
+  star_sync_rc_t r = star_sync(&w, api, 0, NULL, 1, &acct, err, sizeof err);
+  if (r != STAR_SYNC_OK) return gx_cli_fail(GX_EXIT_FAIL, "%s", err);
+  if ((rc = star_wallet_save_chain(&w))) return rc;
+  char head[65];
+  gx_hex_encode(head, acct.head.b, 32);
+  printf("seq %llu head %s balance %llu pending %llu\n", (unsigned long long)acct.seq, head,
+         (unsigned long long)acct.balance, (unsigned long long)w.st.pending);
+  return 0;
+}
+
+static int star_pending(star_args_t *a) {
+  char apibuf[600];
+  const char *api;
+  int rc, online;
+  if ((rc = star_api_resolve(a, apibuf, sizeof apibuf, &api))) return rc;
+  star_wallet_t w;
+  if ((rc = star_open(a, &w))) return rc;
+  star_wallet_close(&w);
+  star_follow(&w, api, 0, NULL, &online);
+  if (online && (rc = star_wallet_save_chain(&w))) return rc;
+  if (!w.st.pending) {
+    fprintf(stderr, "star: nothing pending\n");
+    return 0;
+  }
+  if (!w.st.have_half)
+    return gx_cli_fail(GX_EXIT_FAIL, "sequence %llu is reserved by a pay whose half was not kept (made by star "
+                       "0.4.0 or older): star cancel drops the reservation", (unsigned long long)w.st.pending);
+  char what[200];
+  star_describe_half(&w, what, sizeof what);
+  fprintf(stderr, "star: pending at sequence %llu: %s (star cancel drops it)\n", (unsigned long long)w.st.pending,
+          what);
+  return star_write_hex(a->out, w.st.half, GX_XFER_HALF_SZ);
+}
+
+static int star_cancel(star_args_t *a) {
+  char apibuf[600], err[512];
+  const char *api;
+  int rc;
+  if ((rc = star_api_resolve(a, apibuf, sizeof apibuf, &api))) return rc;
+  star_wallet_t w;
+  if ((rc = star_open(a, &w))) return rc;
+  star_wallet_close(&w);
+  uint64_t before = w.st.pending;
+  char what[200];
+  star_describe_half(&w, what, sizeof what);
+  if (api) {
+    star_account_t acct;
+    star_sync_rc_t r = star_sync(&w, api, 0, NULL, 0, &acct, err, sizeof err);
+    if (r != STAR_SYNC_OK) {
+      fprintf(stderr, "star: warning: %s: cancelling without knowing the committed chain\n", err);
+    } else {
+      if ((rc = star_wallet_save_chain(&w))) return rc;
+      if (before && !w.st.pending && acct.seq >= before)
+        return gx_cli_fail(GX_EXIT_FAIL, "the transfer at sequence %llu (%s) can no longer be cancelled: "
+                           "sequence %llu is used on the committed chain", (unsigned long long)before, what,
+                           (unsigned long long)before);
+      if (before && !w.st.pending) {
+        fprintf(stderr, "star: dropped the transfer pending at sequence %llu (%s): it no longer links onto "
+                "the committed chain\n", (unsigned long long)before, what);
+        return 0;
+      }
+    }
+  }
+  if (!w.st.pending) {
+    fprintf(stderr, "star: nothing pending\n");
+    return 0;
+  }
+  w.st.pending = 0;
+  w.st.have_half = 0;
+  memset(w.st.half, 0, sizeof w.st.half);
+  if ((rc = star_wallet_save_chain(&w))) return rc;
+  fprintf(stderr, "star: dropped the transfer pending at sequence %llu (%s); a copy already handed out can "
+          "still be co-signed and submitted, and commits unless this account uses sequence %llu first\n",
+          (unsigned long long)before, what, (unsigned long long)before);
+  return 0;
 }
 
 static int star_show(star_args_t *a) {
@@ -368,30 +683,33 @@ static int star_show(star_args_t *a) {
   return 0;
 }
 
-static int star_api_arg(const star_args_t *a) {
-  if (!a->api) return gx_cli_fail(GX_EXIT_USAGE, "--api http://HOST:PORT is required");
-  if (strncmp(a->api, "http://", 7) != 0)
-    return gx_cli_fail(GX_EXIT_USAGE, "--api '%s': expected http://HOST:PORT", a->api);
+static int star_api_arg(const star_args_t *a, char *buf, size_t cap, const char **api) {
+  int rc = star_api_resolve(a, buf, cap, api);
+  if (rc) return rc;
+  if (!*api) return gx_cli_fail(GX_EXIT_USAGE, "--api http://HOST:PORT is required");
   return 0;
 }
 
 static int star_balance(star_args_t *a) {
   int rc;
-  if ((rc = star_api_arg(a))) return rc;
+  char apibuf[600];
+  const char *api;
   char addr[GX_ADDR_LEN + 1];
   gx_pubkey_t pk;
   if (a->file) {
     gx_addr_err_t ae = gx_addr_decode(&pk, a->file);
     if (ae) return gx_cli_fail(GX_EXIT_USAGE, "'%s': %s", a->file, gx_addr_strerror(ae));
     snprintf(addr, sizeof addr, "%s", a->file);
-  } else {
+  }
+  if ((rc = star_api_arg(a, apibuf, sizeof apibuf, &api))) return rc;
+  if (!a->file) {
     star_wallet_t w;
     if ((rc = star_open(a, &w))) return rc;
     gx_addr_encode(addr, &w.key.pk);
-    gx_key_wipe(&w.key);
+    star_wallet_close(&w);
   }
-  char url[600], body[1024];
-  star_url(url, sizeof url, a->api, "/v1/account/", addr);
+  char url[700], body[1024];
+  star_url(url, sizeof url, api, "/v1/account/", addr);
   long st = star_http_get(url, body, sizeof body);
   if (st < 0) return gx_cli_fail(GX_EXIT_FAIL, "cannot reach API at %s", url);
   if (st == 404) {
@@ -406,24 +724,24 @@ static int star_balance(star_args_t *a) {
 
 static int star_tx(star_args_t *a) {
   int rc;
-  if ((rc = star_api_arg(a))) return rc;
+  char apibuf[600];
+  const char *api;
   uint8_t id[32];
   if (!a->file || gx_hex_decode(id, 32, a->file) != 0)
     return gx_cli_fail(GX_EXIT_USAGE, "a transaction ID (64 hex characters) is required");
-  char url[600], body[1024];
-  star_url(url, sizeof url, a->api, "/v1/tx/", a->file);
-  long st = star_http_get(url, body, sizeof body);
-  if (st < 0) return gx_cli_fail(GX_EXIT_FAIL, "cannot reach API at %s", url);
-  const char *h = strstr(body, "\"height\":");
-  if (st == 200 && h) {
-    printf("committed height %llu\n", strtoull(h + 9, NULL, 10));
-    return 0;
+  if ((rc = star_api_arg(a, apibuf, sizeof apibuf, &api))) return rc;
+  char url[700], reason[32];
+  star_url(url, sizeof url, api, "/v1/tx/", a->file);
+  uint64_t height;
+  int reachable;
+  star_tx_state_t s = star_sync_tx(api, a->file, 3000, &height, reason, &reachable);
+  if (!reachable) return gx_cli_fail(GX_EXIT_FAIL, "cannot reach API at %s", url);
+  switch (s) {
+    case STAR_TX_COMMITTED: printf("committed height %llu\n", (unsigned long long)height); return 0;
+    case STAR_TX_REJECTED: printf("rejected %s\n", reason); return STAR_EXIT_REJECTED;
+    case STAR_TX_NOT_COMMITTED: printf("not committed\n"); return GX_EXIT_FAIL;
+    default: return gx_cli_fail(GX_EXIT_FAIL, "%s: an answer that does not say", url);
   }
-  if (st == 404) {
-    printf("not committed\n");
-    return GX_EXIT_FAIL;
-  }
-  return gx_cli_fail(GX_EXIT_FAIL, "%s: HTTP %ld", url, st);
 }
 
 static int star_load_cmd(star_args_t *a) {
@@ -476,9 +794,11 @@ int main(int argc, char **argv) {
   int rc = star_parse(argc - 1, argv + 1, &a);
   if (rc) return rc;
   static const struct { const char *name; int (*fn)(star_args_t *); int takes_file; } cmds[] = {
-    {"keygen", star_keygen, 0}, {"address", star_address, 0}, {"pay", star_pay, 0},
-    {"cosign", star_cosign, 1}, {"submit", star_submit, 1},   {"show", star_show, 1},
-    {"load", star_load_cmd, 0},   {"balance", star_balance, 1}, {"tx", star_tx, 1},
+    {"keygen", star_keygen, 0},   {"init", star_init, 0},       {"address", star_address, 0},
+    {"pay", star_pay, 0},         {"cosign", star_cosign, 1},   {"submit", star_submit, 1},
+    {"sync", star_sync_cmd, 0},   {"pending", star_pending, 0}, {"cancel", star_cancel, 0},
+    {"show", star_show, 1},       {"load", star_load_cmd, 0},   {"balance", star_balance, 1},
+    {"tx", star_tx, 1},
   };
   for (size_t i = 0; i < GX_ARRAY_LEN(cmds); i++) {
     if (strcmp(cmd, cmds[i].name) != 0) continue;

@@ -84,7 +84,9 @@ void star_url(char *out, size_t cap, const char *base, const char *path, const c
   snprintf(out, cap, "%.*s%s%s", (int)n, base, path, arg);
 }
 
-long star_http_get(const char *url, char *buf, size_t cap) {
+long star_http_get(const char *url, char *buf, size_t cap) { return star_http_get_ms(url, buf, cap, 3000); }
+
+long star_http_get_ms(const char *url, char *buf, size_t cap, long timeout_ms) {
   CURL *c = curl_easy_init();
   if (!c || cap == 0) return -1;
   star_http_buf_t b = {buf, cap, 0};
@@ -92,7 +94,7 @@ long star_http_get(const char *url, char *buf, size_t cap) {
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, star_http_cb);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 3000L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms < 1 ? 1L : timeout_ms);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   long status = -1;
   if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);

@@ -19,11 +19,14 @@ int star_net_parse(const char *hostport, struct sockaddr_storage *addr, socklen_
 int star_net_open(star_net_t *n, const char *hostport, char *err, size_t errlen);
 int star_net_send(star_net_t *n, const void *buf, size_t len, char *err, size_t errlen);
 void star_net_close(star_net_t *n);
-/* GET url (libcurl, 3 s timeout) into buf (NUL-terminated, truncated to cap);
- * returns the HTTP status, or -1 when the server cannot be reached. */
 /* Joins API base, path ("/v1/tx/") and arg into out: trailing slashes of the
  * base are dropped, so "http://h:p/" and "http://h:p" give the same URL. */
 void star_url(char *out, size_t cap, const char *base, const char *path, const char *arg);
+/* GET url (libcurl) into buf (NUL-terminated, truncated to cap), giving up
+ * after timeout_ms in all (connect included; at least 1 ms); returns the HTTP
+ * status, or -1 when the server cannot be reached or does not answer in time.
+ * star_http_get: the same with 3 s. */
+long star_http_get_ms(const char *url, char *buf, size_t cap, long timeout_ms);
 long star_http_get(const char *url, char *buf, size_t cap);
 
 #endif
