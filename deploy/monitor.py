@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Live progress of a local Galaxy network: one line per second from every
-node's /v1/status and node 0's /metrics (epoch commit latency histogram)."""
-import argparse, json, os, sys, time, urllib.request
+node's /v1/status and node 0's /metrics (epoch commit latency histogram).
+Runs until --duration + 5 s (0: until stopped). Ctrl-C (SIGINT) and SIGTERM
+end it quietly, exit 130 and 143: deploy/run-local.sh stops the rest."""
+import argparse, json, os, signal, sys, time, urllib.request
 
 def get(url, timeout=0.5):
     try:
@@ -29,6 +31,13 @@ def quantile(b0, b1, q):
         if c >= q * total:
             return le
     return None
+
+def stop(signum, frame):
+    os._exit(128 + signum)  # every line is flushed as printed
+
+signal.signal(signal.SIGTERM, stop)
+if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+    signal.signal(signal.SIGINT, stop)
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--base", type=int, required=True)
