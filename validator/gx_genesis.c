@@ -80,6 +80,35 @@ void gx_genesis_committee(const gx_genesis_t *g, gx_committee_t *out) {
   gx_committee_finish(out); /* a finished genesis has 1..64 distinct validators */
 }
 
+void gx_genesis_cluster_committee(const gx_genesis_t *g, unsigned c, gx_committee_t *out) {
+  memset(out, 0, sizeof *out);
+  if (c >= g->cluster_count) return;
+  const gx_genesis_cluster_t *cl = &g->cluster[c];
+  out->n = cl->n;
+  memcpy(out->coin_group_vk, cl->coin_group_vk, 32);
+  for (unsigned i = 0; i < cl->n && i < GX_GENESIS_CLUSTER_MAX; i++) {
+    out->m[i].identity = cl->star[i].identity;
+    snprintf(out->m[i].host, sizeof out->m[i].host, "%s", cl->star[i].host);
+    out->m[i].port = cl->star[i].port;
+    memcpy(out->m[i].coin_vk, cl->star[i].coin_vk, 32);
+  }
+  gx_committee_finish(out);
+}
+
+void gx_genesis_fold(const gx_genesis_t *g, gx_fold_cfg_t *cfg, gx_fold_cluster_t *clusters) {
+  gx_fold_cfg_defaults(cfg);
+  cfg->cluster_count = g->cluster_count;
+  cfg->sample_per_65536 = g->fold_sample;
+  cfg->max_block_txs = g->lsh_max_txs;
+  uint32_t mb = g->lsh_max_txs ? GX_BH_MAX_TXS / g->lsh_max_txs : 1;
+  cfg->max_blocks = mb > GX_FOLD_MAX_BLOCKS ? GX_FOLD_MAX_BLOCKS : mb;
+  for (unsigned c = 0; clusters && c < g->cluster_count; c++) {
+    memset(&clusters[c], 0, sizeof clusters[c]);
+    clusters[c].n = g->cluster[c].n;
+    for (unsigned i = 0; i < g->cluster[c].n; i++) clusters[c].members[i] = g->cluster[c].star[i].identity;
+  }
+}
+
 void gx_genesis_ledger_cfg(const gx_genesis_t *g, gx_ledger_cfg_t *cfg) {
   cfg->max_proposers = g->n;
   cfg->max_proposal_txs = g->proposal_max_txs;
@@ -127,6 +156,31 @@ static void gx_genesis_compute_id(gx_genesis_t *g) {
     gx_st64(b, g->balances[i].amount);
     gx_gen_put(&h, b, 8);
   }
+  if (g->cluster_count) { /* absent from a flat genesis: its id is unchanged */
+    gx_gen_put(&h, "clusters", 8);
+    gx_st16(b, g->cluster_count);
+    gx_gen_put(&h, b, 2);
+    gx_st32(b, g->fold_sample);
+    gx_gen_put(&h, b, 4);
+    gx_st32(b, g->lsh_max_txs);
+    gx_gen_put(&h, b, 4);
+    for (unsigned c = 0; c < g->cluster_count; c++) {
+      const gx_genesis_cluster_t *cl = &g->cluster[c];
+      gx_st16(b, cl->n);
+      gx_gen_put(&h, b, 2);
+      for (unsigned i = 0; i < cl->n; i++) {
+        const gx_genesis_validator_t *v = &cl->star[i];
+        gx_gen_put(&h, v->identity.b, 32);
+        gx_gen_put(&h, v->coin_vk, 32);
+        b[0] = (uint8_t)strlen(v->host);
+        gx_gen_put(&h, b, 1);
+        gx_gen_put(&h, v->host, b[0]);
+        gx_st16(b, v->port);
+        gx_gen_put(&h, b, 2);
+      }
+      gx_gen_put(&h, cl->coin_group_vk, 32);
+    }
+  }
   crypto_generichash_blake2b_final(&h.st, g->id.b, GX_HASH_SZ);
 }
 
@@ -145,6 +199,75 @@ static int gx_gen_name_ok(const char *s) {
 
 static int gx_gen_cmp_alloc(const void *a, const void *b) {
   return memcmp(((const gx_ledger_alloc_t *)a)->account.b, ((const gx_ledger_alloc_t *)b)->account.b, 32);
+}
+
+/* Every node of the network (validators, then each cluster's stars): for
+ * the identity and address uniqueness checks. */
+static const gx_genesis_validator_t *gx_gen_node(const gx_genesis_t *g, unsigned k, char *name,
+                                                 size_t cap) {
+  if (k < g->n) {
+    snprintf(name, cap, "[validator %u]", k);
+    return &g->v[k];
+  }
+  k -= g->n;
+  for (unsigned c = 0; c < g->cluster_count; c++) {
+    if (k < g->cluster[c].n) {
+      snprintf(name, cap, "[cluster %u star %u]", c, k);
+      return &g->cluster[c].star[k];
+    }
+    k -= g->cluster[c].n;
+  }
+  return NULL;
+}
+
+static gx_genesis_err_t gx_genesis_check_clusters(const gx_genesis_t *g, char *err, size_t errlen) {
+  if (g->cluster_count > GX_GENESIS_MAX_CLUSTERS)
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_RANGE, "want at most %u clusters, have %u",
+                       GX_GENESIS_MAX_CLUSTERS, g->cluster_count);
+  if (!g->cluster_count) {
+    if (g->fold_sample || g->lsh_max_txs)
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD,
+                         "[chain] fold_sample and lsh_max_txs need [cluster] sections");
+    return GX_GENESIS_OK;
+  }
+  if (g->fold_sample > 65536)
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_RANGE, "[chain] fold_sample: %u is not in 0..65536",
+                       g->fold_sample);
+  if (g->lsh_max_txs == 0 || g->lsh_max_txs > GX_LSH_MAX_TXS)
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_RANGE, "[chain] lsh_max_txs: %u is not in 1..%u",
+                       g->lsh_max_txs, GX_LSH_MAX_TXS);
+  for (unsigned c = 0; c < g->cluster_count; c++) {
+    const gx_genesis_cluster_t *cl = &g->cluster[c];
+    if (cl->n < GX_GENESIS_CLUSTER_MIN || cl->n > GX_GENESIS_CLUSTER_MAX)
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_RANGE,
+                         "[cluster %u]: want %u..%u stars (f_c = (n_c-1)/3 >= 1), have %u", c,
+                         GX_GENESIS_CLUSTER_MIN, GX_GENESIS_CLUSTER_MAX, cl->n);
+    gx_committee_t com;
+    gx_genesis_cluster_committee(g, c, &com);
+    gx_coin_pub_t cp, back;
+    gx_committee_coin_pub(&com, &cp);
+    uint8_t file[GX_COIN_PUBLIC_FILE_MAX];
+    size_t flen = gx_coin_public_file_encode(file, &cp);
+    gx_coin_err_t e = flen ? gx_coin_public_file_decode(&back, file, flen) : GX_COIN_ERR_ARG;
+    if (e != GX_COIN_OK)
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_COIN,
+                         "[cluster %u] coin keys (coin_group_key and each star's coin_key): %s", c,
+                         gx_coin_strerror(e));
+  }
+  unsigned total = g->n;
+  for (unsigned c = 0; c < g->cluster_count; c++) total += g->cluster[c].n;
+  for (unsigned i = g->n; i < total; i++) { /* validators among themselves: checked above */
+    char ni[48], nj[48];
+    const gx_genesis_validator_t *a = gx_gen_node(g, i, ni, sizeof ni);
+    for (unsigned j = 0; j < i; j++) {
+      const gx_genesis_validator_t *b = gx_gen_node(g, j, nj, sizeof nj);
+      if (!memcmp(a->identity.b, b->identity.b, 32))
+        return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "%s identity: same key as %s", ni, nj);
+      if (a->port == b->port && !strcmp(a->host, b->host))
+        return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "%s address: same as %s", ni, nj);
+    }
+  }
+  return GX_GENESIS_OK;
 }
 
 gx_genesis_err_t gx_genesis_finish(gx_genesis_t *g, char *err, size_t errlen) {
@@ -175,6 +298,8 @@ gx_genesis_err_t gx_genesis_finish(gx_genesis_t *g, char *err, size_t errlen) {
     return gx_gen_fail(err, errlen, GX_GENESIS_ERR_COIN,
                        "coin keys (coin_group_key and each validator's coin_key): %s",
                        gx_coin_strerror(ce));
+  gx_genesis_err_t ce2 = gx_genesis_check_clusters(g, err, errlen);
+  if (ce2 != GX_GENESIS_OK) return ce2;
   qsort(g->balances, g->balance_count, sizeof g->balances[0], gx_gen_cmp_alloc);
   uint64_t supply = 0;
   for (uint32_t i = 0; i < g->balance_count; i++) {
@@ -205,6 +330,9 @@ typedef struct {
   gx_genesis_err_t code;
   int have_name, have_pmt, have_group;
   uint8_t vfields[GX_GENESIS_MAX_VALIDATORS];
+  int have_sample, have_lsh;
+  uint8_t cgroup[GX_GENESIS_MAX_CLUSTERS];
+  uint8_t sfields[GX_GENESIS_MAX_CLUSTERS][GX_GENESIS_CLUSTER_MAX];
   const char *p;   /* reader position in the text */
   int line;        /* line the reader handed out last (1-based) */
   int next_line;   /* line the next chunk starts on */
@@ -285,7 +413,76 @@ static int gx_gen_handler(void *user, const char *section, const char *key, cons
         return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[chain] coin_group_key: want 64 hex digits");
       return 1;
     }
+    if (!strcmp(key, "fold_sample") || !strcmp(key, "lsh_max_txs")) {
+      int sample = key[0] == 'f';
+      uint64_t v, max = sample ? 65536 : GX_LSH_MAX_TXS, min = sample ? 0 : 1;
+      if ((sample ? c->have_sample++ : c->have_lsh++))
+        return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[chain] %s: given twice", key);
+      if (gx_parse_u64(value, &v) || v < min || v > max)
+        return gx_gen_bad(c, GX_GENESIS_ERR_RANGE, "[chain] %s: '%s' is not in %llu..%llu", key, value,
+                          (unsigned long long)min, (unsigned long long)max);
+      if (sample) g->fold_sample = (uint32_t)v;
+      else g->lsh_max_txs = (uint32_t)v;
+      return 1;
+    }
     return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[chain] %s: unknown key", key);
+  }
+  if (!strncmp(section, "cluster ", 8)) {
+    /* "[cluster C]" or "[cluster C star I]" */
+    char num[24];
+    const char *p = section + 8, *sp = strchr(p, ' ');
+    size_t nl = sp ? (size_t)(sp - p) : strlen(p);
+    uint64_t ci, si = 0;
+    int star = sp != NULL;
+    if (nl == 0 || nl >= sizeof num) ci = UINT64_MAX;
+    else {
+      memcpy(num, p, nl);
+      num[nl] = 0;
+      if (gx_parse_u64(num, &ci) || (num[0] == '0' && num[1])) ci = UINT64_MAX;
+    }
+    if (ci >= GX_GENESIS_MAX_CLUSTERS)
+      return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s]: cluster index must be 0..%u", section,
+                        GX_GENESIS_MAX_CLUSTERS - 1);
+    if (star) {
+      const char *sn = sp + 1;
+      if (strncmp(sn, "star ", 5) || gx_parse_u64(sn + 5, &si) || (sn[5] == '0' && sn[6]) ||
+          si >= GX_GENESIS_CLUSTER_MAX)
+        return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s]: want [cluster C star I], I in 0..%u", section,
+                          GX_GENESIS_CLUSTER_MAX - 1);
+    }
+    gx_genesis_cluster_t *cl = &g->cluster[ci];
+    if (ci + 1 > g->cluster_count) g->cluster_count = (uint16_t)(ci + 1);
+    if (!star) {
+      if (strcmp(key, "coin_group_key"))
+        return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] %s: unknown key", section, key);
+      if (c->cgroup[ci]++) return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] coin_group_key: given twice", section);
+      if (gx_hex_decode(cl->coin_group_vk, 32, value))
+        return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] coin_group_key: want 64 hex digits", section);
+      return 1;
+    }
+    gx_genesis_validator_t *v = &cl->star[si];
+    uint8_t *have = &c->sfields[ci][si];
+    int bit;
+    if (!strcmp(key, "identity")) {
+      bit = GX_GEN_F_IDENTITY;
+      if (!(*have & bit) && gx_hex_decode(v->identity.b, 32, value))
+        return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] identity: want 64 hex digits", section);
+    } else if (!strcmp(key, "address")) {
+      bit = GX_GEN_F_ADDRESS;
+      if (!(*have & bit) && gx_gen_parse_address(value, v->host, &v->port))
+        return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] address: '%s' is not host:port or [ipv6]:port",
+                          section, value);
+    } else if (!strcmp(key, "coin_key")) {
+      bit = GX_GEN_F_COIN;
+      if (!(*have & bit) && gx_hex_decode(v->coin_vk, 32, value))
+        return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] coin_key: want 64 hex digits", section);
+    } else {
+      return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] %s: unknown key", section, key);
+    }
+    if (*have & bit) return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] %s: given twice", section, key);
+    *have |= (uint8_t)bit;
+    if (si + 1 > cl->n) cl->n = (uint16_t)(si + 1);
+    return 1;
   }
   if (!strncmp(section, "validator ", 10)) {
     uint64_t idx;
@@ -381,6 +578,34 @@ gx_genesis_err_t gx_genesis_parse(gx_genesis_t *g, const char *text, char *err, 
                          !(c->vfields[i] & GX_GEN_F_IDENTITY) ? "identity"
                          : !(c->vfields[i] & GX_GEN_F_ADDRESS) ? "address" : "coin_key");
   }
+  for (unsigned k = 0; code == GX_GENESIS_OK && k < g->cluster_count; k++) {
+    if (!c->cgroup[k] && !g->cluster[k].n) {
+      code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "[cluster %u]: missing (clusters must be 0..%u)", k,
+                         g->cluster_count - 1u);
+      break;
+    }
+    if (!c->cgroup[k]) {
+      code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "[cluster %u] coin_group_key: missing", k);
+      break;
+    }
+    for (unsigned i = 0; code == GX_GENESIS_OK && i < g->cluster[k].n; i++) {
+      uint8_t f = c->sfields[k][i];
+      if (f == GX_GEN_F_ALL) continue;
+      if (!f)
+        code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD,
+                           "[cluster %u star %u]: missing (stars must be 0..%u)", k, i, g->cluster[k].n - 1u);
+      else
+        code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "[cluster %u star %u] %s: missing", k, i,
+                           !(f & GX_GEN_F_IDENTITY) ? "identity" : !(f & GX_GEN_F_ADDRESS) ? "address" : "coin_key");
+    }
+  }
+  if (code == GX_GENESIS_OK && g->cluster_count) {
+    if (!c->have_sample) g->fold_sample = GX_GENESIS_FOLD_SAMPLE_DEFAULT;
+    if (!c->have_lsh) g->lsh_max_txs = GX_GENESIS_LSH_MAX_TXS_DEFAULT;
+  } else if (code == GX_GENESIS_OK && (c->have_sample || c->have_lsh)) {
+    code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD,
+                       "[chain] fold_sample and lsh_max_txs need [cluster] sections");
+  }
   free(c);
   if (code != GX_GENESIS_OK) return code;
   return gx_genesis_finish(g, err, errlen);
@@ -421,8 +646,22 @@ gx_genesis_err_t gx_genesis_load(gx_genesis_t *g, const char *path, char *err, s
 
 /* ---- formatting ----------------------------------------------------------------- */
 size_t gx_genesis_text_size(const gx_genesis_t *g) {
-  return 512 + (size_t)g->n * 320 + (size_t)g->balance_count * 120;
+  size_t stars = 0;
+  for (unsigned c = 0; c < g->cluster_count; c++) stars += g->cluster[c].n;
+  return 512 + (size_t)g->n * 320 + (size_t)g->balance_count * 120 + (size_t)g->cluster_count * 160 +
+         stars * 320;
 }
+
+/* One validator's or star's section body. */
+#define GX_GEN_NODE_FIELDS(v)                                                  \
+  do {                                                                         \
+    gx_hex_encode(hex, (v)->identity.b, 32);                                   \
+    GX_OUT("identity = %s\n", hex);                                            \
+    if (strchr((v)->host, ':')) GX_OUT("address = [%s]:%u\n", (v)->host, (v)->port); \
+    else GX_OUT("address = %s:%u\n", (v)->host, (v)->port);                    \
+    gx_hex_encode(hex, (v)->coin_vk, 32);                                      \
+    GX_OUT("coin_key = %s\n", hex);                                            \
+  } while (0)
 
 size_t gx_genesis_format(const gx_genesis_t *g, char *out, size_t cap) {
   size_t o = 0;
@@ -440,14 +679,19 @@ size_t gx_genesis_format(const gx_genesis_t *g, char *out, size_t cap) {
          idhex, g->n, gx_genesis_f(g), g->balance_count, (unsigned long long)g->supply);
   gx_hex_encode(hex, g->coin_group_vk, 32);
   GX_OUT("[chain]\nname = %s\nproposal_max_txs = %u\ncoin_group_key = %s\n", g->name, g->proposal_max_txs, hex);
+  if (g->cluster_count) GX_OUT("fold_sample = %u\nlsh_max_txs = %u\n", g->fold_sample, g->lsh_max_txs);
   for (unsigned i = 0; i < g->n; i++) {
-    const gx_genesis_validator_t *v = &g->v[i];
-    gx_hex_encode(hex, v->identity.b, 32);
-    GX_OUT("\n[validator %u]\nidentity = %s\n", i, hex);
-    if (strchr(v->host, ':')) GX_OUT("address = [%s]:%u\n", v->host, v->port);
-    else GX_OUT("address = %s:%u\n", v->host, v->port);
-    gx_hex_encode(hex, v->coin_vk, 32);
-    GX_OUT("coin_key = %s\n", hex);
+    GX_OUT("\n[validator %u]\n", i);
+    GX_GEN_NODE_FIELDS(&g->v[i]);
+  }
+  for (unsigned c = 0; c < g->cluster_count; c++) {
+    const gx_genesis_cluster_t *cl = &g->cluster[c];
+    gx_hex_encode(hex, cl->coin_group_vk, 32);
+    GX_OUT("\n[cluster %u]\ncoin_group_key = %s\n", c, hex);
+    for (unsigned i = 0; i < cl->n; i++) {
+      GX_OUT("\n[cluster %u star %u]\n", c, i);
+      GX_GEN_NODE_FIELDS(&cl->star[i]);
+    }
   }
   GX_OUT("\n[balances]\n");
   for (uint32_t i = 0; i < g->balance_count; i++) {
@@ -456,6 +700,7 @@ size_t gx_genesis_format(const gx_genesis_t *g, char *out, size_t cap) {
     GX_OUT("%s = %llu\n", addr, (unsigned long long)g->balances[i].amount);
   }
 #undef GX_OUT
+#undef GX_GEN_NODE_FIELDS
   return o;
 }
 
@@ -473,8 +718,10 @@ size_t gx_genesis_node_key_format(const gx_genesis_node_key_t *k, char *out, siz
   gx_hex_encode(pk, k->identity.pk.b, 32);
   gx_hex_encode(seed, k->identity.sk, 32);
   gx_hex_encode(coinhex, coin, clen);
-  int w = snprintf(out, cap, GX_NODE_KEY_HEADER "\nindex %u\ngenesis %s\npublic %s\nsecret %s\ncoin %s\n",
-                   k->index, gid, pk, seed, coinhex);
+  char cl[24] = "";
+  if (k->star) snprintf(cl, sizeof cl, "cluster %u\n", k->cluster);
+  int w = snprintf(out, cap, GX_NODE_KEY_HEADER "\nindex %u\n%sgenesis %s\npublic %s\nsecret %s\ncoin %s\n",
+                   k->index, cl, gid, pk, seed, coinhex);
   sodium_memzero(seed, sizeof seed);
   sodium_memzero(coin, sizeof coin);
   sodium_memzero(coinhex, 2 * clen + 1);
@@ -509,15 +756,27 @@ gx_genesis_err_t gx_genesis_node_key_parse(gx_genesis_node_key_t *k, const char 
   if (gx_nk_field(&p, end, "index", v, sizeof v) || gx_parse_u64(v, &idx) || idx >= GX_GENESIS_MAX_VALIDATORS)
     return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line 2: want 'index N' with N in 0..63");
   k->index = (uint16_t)idx;
+  int ln = 3; /* a star's key has a `cluster C` line after the index */
+  if ((size_t)(end - p) > 8 && !memcmp(p, "cluster ", 8)) {
+    uint64_t cl;
+    if (gx_nk_field(&p, end, "cluster", v, sizeof v) || gx_parse_u64(v, &cl) || cl >= GX_GENESIS_MAX_CLUSTERS ||
+        idx >= GX_GENESIS_CLUSTER_MAX)
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY,
+                         "line 3: want 'cluster C' with C in 0..%u (and index below %u)",
+                         GX_GENESIS_MAX_CLUSTERS - 1, GX_GENESIS_CLUSTER_MAX);
+    k->star = 1;
+    k->cluster = (uint16_t)cl;
+    ln = 4;
+  }
   if (gx_nk_field(&p, end, "genesis", v, sizeof v) || gx_hex_decode(k->genesis_id.b, 32, v))
-    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line 3: want 'genesis <64 hex>'");
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line %d: want 'genesis <64 hex>'", ln);
   gx_pubkey_t pk;
   if (gx_nk_field(&p, end, "public", v, sizeof v) || gx_hex_decode(pk.b, 32, v))
-    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line 4: want 'public <64 hex>'");
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line %d: want 'public <64 hex>'", ln + 1);
   uint8_t seed[32];
   if (gx_nk_field(&p, end, "secret", v, sizeof v) || gx_hex_decode(seed, 32, v)) {
     sodium_memzero(v, sizeof v);
-    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line 5: want 'secret <64 hex>'");
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line %d: want 'secret <64 hex>'", ln + 2);
   }
   gx_key_from_seed(&k->identity, seed);
   sodium_memzero(seed, sizeof seed);
@@ -531,7 +790,8 @@ gx_genesis_err_t gx_genesis_node_key_parse(gx_genesis_node_key_t *k, const char 
   sodium_memzero(v, sizeof v);
   if (clen <= 0) {
     gx_genesis_node_key_wipe(k);
-    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line 6: want 'coin <hex of the coin secret file>'");
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line %d: want 'coin <hex of the coin secret file>'",
+                       ln + 3);
   }
   gx_coin_err_t ce = gx_coin_secret_file_decode(&k->coin_pub, &k->coin, coin, (size_t)clen);
   sodium_memzero(coin, sizeof coin);
@@ -570,14 +830,30 @@ gx_genesis_err_t gx_genesis_node_key_check(const gx_genesis_node_key_t *k, const
                                            char *err, size_t errlen) {
   if (!gx_hash_eq(&k->genesis_id, &g->id))
     return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "node key belongs to another genesis");
-  if (k->index >= g->n)
-    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "node key index %u, but the genesis has %u validators",
-                       k->index, g->n);
-  if (memcmp(k->identity.pk.b, g->v[k->index].identity.b, 32))
-    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "identity differs from [validator %u] identity",
-                       k->index);
   gx_coin_pub_t pub;
-  gx_genesis_coin_pub(g, &pub);
+  if (k->star) { /* a star: its cluster's member and coin keys */
+    if (k->cluster >= g->cluster_count)
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "node key of cluster %u, but the genesis has %u clusters",
+                         k->cluster, g->cluster_count);
+    const gx_genesis_cluster_t *cl = &g->cluster[k->cluster];
+    if (k->index >= cl->n)
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "node key index %u, but cluster %u has %u stars",
+                         k->index, k->cluster, cl->n);
+    if (memcmp(k->identity.pk.b, cl->star[k->index].identity.b, 32))
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "identity differs from [cluster %u star %u] identity",
+                         k->cluster, k->index);
+    gx_committee_t com;
+    gx_genesis_cluster_committee(g, k->cluster, &com);
+    gx_committee_coin_pub(&com, &pub);
+  } else {
+    if (k->index >= g->n)
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "node key index %u, but the genesis has %u validators",
+                         k->index, g->n);
+    if (memcmp(k->identity.pk.b, g->v[k->index].identity.b, 32))
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "identity differs from [validator %u] identity",
+                         k->index);
+    gx_genesis_coin_pub(g, &pub);
+  }
   int same = pub.n == k->coin_pub.n && pub.f == k->coin_pub.f &&
              !memcmp(pub.group_vk, k->coin_pub.group_vk, 32);
   for (unsigned i = 0; same && i < pub.n; i++) same = !memcmp(pub.vk[i], k->coin_pub.vk[i], 32);

@@ -13,9 +13,19 @@
  * The genesis id is H(CONSENSUS, "gx.genesis.v1" || canonical encoding); see
  * docs/LEDGER.md for the encoding. It is the prev of black hole 1.
  *
- * Node key file (text, mode 0600, never overwritten): the validator's index,
- * the genesis id it belongs to, its ed25519 identity key, and its coin secret
- * share (consensus/gx_coin.h secret file, hex).
+ * Star Clusters (docs/CLUSTERS.md; optional): [cluster C] coin_group_key and
+ * one [cluster C star I] section per star (identity, host:port, coin key:
+ * each cluster is its own threshold sharing), clusters 0..K-1 (K <= 16),
+ * stars 0..n_c-1 (4 <= n_c <= 16); [chain] fold_sample (galaxies' signature
+ * sample per 65536, default 4096) and lsh_max_txs (transfers per LSH block,
+ * default 2048) are allowed only with clusters. No identity or address may
+ * appear twice across validators and stars. Without clusters the id and the
+ * text are exactly those of a flat genesis.
+ *
+ * Node key file (text, mode 0600, never overwritten): the validator's index
+ * (a star's: its index in its cluster, with a `cluster C` line), the genesis
+ * id it belongs to, its ed25519 identity key, and its coin secret share
+ * (consensus/gx_coin.h secret file, hex).
  *
  * Memory: gx_genesis_t is caller-owned and large-ish (validators inline);
  * balances live in a caller array given to gx_genesis_init. Nothing
@@ -30,11 +40,15 @@
 #include "consensus/gx_coin.h"
 #include "core/gx_key.h"
 #include "validator/gx_committee.h"
+#include "validator/gx_fold.h"
 #include "validator/gx_ledger.h"
 
 #define GX_GENESIS_MAX_VALIDATORS 64
 #define GX_GENESIS_NAME_MAX 63   /* chain name: [A-Za-z0-9._-], 1..63 chars */
 #define GX_GENESIS_HOST_MAX 63
+#define GX_GENESIS_MAX_CLUSTERS 16
+#define GX_GENESIS_CLUSTER_MAX 16 /* stars per cluster */
+#define GX_GENESIS_CLUSTER_MIN 4
 
 typedef enum {
   GX_GENESIS_OK = 0,
@@ -55,6 +69,14 @@ typedef struct {
   uint8_t coin_vk[32];                /* coin verification key share vk_i */
 } gx_genesis_validator_t;
 
+/* A Star Cluster fixed at genesis: its stars (as validators of the cluster's
+ * own consensus) and the group key of its threshold coin. */
+typedef struct {
+  uint16_t n;
+  gx_genesis_validator_t star[GX_GENESIS_CLUSTER_MAX];
+  uint8_t coin_group_vk[32];
+} gx_genesis_cluster_t;
+
 typedef struct {
   char name[GX_GENESIS_NAME_MAX + 1];
   uint32_t proposal_max_txs;          /* consensus parameter (gx_ledger_cfg_t) */
@@ -64,6 +86,10 @@ typedef struct {
   gx_ledger_alloc_t *balances;        /* caller's array, sorted by key once loaded */
   uint32_t balance_count, balance_cap;
   uint64_t supply;                    /* sum of balances */
+  uint16_t cluster_count;             /* 0: a flat network of galaxies only */
+  uint32_t fold_sample;               /* with clusters: per 65536, 0..65536 */
+  uint32_t lsh_max_txs;               /* with clusters: 1..GX_LSH_MAX_TXS */
+  gx_genesis_cluster_t cluster[GX_GENESIS_MAX_CLUSTERS];
   gx_hash_t id;                       /* set by load / gx_genesis_finish */
 } gx_genesis_t;
 
@@ -94,9 +120,21 @@ void gx_genesis_committee(const gx_genesis_t *g, gx_committee_t *out);
  * max_proposal_txs = proposal_max_txs (other fields are left alone). */
 void gx_genesis_ledger_cfg(const gx_genesis_t *g, gx_ledger_cfg_t *cfg);
 
+/* Defaults a clustered genesis takes for fold_sample and lsh_max_txs. */
+#define GX_GENESIS_FOLD_SAMPLE_DEFAULT 4096
+#define GX_GENESIS_LSH_MAX_TXS_DEFAULT 2048
+/* Cluster c's committee (its stars, their addresses and coin keys; epoch 0 on). */
+void gx_genesis_cluster_committee(const gx_genesis_t *g, unsigned c, gx_committee_t *out);
+/* A galaxy's fold configuration and the clusters' memberships (clusters:
+ * cluster_count entries): cluster_count, sample, max_block_txs = lsh_max_txs,
+ * max_blocks = min(GX_FOLD_MAX_BLOCKS, GX_BH_MAX_TXS / lsh_max_txs). */
+void gx_genesis_fold(const gx_genesis_t *g, gx_fold_cfg_t *cfg, gx_fold_cluster_t *clusters);
+
 /* ---- node key files ------------------------------------------------------------ */
 typedef struct {
-  uint16_t index;
+  uint16_t index;                     /* validator index, or the star's index in its cluster */
+  uint8_t star;                       /* 0: a validator (galaxy); 1: a star of `cluster` */
+  uint16_t cluster;
   gx_hash_t genesis_id;
   gx_keypair_t identity;
   gx_coin_pub_t coin_pub;

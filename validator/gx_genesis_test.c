@@ -20,6 +20,10 @@ static gx_coin_pub_t pub;
 static gx_coin_secret_t sec[GX_GENESIS_MAX_VALIDATORS];
 static gx_keypair_t ids[4];
 static char text[8192];
+static char ctext[32768];
+static gx_coin_pub_t cpub[2];
+static gx_coin_secret_t csec[2][GX_GENESIS_CLUSTER_MAX];
+static gx_keypair_t stars[2][4];
 
 static void build(void) {
   gx_genesis_init(&g, bal_g, 16);
@@ -252,6 +256,166 @@ static void test_feeds_ledger(void **state) {
   free(gx_ledger_delete(l));
 }
 
+/* g with two clusters of 4 stars (each its own coin sharing). */
+static void build_clusters(void) {
+  build();
+  g.cluster_count = 2;
+  g.fold_sample = 1024;
+  g.lsh_max_txs = 512;
+  for (int c = 0; c < 2; c++) {
+    uint8_t seed[32] = {(uint8_t)(7 + c)};
+    assert_int_equal(gx_coin_deal(&cpub[c], csec[c], 4, 1, seed), GX_COIN_OK);
+    gx_genesis_cluster_t *cl = &g.cluster[c];
+    cl->n = 4;
+    memcpy(cl->coin_group_vk, cpub[c].group_vk, 32);
+    for (int i = 0; i < 4; i++) {
+      gx_key_derive(&stars[c][i], "genesis-star", (uint64_t)c, (uint64_t)i);
+      cl->star[i].identity = stars[c][i].pk;
+      snprintf(cl->star[i].host, sizeof cl->star[i].host, "127.0.0.1");
+      cl->star[i].port = (uint16_t)(8000 + 10 * c + i);
+      memcpy(cl->star[i].coin_vk, cpub[c].vk[i], 32);
+    }
+  }
+  char err[300];
+  assert_int_equal(gx_genesis_finish(&g, err, sizeof err), GX_GENESIS_OK);
+  assert_true(gx_genesis_format(&g, ctext, sizeof ctext) > 0);
+}
+
+static void expect_parse(const char *t, gx_genesis_err_t code, const char *msg) {
+  char err[300] = "";
+  gx_genesis_init(&h, bal_h, 16);
+  gx_genesis_err_t e = gx_genesis_parse(&h, t, err, sizeof err);
+  if (e != code || (msg && !strstr(err, msg))) fail_msg("want %d '%s', got %d '%s'", code, msg ? msg : "", e, err);
+}
+
+/* Replaces the first `from` in ctext by `to` into out. */
+static void edit(char *out, size_t cap, const char *from, const char *to) {
+  const char *at = strstr(ctext, from);
+  assert_non_null(at);
+  snprintf(out, cap, "%.*s%s%s", (int)(at - ctext), ctext, to, at + strlen(from));
+}
+
+static void test_clusters(void **state) {
+  (void)state;
+  build();
+  gx_hash_t flat = g.id;
+  build_clusters();
+  assert_memory_not_equal(g.id.b, flat.b, 32); /* the clusters are in the id */
+  char err[300] = "";
+  gx_genesis_init(&h, bal_h, 16);
+  assert_int_equal(gx_genesis_parse(&h, ctext, err, sizeof err), GX_GENESIS_OK);
+  assert_memory_equal(h.id.b, g.id.b, 32);
+  assert_int_equal(h.cluster_count, 2);
+  assert_int_equal(h.cluster[1].n, 4);
+  assert_int_equal(h.cluster[1].star[3].port, 8013);
+  assert_int_equal(h.fold_sample, 1024);
+  assert_int_equal(h.lsh_max_txs, 512);
+  static char again[32768];
+  size_t n = gx_genesis_format(&h, again, sizeof again);
+  assert_int_equal(n, strlen(ctext));
+  assert_memory_equal(again, ctext, n);
+  /* the id covers the clusters' fields */
+  gx_hash_t id = g.id;
+  g.cluster[1].star[3].port++;
+  assert_int_equal(gx_genesis_finish(&g, err, sizeof err), GX_GENESIS_OK);
+  assert_memory_not_equal(g.id.b, id.b, 32);
+  g.cluster[1].star[3].port--;
+  g.fold_sample++;
+  assert_int_equal(gx_genesis_finish(&g, err, sizeof err), GX_GENESIS_OK);
+  assert_memory_not_equal(g.id.b, id.b, 32);
+  g.fold_sample--;
+  /* defaults when the [chain] keys are left out */
+  static char t[32768];
+  edit(t, sizeof t, "fold_sample = 1024\nlsh_max_txs = 512\n", "");
+  gx_genesis_init(&h, bal_h, 16);
+  assert_int_equal(gx_genesis_parse(&h, t, err, sizeof err), GX_GENESIS_OK);
+  assert_int_equal(h.fold_sample, GX_GENESIS_FOLD_SAMPLE_DEFAULT);
+  assert_int_equal(h.lsh_max_txs, GX_GENESIS_LSH_MAX_TXS_DEFAULT);
+  /* rejections */
+  edit(t, sizeof t, "fold_sample = 1024", "fold_sample = 65537");
+  expect_parse(t, GX_GENESIS_ERR_RANGE, "fold_sample");
+  edit(t, sizeof t, "\n[cluster 1 star 3]\n", "\n[cluster 1 star 4]\n");
+  expect_parse(t, GX_GENESIS_ERR_FIELD, "[cluster 1 star 3]: missing");
+  edit(t, sizeof t, "\n[cluster 0 star 1]\n", "\n[cluster 0 sun 1]\n");
+  expect_parse(t, GX_GENESIS_ERR_FIELD, "want [cluster C star I]");
+  char vid[65];
+  gx_hex_encode(vid, ids[0].pk.b, 32);
+  char sid[65];
+  gx_hex_encode(sid, stars[1][0].pk.b, 32);
+  edit(t, sizeof t, sid, vid); /* a star with a validator's identity */
+  expect_parse(t, GX_GENESIS_ERR_FIELD, "same key as [validator 0]");
+  edit(t, sizeof t, "127.0.0.1:8011", "127.0.0.1:8010");
+  expect_parse(t, GX_GENESIS_ERR_FIELD, "[cluster 1 star 1] address: same as [cluster 1 star 0]");
+  char ck[65], ck2[65];
+  gx_hex_encode(ck, cpub[0].vk[2], 32);
+  gx_hex_encode(ck2, cpub[1].vk[2], 32);
+  edit(t, sizeof t, ck, ck2); /* cluster 0 star 2 with cluster 1's coin key */
+  expect_parse(t, GX_GENESIS_ERR_COIN, "[cluster 0] coin keys");
+  /* three stars: f_c would be 0 */
+  g.cluster[1].n = 3;
+  assert_int_equal(gx_genesis_finish(&g, err, sizeof err), GX_GENESIS_ERR_RANGE);
+  assert_non_null(strstr(err, "want 4..16 stars"));
+  g.cluster[1].n = 4;
+  /* a flat genesis may not set the cluster keys */
+  static char ft[8192];
+  const char *at = strstr(text, "coin_group_key");
+  assert_non_null(at);
+  snprintf(ft, sizeof ft, "%.*sfold_sample = 5\n%s", (int)(at - text), text, at);
+  expect_parse(ft, GX_GENESIS_ERR_FIELD, "need [cluster] sections");
+  /* fold configuration */
+  assert_int_equal(gx_genesis_finish(&g, err, sizeof err), GX_GENESIS_OK);
+  gx_fold_cfg_t fc;
+  gx_fold_cluster_t fcl[2];
+  gx_genesis_fold(&g, &fc, fcl);
+  assert_int_equal(fc.cluster_count, 2);
+  assert_int_equal(fc.sample_per_65536, 1024);
+  assert_int_equal(fc.max_block_txs, 512);
+  assert_int_equal(fc.max_blocks, GX_FOLD_MAX_BLOCKS); /* 32768 / 512 = 64 */
+  assert_true(gx_fold_footprint(&fc) > 0);
+  assert_memory_equal(fcl[1].members[2].b, stars[1][2].pk.b, 32);
+  gx_committee_t com;
+  gx_genesis_cluster_committee(&g, 1, &com);
+  assert_int_equal(com.n, 4);
+  assert_int_equal(com.f, 1);
+  assert_int_equal(gx_committee_index(&com, &stars[1][3].pk), 3);
+  /* a star's node key */
+  static gx_genesis_node_key_t k, back;
+  static char kt[GX_GENESIS_NODE_KEY_MAX];
+  memset(&k, 0, sizeof k);
+  k.index = 3;
+  k.star = 1;
+  k.cluster = 1;
+  k.genesis_id = g.id;
+  k.identity = stars[1][3];
+  k.coin_pub = cpub[1];
+  k.coin = csec[1][3];
+  n = gx_genesis_node_key_format(&k, kt, sizeof kt);
+  assert_true(n > 0);
+  assert_non_null(strstr(kt, "\ncluster 1\n"));
+  assert_int_equal(gx_genesis_node_key_parse(&back, kt, n, err, sizeof err), GX_GENESIS_OK);
+  assert_int_equal(back.star, 1);
+  assert_int_equal(back.cluster, 1);
+  assert_int_equal(gx_genesis_node_key_check(&back, &g, err, sizeof err), GX_GENESIS_OK);
+  back.cluster = 0; /* the same key claimed for the other cluster */
+  assert_int_equal(gx_genesis_node_key_check(&back, &g, err, sizeof err), GX_GENESIS_ERR_KEY);
+  assert_non_null(strstr(err, "[cluster 0 star 3]"));
+  back.cluster = 5;
+  assert_int_equal(gx_genesis_node_key_check(&back, &g, err, sizeof err), GX_GENESIS_ERR_KEY);
+  /* a galaxy's key file has no cluster line and stays a galaxy's */
+  k.star = 0;
+  k.cluster = 0;
+  k.index = 1;
+  k.identity = ids[1];
+  k.coin_pub = pub;
+  k.coin = sec[1];
+  n = gx_genesis_node_key_format(&k, kt, sizeof kt);
+  assert_null(strstr(kt, "cluster"));
+  assert_int_equal(gx_genesis_node_key_parse(&back, kt, n, err, sizeof err), GX_GENESIS_OK);
+  assert_int_equal(back.star, 0);
+  assert_int_equal(gx_genesis_node_key_check(&back, &g, err, sizeof err), GX_GENESIS_OK);
+  gx_genesis_node_key_wipe(&back);
+}
+
 int main(void) {
   if (sodium_init() < 0) return 1;
   const struct CMUnitTest tests[] = {
@@ -259,6 +423,7 @@ int main(void) {
     cmocka_unit_test(test_rejections),
     cmocka_unit_test(test_node_keys),
     cmocka_unit_test(test_feeds_ledger),
+    cmocka_unit_test(test_clusters),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
