@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/gx_key.h"
+#include "core/gx_txbody.h"
 #include "core/gx_util.h"
 #include "validator/gx_cert.h"
 
@@ -109,6 +111,57 @@ static int gx_api_account(void *ctx, const gx_http_req_t *req, char *body, size_
   return 200;
 }
 
+/* The JSON of what this node knows of a transfer (docs/API.md "/v1/tx"):
+ * GET /v1/tx/ID (accepted < 0: no "accepted" field) and POST /v1/tx (accepted
+ * 0: not sent now, 1: sent to ingest). Returns the status. */
+static int gx_api_outcome(char *body, size_t cap, size_t *len, const char *idhex,
+                          const gx_galaxy_outcome_t *o, int accepted) {
+  int post = accepted >= 0;
+  size_t n = (size_t)snprintf(body, cap, "{\"id\":\"%s\",", idhex);
+  if (post && n < cap) n += (size_t)snprintf(body + n, cap - n, "\"accepted\":%s,", accepted ? "true" : "false");
+  int status;
+  if (n >= cap) n = cap;
+  switch (o->state) {
+    case GX_GALAXY_TX_COMMITTED:
+      status = 200;
+      n += (size_t)snprintf(body + n, cap - n, "\"committed\":true,\"height\":%llu,\"index\":%u}\n",
+                            (unsigned long long)o->height, o->index);
+      break;
+    case GX_GALAXY_TX_REJECTED: {
+      const char *why = gx_ledger_reject_label(o->reason);
+      status = post ? 422 : 404;
+      if (o->height)
+        n += (size_t)snprintf(body + n, cap - n,
+                              "\"committed\":false,\"rejected\":\"%s\",\"height\":%llu,\"stage\":\"ledger\","
+                              "\"error\":\"transfer rejected by the ledger at height %llu: %s\",\"code\":\"rejected\"}\n",
+                              why, (unsigned long long)o->height, (unsigned long long)o->height, why);
+      else
+        n += (size_t)snprintf(body + n, cap - n,
+                              "\"committed\":false,\"rejected\":\"%s\",\"stage\":\"submit\","
+                              "\"error\":\"transfer refused at submission: %s\",\"code\":\"rejected\"}\n",
+                              why, why);
+      break;
+    }
+    case GX_GALAXY_TX_STOPPING:
+      status = 503;
+      n += (size_t)snprintf(body + n, cap - n,
+                            "\"committed\":false,\"pending\":true,\"error\":\"the node is starting or stopping: "
+                            "ask /v1/tx/ID later\",\"code\":\"unavailable\"}\n");
+      break;
+    default:
+      if (post) {
+        status = 202;
+        n += (size_t)snprintf(body + n, cap - n, "\"committed\":false,\"pending\":true}\n");
+      } else {
+        status = 404;
+        n += (size_t)snprintf(body + n, cap - n,
+                              "\"committed\":false,\"error\":\"transfer not committed\",\"code\":\"not_committed\"}\n");
+      }
+  }
+  *len = n < cap ? n : cap;
+  return status;
+}
+
 static int gx_api_tx(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
                      const char **type) {
   gx_galaxy_t *ch = ctx;
@@ -120,21 +173,161 @@ static int gx_api_tx(void *ctx, const gx_http_req_t *req, char *body, size_t cap
     return GX_API_ERR(400, "trailing_characters", "characters after the 64-hex transaction id");
   if (strlen(a) != 64 || gx_hex_decode(id.b, 32, a) != 0)
     return GX_API_ERR(400, "bad_hash", "expected a 64-hex transaction id");
+  gx_galaxy_outcome_t o;
+  char err[256];
+  if (gx_galaxy_outcome(ch, &id, &o, err, sizeof err) != 0)
+    return GX_API_ERR(500, "store_error", "%s", err);
+  *type = "application/json";
+  return gx_api_outcome(body, cap, len, a, &o, -1);
+}
+
+/* ---- POST /v1/tx ---- */
+/* The waiting thread's answer to a parked POST /v1/tx?wait=S. */
+static void gx_api_submit_done(gx_galaxy_t *ch, gx_http_wait_t *w, const gx_hash_t *id,
+                               const gx_galaxy_outcome_t *o) {
+  (void)ch;
+  char body[GX_HTTP_ANSWER_MAX], idhex[65];
+  size_t len;
+  gx_hex_encode(idhex, id->b, 32);
+  int status = gx_api_outcome(body, sizeof body, &len, idhex, o, 1);
+  gx_http_resume(w, status, body, len, "application/json");
+}
+
+/* ?wait=S (0..GX_GALAXY_WAIT_MAX_S), the only parameter: NULL, or the error code. */
+static const char *gx_api_submit_query(const char *q, unsigned *wait) {
+  *wait = 0;
+  if (!q) return NULL;
+  char tmp[GX_HTTP_QUERY_MAX], *save = NULL;
+  snprintf(tmp, sizeof tmp, "%s", q);
+  for (char *t = strtok_r(tmp, "&", &save); t; t = strtok_r(NULL, "&", &save)) {
+    if (strncmp(t, "wait=", 5) != 0) return "unknown_parameter";
+    uint64_t v;
+    if (gx_parse_u64(t + 5, &v) != 0 || v > GX_GALAXY_WAIT_MAX_S) return "bad_wait";
+    *wait = (unsigned)v;
+  }
+  return NULL;
+}
+
+/* Is a party's sequence used by a committed transfer other than x? 1 yes
+ * (a replay: it can never commit), 0 no, 2 x itself committed, -1 the store
+ * failed. From the store alone, the accounts read before the transfer: the
+ * store only grows, so x missing after a party's sequence was seen used means
+ * another transfer used it (the ledger's state runs ahead of the store's
+ * indexes, and would call a transfer committing right now a replay). */
+static int gx_api_replay(gx_galaxy_t *ch, const gx_xfer_t *x, const gx_hash_t *id) {
+  gx_store_t *st = gx_commit_store(ch->commit);
+  gx_store_account_t a;
+  gx_store_err_t e = gx_store_account(st, x->initiator.b, &a);
+  int used = e == GX_STORE_OK && a.seq >= x->init_link.seq;
+  if (e != GX_STORE_OK && e != GX_STORE_ENOTFOUND) return -1;
+  if (!used) {
+    e = gx_store_account(st, x->counterparty.b, &a);
+    if (e != GX_STORE_OK && e != GX_STORE_ENOTFOUND) return -1;
+    used = e == GX_STORE_OK && a.seq >= x->cp_link.seq;
+  }
+  if (!used) return 0;
   uint64_t height;
   uint32_t index;
-  gx_store_err_t e = gx_store_find_tx(gx_commit_store(ch->commit), &id, &height, &index);
-  *type = "application/json";
-  if (e == GX_STORE_ENOTFOUND) {
-    *len = (size_t)snprintf(body, cap,
-                            "{\"id\":\"%s\",\"committed\":false,\"error\":\"transfer not committed\","
-                            "\"code\":\"not_committed\"}\n",
-                            a);
-    return 404;
+  e = gx_store_find_tx(st, id, &height, &index);
+  if (e == GX_STORE_OK) return 2;
+  return e == GX_STORE_ENOTFOUND ? 1 : -1;
+}
+
+static int gx_api_submit(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
+                         const char **type) {
+  gx_galaxy_t *ch = ctx;
+  if (!ch->commit) return GX_API_NO_CHAIN();
+  unsigned retry;
+  if (!gx_galaxy_submit_admit(ch, &retry)) {
+    *req->retry_after = retry;
+    return GX_API_ERR(429, "rate_limited", "too many submissions (at most %d a second, bursts of %d)",
+                      GX_GALAXY_SUBMIT_RATE, GX_GALAXY_SUBMIT_BURST);
   }
-  if (e != GX_STORE_OK) return GX_API_ERR(500, "store_error", "%s", gx_store_strerror(e));
-  *len = (size_t)snprintf(body, cap, "{\"id\":\"%s\",\"committed\":true,\"height\":%llu,\"index\":%u}\n",
-                          a, (unsigned long long)height, index);
-  return 200;
+  unsigned wait;
+  const char *qerr = gx_api_submit_query(req->query, &wait);
+  if (qerr && !strcmp(qerr, "bad_wait"))
+    return GX_API_ERR(400, qerr, "wait must be a whole number of seconds, 0..%d", GX_GALAXY_WAIT_MAX_S);
+  if (qerr) return GX_API_ERR(400, qerr, "unknown query parameter (POST /v1/tx takes wait=S)");
+  int binary = req->content_type && !strncasecmp(req->content_type, "application/octet-stream", 24);
+  uint8_t enc[GX_XFER_SZ];
+  gx_xfer_t x;
+  gx_proto_err_t pe;
+  gx_txbody_err_t te = gx_txbody_decode(req->body, req->body_len, binary, enc, &x, &pe);
+  *type = "application/json";
+  if (te != GX_TXBODY_OK) {
+    const char *why = gx_txbody_label(te, pe);
+    const char *msg = te == GX_TXBODY_HALF ? "this is an initiator's half: the counterparty must co-sign it first"
+                      : te == GX_TXBODY_NOT_HEX && req->body_len == GX_XFER_SZ
+                          ? "not hex (send the 290 bytes with Content-Type: application/octet-stream)"
+                      : te == GX_TXBODY_NOT_HEX ? "not hex (a transfer is 580 hex digits, or 290 bytes as application/octet-stream)"
+                      : te == GX_TXBODY_EMPTY ? "no transfer in the body"
+                      : te == GX_TXBODY_TOO_LONG ? "body too long for a transfer"
+                      : gx_proto_strerror(pe);
+    char qmsg[512];
+    gx_json_str(qmsg, sizeof qmsg, msg);
+    *len = (size_t)snprintf(body, cap, "{\"error\":%s,\"code\":\"bad_transfer\",\"reason\":\"%s\"}\n",
+                            qmsg, why);
+    return 400;
+  }
+  gx_hash_t id;
+  char idhex[65], err[256];
+  gx_xfer_id(&id, enc);
+  gx_hex_encode(idhex, id.b, 32);
+  gx_galaxy_outcome_t o;
+  if (gx_galaxy_outcome(ch, &id, &o, err, sizeof err) != 0)
+    return GX_API_ERR(500, "store_error", "%s", err);
+  if (o.state != GX_GALAXY_TX_PENDING) /* committed, or rejected already: not sent again */
+    return gx_api_outcome(body, cap, len, idhex, &o, 0);
+  /* what ingest and the ledger would refuse for good, said now */
+  int refuse = -1;
+  if (gx_xfer_verify_enc(enc) != GX_XFER_VERIFY_OK) {
+    refuse = GX_LEDGER_REJ_BAD_SIGNATURE;
+  } else {
+    int r = gx_api_replay(ch, &x, &id);
+    if (r < 0) return GX_API_ERR(500, "store_error", "the store failed to read");
+    if (r == 2) { /* it committed meanwhile */
+      if (gx_galaxy_outcome(ch, &id, &o, err, sizeof err) != 0)
+        return GX_API_ERR(500, "store_error", "%s", err);
+      return gx_api_outcome(body, cap, len, idhex, &o, 0);
+    }
+    if (r == 1) refuse = GX_LEDGER_REJ_REPLAY;
+  }
+  if (refuse >= 0) {
+    gx_commit_note_rejected(ch->commit, &id, (gx_ledger_reject_t)refuse);
+    o.state = GX_GALAXY_TX_REJECTED;
+    o.reason = (gx_ledger_reject_t)refuse;
+    o.height = 0;
+    return gx_api_outcome(body, cap, len, idhex, &o, 0);
+  }
+  gx_ledger_account_t ia = {0}; /* the gate's view: the ledger's, the newest there is */
+  (void)gx_commit_account(ch->commit, &x.initiator, &ia);
+  if (x.init_link.seq > ia.seq + ch->max_future) {
+    char msg[200];
+    snprintf(msg, sizeof msg, "sequence %llu is more than %u past the initiator's committed %llu: "
+             "submit the ones before it first", (unsigned long long)x.init_link.seq, ch->max_future,
+             (unsigned long long)ia.seq);
+    *len = (size_t)snprintf(body, cap, "{\"id\":\"%s\",\"accepted\":false,\"committed\":false,"
+                            "\"error\":\"%s\",\"code\":\"too_far\"}\n", idhex, msg);
+    return 409;
+  }
+  int slot = -1;
+  if (wait) {
+    slot = gx_galaxy_wait_reserve(ch);
+    if (slot == -2)
+      return GX_API_ERR(503, "unavailable", "the node is stopping");
+    if (slot < 0) {
+      *req->retry_after = 1;
+      return GX_API_ERR(503, "too_many_waiters", "%d requests wait already; submit without wait, "
+                        "or later", GX_GALAXY_WAITERS);
+    }
+  }
+  if (gx_galaxy_submit_send(ch, enc, err, sizeof err) != 0) {
+    if (slot >= 0) gx_galaxy_wait_release(ch, slot);
+    return GX_API_ERR(503, "ingest_unreachable", "%s", err);
+  }
+  if (!wait) return gx_api_outcome(body, cap, len, idhex, &o, 1);
+  gx_galaxy_wait_arm(ch, slot, &id, wait, req->wait, gx_api_submit_done);
+  return GX_HTTP_SUSPEND;
 }
 
 /* Reads the record of height into body; returns the status. */
@@ -229,6 +422,7 @@ int gx_api_routes(gx_galaxy_t *ch, gx_http_t *http) {
   return gx_http_route(http, "GET", "/v1/status", gx_api_status, ch) ||
          gx_http_route(http, "GET", "/v1/account/*", gx_api_account, ch) ||
          gx_http_route(http, "GET", "/v1/tx/*", gx_api_tx, ch) ||
+         gx_http_route_body(http, "POST", "/v1/tx", GX_TXBODY_MAX, gx_api_submit, ch) ||
          gx_http_route(http, "GET", "/v1/blackhole/*", gx_api_blackhole, ch) ||
          gx_http_route(http, "GET", "/v1/raw/blackhole/*", gx_api_raw_bh, ch) ||
          gx_http_route(http, "GET", "/v1/raw/cert/*", gx_api_raw_cert, ch);

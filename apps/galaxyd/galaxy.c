@@ -1,8 +1,12 @@
 #include "apps/galaxyd/galaxy.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/gx_key.h"
 #include "core/gx_log.h"
@@ -12,6 +16,8 @@
 
 #define GX_GALAXY_MAX_BALANCES (1u << 20)
 
+static int gx_galaxy_submit_open(gx_galaxy_t *ch, char *err, size_t errlen);
+
 void gx_galaxy_defaults(gx_galaxy_t *ch) {
   memset(ch, 0, sizeof *ch);
   snprintf(ch->durability, sizeof ch->durability, "group");
@@ -20,6 +26,13 @@ void gx_galaxy_defaults(gx_galaxy_t *ch) {
   ch->epoch_interval_ms = 100;
   ch->core = -1;
   gx_commit_cfg_defaults(&ch->commit_cfg);
+  ch->submit.fd = -1;
+  pthread_mutex_init(&ch->submit.lock, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&ch->submit.cond, &ca);
+  pthread_condattr_destroy(&ca);
 }
 
 static int gx_galaxy_uint(const char *v, unsigned max, unsigned *out) {
@@ -78,6 +91,10 @@ bad:
 }
 
 void gx_galaxy_check(gx_galaxy_t *ch, gx_node_cfg_t *cfg) {
+  /* the submit path: our own ingest (socket mode; DPDK mode: gx_galaxy_open) */
+  ch->max_future = cfg->ingest.mempool.max_future;
+  if (strcmp(cfg->mode, "dpdk") != 0 && cfg->listen_addr.family && cfg->listen_addr.port)
+    ch->submit.ingest = cfg->listen_addr;
   if (!ch->genesis[0]) {
     if (ch->node_key[0] || ch->data_dir[0]) gx_node_cfg_problem(cfg, "[chain] genesis is required");
     return; /* ingest-only node */
@@ -239,6 +256,13 @@ int gx_galaxy_open(gx_galaxy_t *ch, gx_ingest_t *ingest, gx_dpdk_t *dpdk, gx_met
   cc->core = ch->core;
   ch->pool = (gx_txpool_t){ingest, gx_galaxy_pool_take_shard, gx_galaxy_pool_held, gx_galaxy_pool_verified, gx_galaxy_pool_committed};
   cc->pool = ingest ? &ch->pool : NULL;
+  if (dpdk) { /* the submit path sends to the port's address, through the kernel */
+    const gx_pkt_local_t *lo = gx_dpdk_local(dpdk);
+    gx_addr_t in = {.family = lo->has_ip4 ? 4 : 6, .port = lo->udp_port};
+    memcpy(in.ip, lo->has_ip4 ? lo->ip4 : lo->ip6, lo->has_ip4 ? 4 : 16);
+    if (lo->has_ip4 || lo->has_ip6) ch->submit.ingest = in;
+  }
+  if (gx_galaxy_submit_open(ch, err, errlen)) return -1;
   ch->commit = gx_commit_new(cc, err, errlen);
   if (!ch->commit) return -1;
   gx_metrics_err_t me = gx_commit_metrics_register(ch->commit, m);
@@ -249,17 +273,233 @@ int gx_galaxy_open(gx_galaxy_t *ch, gx_ingest_t *ingest, gx_dpdk_t *dpdk, gx_met
   return 0;
 }
 
+/* ---- the submit path ---- */
+static uint64_t gx_galaxy_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A UDP socket connected to our ingest address (a wildcard: its loopback). */
+static int gx_galaxy_submit_open(gx_galaxy_t *ch, char *err, size_t errlen) {
+  gx_galaxy_submit_t *sb = &ch->submit;
+  gx_addr_t a = sb->ingest;
+  if (!a.family) return 0; /* no address known: POST /v1/tx answers 503 */
+  static const uint8_t zero[16];
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof ss);
+  socklen_t sl;
+  if (a.family == 4) {
+    if (!memcmp(a.ip, zero, 4)) a.ip[0] = 127, a.ip[3] = 1;
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons(a.port);
+    memcpy(&s4->sin_addr, a.ip, 4);
+    sl = sizeof *s4;
+  } else {
+    if (!memcmp(a.ip, zero, 16)) a.ip[15] = 1;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons(a.port);
+    memcpy(&s6->sin6_addr, a.ip, 16);
+    sl = sizeof *s6;
+  }
+  sb->ingest = a;
+  sb->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sb->fd < 0 || connect(sb->fd, (struct sockaddr *)&ss, sl) != 0) {
+    char text[GX_SOCK_ADDR_STRLEN + 8];
+    gx_sock_addr_format(&a, text, sizeof text);
+    snprintf(err, errlen, "the API's submit socket to our ingest %s: %s", text, strerror(errno));
+    if (sb->fd >= 0) close(sb->fd);
+    sb->fd = -1;
+    return -1;
+  }
+  return 0;
+}
+
+int gx_galaxy_submit_send(gx_galaxy_t *ch, const uint8_t enc[GX_XFER_SZ], char *err, size_t errlen) {
+  gx_galaxy_submit_t *sb = &ch->submit;
+  if (sb->fd < 0) {
+    snprintf(err, errlen, "this node knows no ingest address to send to ([node] listen port 0?)");
+    return -1;
+  }
+  uint8_t dg[GX_BATCH_HDR_SZ + GX_XFER_SZ];
+  size_t n = gx_batch_encode(dg, sizeof dg, enc, 1, 0);
+  for (int attempt = 0; attempt < 2; attempt++) { /* a refusal reported late fails one send */
+    ssize_t r = send(sb->fd, dg, n, MSG_DONTWAIT);
+    if (r == (ssize_t)n) return 0;
+    if (r >= 0 || errno != ECONNREFUSED) break;
+  }
+  char text[GX_SOCK_ADDR_STRLEN + 8];
+  gx_sock_addr_format(&sb->ingest, text, sizeof text);
+  snprintf(err, errlen, "cannot send to our ingest at %s: %s", text, strerror(errno));
+  return -1;
+}
+
+int gx_galaxy_outcome(gx_galaxy_t *ch, const gx_hash_t *id, gx_galaxy_outcome_t *out, char *err,
+                      size_t errlen) {
+  memset(out, 0, sizeof *out);
+  uint64_t height;
+  uint32_t index;
+  gx_store_err_t e = gx_store_find_tx(gx_commit_store(ch->commit), id, &height, &index);
+  if (e == GX_STORE_OK) {
+    out->state = GX_GALAXY_TX_COMMITTED;
+    out->height = height;
+    out->index = index;
+    return 0;
+  }
+  if (e != GX_STORE_ENOTFOUND) {
+    snprintf(err, errlen, "%s", gx_store_strerror(e));
+    return -1;
+  }
+  gx_commit_rejection_t r;
+  if (gx_commit_rejected(ch->commit, id, &r) == 0) {
+    out->state = GX_GALAXY_TX_REJECTED;
+    out->reason = r.reason;
+    out->height = r.height;
+  }
+  return 0;
+}
+
+int gx_galaxy_submit_admit(gx_galaxy_t *ch, unsigned *retry_s) {
+  gx_galaxy_submit_t *sb = &ch->submit;
+  uint64_t now = gx_galaxy_now_ns();
+  pthread_mutex_lock(&sb->lock);
+  if (!sb->refill_ns) sb->tokens = GX_GALAXY_SUBMIT_BURST;
+  else sb->tokens += (double)(now - sb->refill_ns) * GX_GALAXY_SUBMIT_RATE / 1e9;
+  if (sb->tokens > GX_GALAXY_SUBMIT_BURST) sb->tokens = GX_GALAXY_SUBMIT_BURST;
+  sb->refill_ns = now;
+  int ok = sb->tokens >= 1.0;
+  if (ok) sb->tokens -= 1.0;
+  else *retry_s = (unsigned)((1.0 - sb->tokens) / GX_GALAXY_SUBMIT_RATE) + 1;
+  pthread_mutex_unlock(&sb->lock);
+  return ok;
+}
+
+int gx_galaxy_wait_reserve(gx_galaxy_t *ch) {
+  gx_galaxy_submit_t *sb = &ch->submit;
+  int slot = -1;
+  pthread_mutex_lock(&sb->lock);
+  if (sb->stopping) slot = -2;
+  for (int i = 0; i < GX_GALAXY_WAITERS && slot == -1; i++)
+    if (!sb->waiters[i].state) {
+      sb->waiters[i].state = 1;
+      slot = i;
+    }
+  pthread_mutex_unlock(&sb->lock);
+  return slot;
+}
+
+void gx_galaxy_wait_release(gx_galaxy_t *ch, int slot) {
+  pthread_mutex_lock(&ch->submit.lock);
+  ch->submit.waiters[slot].state = 0;
+  pthread_mutex_unlock(&ch->submit.lock);
+}
+
+void gx_galaxy_wait_arm(gx_galaxy_t *ch, int slot, const gx_hash_t *id, unsigned seconds,
+                        gx_http_wait_t *w, gx_galaxy_wait_done_t done) {
+  gx_galaxy_submit_t *sb = &ch->submit;
+  gx_galaxy_waiter_t *wt = &sb->waiters[slot];
+  pthread_mutex_lock(&sb->lock);
+  if (sb->stopping || !sb->thread_up) { /* nobody would answer it: answer now */
+    wt->state = 0;
+    pthread_mutex_unlock(&sb->lock);
+    gx_galaxy_outcome_t o = {.state = GX_GALAXY_TX_STOPPING};
+    done(ch, w, id, &o);
+    return;
+  }
+  wt->id = *id;
+  wt->deadline_ns = gx_galaxy_now_ns() + (uint64_t)seconds * 1000000000ull;
+  wt->w = w;
+  wt->done = done;
+  wt->state = 2;
+  pthread_cond_broadcast(&sb->cond);
+  pthread_mutex_unlock(&sb->lock);
+}
+
+/* The waiting thread: looks every armed waiter up each GX_GALAXY_WAIT_POLL_MS
+ * (outside the lock: only this thread frees an armed slot), answers the ones
+ * with an outcome or out of time; when stopping, answers all. */
+static void *gx_galaxy_wait_main(void *arg) {
+  gx_galaxy_t *ch = arg;
+  gx_galaxy_submit_t *sb = &ch->submit;
+  pthread_setname_np(pthread_self(), "gx-submit-wait");
+  pthread_mutex_lock(&sb->lock);
+  while (!sb->stopping) {
+    int armed[GX_GALAXY_WAITERS], n = 0;
+    for (int i = 0; i < GX_GALAXY_WAITERS; i++)
+      if (sb->waiters[i].state == 2) armed[n++] = i;
+    if (!n) {
+      pthread_cond_wait(&sb->cond, &sb->lock);
+      continue;
+    }
+    pthread_mutex_unlock(&sb->lock);
+    uint64_t now = gx_galaxy_now_ns();
+    for (int k = 0; k < n; k++) {
+      gx_galaxy_waiter_t *wt = &sb->waiters[armed[k]];
+      gx_galaxy_outcome_t o;
+      char err[256];
+      if (gx_galaxy_outcome(ch, &wt->id, &o, err, sizeof err) != 0) o.state = GX_GALAXY_TX_PENDING;
+      if (o.state == GX_GALAXY_TX_PENDING && now < wt->deadline_ns) continue;
+      wt->done(ch, wt->w, &wt->id, &o);
+      pthread_mutex_lock(&sb->lock);
+      wt->state = 0;
+      pthread_mutex_unlock(&sb->lock);
+    }
+    pthread_mutex_lock(&sb->lock);
+    if (sb->stopping) break;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += GX_GALAXY_WAIT_POLL_MS * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&sb->cond, &sb->lock, &ts);
+  }
+  for (int i = 0; i < GX_GALAXY_WAITERS; i++) { /* stopping: nobody waits any longer */
+    gx_galaxy_waiter_t *wt = &sb->waiters[i];
+    if (wt->state != 2) continue;
+    gx_galaxy_outcome_t o = {.state = GX_GALAXY_TX_STOPPING};
+    pthread_mutex_unlock(&sb->lock);
+    wt->done(ch, wt->w, &wt->id, &o);
+    pthread_mutex_lock(&sb->lock);
+    wt->state = 0;
+  }
+  pthread_mutex_unlock(&sb->lock);
+  return NULL;
+}
+
+/* ---- lifecycle ---- */
 int gx_galaxy_start(gx_galaxy_t *ch, char *err, size_t errlen) {
-  return ch->commit ? gx_commit_start(ch->commit, err, errlen) : 0;
+  if (!ch->commit) return 0;
+  if (gx_commit_start(ch->commit, err, errlen) != 0) return -1;
+  if (pthread_create(&ch->submit.thread, NULL, gx_galaxy_wait_main, ch) != 0) {
+    snprintf(err, errlen, "cannot start the submit waiting thread");
+    return -1;
+  }
+  pthread_mutex_lock(&ch->submit.lock);
+  ch->submit.thread_up = 1;
+  pthread_mutex_unlock(&ch->submit.lock);
+  return 0;
 }
 
 void gx_galaxy_stop(gx_galaxy_t *ch) {
+  gx_galaxy_submit_t *sb = &ch->submit;
+  pthread_mutex_lock(&sb->lock);
+  sb->stopping = 1;
+  int up = sb->thread_up;
+  pthread_cond_broadcast(&sb->cond);
+  pthread_mutex_unlock(&sb->lock);
+  if (up) pthread_join(sb->thread, NULL); /* it answers every waiting request */
   if (ch->commit) gx_commit_stop(ch->commit);
 }
 
 void gx_galaxy_close(gx_galaxy_t *ch) {
   gx_commit_delete(ch->commit);
   ch->commit = NULL;
+  if (ch->submit.fd >= 0) close(ch->submit.fd);
+  ch->submit.fd = -1;
   gx_sock_close(ch->link_sock);
   ch->link_sock = NULL;
   gx_genesis_node_key_wipe(&ch->key);
