@@ -97,4 +97,19 @@ check "another seed's genesis funds none of them: overdrafts, nothing accepted" 
 echo "zz" >"$T/junk.hex"
 expect_fail "--replay: a line that is not a batch datagram" 2 "junk.hex: line 1: not a hex transaction batch" \
   "$C" genesis --check "$T/ld/genesis.ini" --replay "$T/junk.hex"
+# Star Clusters fixed at genesis (docs/CLUSTERS.md)
+out=$("$C" genesis --validators 4 --clusters 2 --cluster-size 4 --out "$T/cl" --base-port 9200 2>&1); rc=$?
+check "--clusters 2 --cluster-size 4 succeeds and says so" \
+  bash -c "[ $rc -eq 0 ] && [[ '$out' == *' clusters 2 stars 4 fold_sample 4096 lsh_max_txs 2048' ]]"
+modes=$(stat -c %a "$T"/cl/star-{0,1}-{0,1,2,3}.key | sort -u)
+check "star keys star-C-I.key for 2 x 4 stars, mode 0600" test "$modes" = 600
+check "stars' ports follow the validators'" bash -c "grep -q '^address = 127.0.0.1:9204$' '$T/cl/genesis.ini' && grep -q '^address = 127.0.0.1:9211$' '$T/cl/genesis.ini'"
+check "--check --key star-1-2.key: star 2 of cluster 1" \
+  bash -c "'$C' genesis --check '$T/cl/genesis.ini' --key '$T/cl/star-1-2.key' | grep -q 'star 2 of cluster 1 of galaxy-local'"
+check "--check of a clustered genesis names its clusters" \
+  bash -c "'$C' genesis --check '$T/cl/genesis.ini' | grep -q ' clusters 2 stars 4 '"
+expect_fail "a cluster of 3 stars (f_c = 0) is refused" 2 "must be at least 4" \
+  "$C" genesis --validators 4 --clusters 2 --cluster-size 3 --out "$T/cl3"
+expect_fail "--clusters without --cluster-size" 2 "go together" "$C" genesis --validators 4 --clusters 2 --out "$T/cl4"
+expect_fail "--fold-sample without clusters" 2 "need --clusters" "$C" genesis --validators 4 --fold-sample 5 --out "$T/cl5"
 gx_done

@@ -159,6 +159,11 @@ gx_commit_t *gx_commit_new(const gx_commit_cfg_t *cfg, char *err, size_t errlen)
     return NULL;
   }
   if (gx_genesis_node_key_check(cfg->key, g, err, errlen) != GX_GENESIS_OK) return NULL;
+  if (cfg->key->star) { /* docs/CLUSTERS.md: the star role is not in galaxyd yet */
+    snprintf(err, errlen, "node key of star %u of cluster %u: galaxyd runs galaxies only (star nodes are not built yet)",
+             cfg->key->index, cfg->key->cluster);
+    return NULL;
+  }
   gx_commit_t *c = calloc(1, sizeof *c);
   if (!c) { snprintf(err, errlen, "out of memory"); return NULL; }
   c->cfg = *cfg;

@@ -5,7 +5,13 @@
  *       [--name NAME] [--proposal-max-txs T]
  *       [--fund-load-seed S --fund-load-accounts K --fund-amount A]
  *       [--fund ADDR=AMOUNT ...] [--allow-f0]
+ *       [--clusters K --cluster-size C [--fold-sample S] [--lsh-max-txs T]]
  *   galaxyctl genesis --check FILE [--key NODE_KEY_FILE] [--replay DUMP]
+ *
+ * --clusters K --cluster-size C adds K Star Clusters of C stars each
+ * (docs/CLUSTERS.md): star (c, i) gets the consensus address of the first
+ * host at port base + N + c*C + i, its own key file DIR/star-<c>-<i>.key, and
+ * each cluster its own coin dealing.
  *
  * --replay dry-runs transfers against the genesis through the ledger (no
  * network, no store): DUMP is `star load --dump` output, one transaction batch
@@ -17,7 +23,8 @@
  * N = 2 or 3 (f = 0: no fault tolerated, yet more than one machine to fail)
  * is refused unless --allow-f0; N = 1 (a single-node chain) is allowed.
  *
- * Writes DIR/genesis.ini (0644) and DIR/node-<i>.key (0600) for i < N; never
+ * Writes DIR/genesis.ini (0644) and DIR/node-<i>.key (0600) for i < N (and the
+ * stars' DIR/star-<c>-<i>.key); never
  * overwrites an existing file (checked for all files before writing any).
  * Load accounts: gx_key_derive("star-load", S, j) for j < 2K; the even ones
  * (the payers of `star load --seed S --accounts K`) get A each.
@@ -33,6 +40,7 @@
 #include "apps/gx_cli.h"
 #include "consensus/gx_coin.h"
 #include "core/gx_key.h"
+#include "core/gx_lsh.h"
 #include "core/gx_util.h"
 #include "validator/gx_genesis.h"
 #include "validator/gx_ledger.h"
@@ -159,7 +167,10 @@ static int ctl_genesis_check(const char *file, const char *keyfile, const char *
     else if (gx_genesis_node_key_check(k, g, err, sizeof err) != GX_GENESIS_OK)
       rc = gx_cli_fail(GX_EXIT_USAGE, "%s: %s", keyfile, err);
     if (k) {
-      if (rc == GX_EXIT_OK) printf("key %s: validator %u of %s\n", keyfile, k->index, g->name);
+      if (rc == GX_EXIT_OK && k->star)
+        printf("key %s: star %u of cluster %u of %s\n", keyfile, k->index, k->cluster, g->name);
+      else if (rc == GX_EXIT_OK)
+        printf("key %s: validator %u of %s\n", keyfile, k->index, g->name);
       gx_genesis_node_key_wipe(k);
       free(k);
     }
@@ -167,8 +178,12 @@ static int ctl_genesis_check(const char *file, const char *keyfile, const char *
   if (rc == GX_EXIT_OK) {
     char hex[65];
     gx_hex_encode(hex, g->id.b, 32);
-    printf("genesis %s chain %s validators %u f %u accounts %u supply %llu\n", hex, g->name, g->n,
+    printf("genesis %s chain %s validators %u f %u accounts %u supply %llu", hex, g->name, g->n,
            gx_genesis_f(g), g->balance_count, (unsigned long long)g->supply);
+    if (g->cluster_count)
+      printf(" clusters %u stars %u fold_sample %u lsh_max_txs %u", g->cluster_count, g->cluster[0].n,
+             g->fold_sample, g->lsh_max_txs);
+    printf("\n");
     fflush(stdout);
     if (replay) rc = ctl_genesis_replay(g, replay);
   }
@@ -188,6 +203,9 @@ static int ctl_exists(const char *path) {
 
 static int ctl_genesis(int argc, char **argv) {
   uint64_t n = 0, base_port = 7000, load_seed = 0, load_accounts = 0, fund_amount = 0, pmt = 0;
+  uint64_t clusters = 0, cluster_size = 0, fold_sample = GX_GENESIS_FOLD_SAMPLE_DEFAULT,
+           lsh_max_txs = GX_GENESIS_LSH_MAX_TXS_DEFAULT;
+  int have_fold_opts = 0;
   int have_seed = 0, have_accounts = 0, have_amount = 0, allow_f0 = 0;
   const char *out = NULL, *host = "127.0.0.1", *name = "galaxy-local", *check = NULL, *key = NULL,
              *replay = NULL;
@@ -204,6 +222,12 @@ static int ctl_genesis(int argc, char **argv) {
       rc = ctl_parse_u64_arg(a, v, 1, CTL_GENESIS_MAX_LOAD, &load_accounts), have_accounts = 1, i++;
     else if (!strcmp(a, "--fund-amount")) rc = ctl_parse_u64_arg(a, v, 1, GX_AMOUNT_MAX, &fund_amount), have_amount = 1, i++;
     else if (!strcmp(a, "--allow-f0")) allow_f0 = 1;
+    else if (!strcmp(a, "--clusters")) rc = ctl_parse_u64_arg(a, v, 1, GX_GENESIS_MAX_CLUSTERS, &clusters), i++;
+    else if (!strcmp(a, "--cluster-size"))
+      rc = ctl_parse_u64_arg(a, v, GX_GENESIS_CLUSTER_MIN, GX_GENESIS_CLUSTER_MAX, &cluster_size), i++;
+    else if (!strcmp(a, "--fold-sample")) rc = ctl_parse_u64_arg(a, v, 0, 65536, &fold_sample), have_fold_opts = 1, i++;
+    else if (!strcmp(a, "--lsh-max-txs"))
+      rc = ctl_parse_u64_arg(a, v, 1, GX_LSH_MAX_TXS, &lsh_max_txs), have_fold_opts = 1, i++;
     else if (!strcmp(a, "--out") || !strcmp(a, "--host") || !strcmp(a, "--name") || !strcmp(a, "--fund") ||
              !strcmp(a, "--check") || !strcmp(a, "--key") || !strcmp(a, "--replay")) {
       if (!v || !v[0]) return gx_cli_fail(GX_EXIT_USAGE, "%s needs a value", a);
@@ -220,6 +244,7 @@ static int ctl_genesis(int argc, char **argv) {
       printf("usage: galaxyctl genesis --validators N --out DIR [--base-port P] [--host H[,H...]] [--name NAME]\n"
              "         [--proposal-max-txs T] [--fund-load-seed S --fund-load-accounts K --fund-amount A]\n"
              "         [--fund ADDR=AMOUNT ...] [--allow-f0]\n"
+             "         [--clusters K --cluster-size C [--fold-sample S] [--lsh-max-txs T]]\n"
              "       galaxyctl genesis --check FILE [--key NODE_KEY_FILE] [--replay STAR_LOAD_DUMP]\n");
       return GX_EXIT_OK;
     } else {
@@ -228,7 +253,8 @@ static int ctl_genesis(int argc, char **argv) {
     if (rc) return rc;
   }
   if (check) {
-    if (n || out || nfund || have_seed || have_accounts || have_amount)
+    if (n || out || nfund || have_seed || have_accounts || have_amount || clusters || cluster_size ||
+        have_fold_opts)
       return gx_cli_fail(GX_EXIT_USAGE, "genesis --check takes only --key and --replay");
     return ctl_genesis_check(check, key, replay);
   }
@@ -244,8 +270,12 @@ static int ctl_genesis(int argc, char **argv) {
                        (unsigned long long)n);
   if ((have_seed || have_accounts || have_amount) && !(have_seed && have_accounts && have_amount))
     return gx_cli_fail(GX_EXIT_USAGE, "--fund-load-seed, --fund-load-accounts and --fund-amount go together");
-  if (base_port + n - 1 > 65535) return gx_cli_fail(GX_EXIT_USAGE, "--base-port %llu: ports run past 65535",
-                                                     (unsigned long long)base_port);
+  if (!clusters != !cluster_size)
+    return gx_cli_fail(GX_EXIT_USAGE, "--clusters and --cluster-size go together");
+  if (have_fold_opts && !clusters)
+    return gx_cli_fail(GX_EXIT_USAGE, "--fold-sample and --lsh-max-txs need --clusters");
+  if (base_port + n + clusters * cluster_size - 1 > 65535)
+    return gx_cli_fail(GX_EXIT_USAGE, "--base-port %llu: ports run past 65535", (unsigned long long)base_port);
   /* --host H (every validator) or H0,H1,...,H(N-1) (one each) */
   const char *hosts[GX_GENESIS_MAX_VALIDATORS];
   size_t host_len[GX_GENESIS_MAX_VALIDATORS];
@@ -273,6 +303,10 @@ static int ctl_genesis(int argc, char **argv) {
   gx_ledger_alloc_t *bal = malloc(sizeof *bal * (cap ? cap : 1));
   gx_coin_secret_t *coin = malloc(sizeof *coin * GX_GENESIS_MAX_VALIDATORS);
   gx_keypair_t *ids = malloc(sizeof *ids * GX_GENESIS_MAX_VALIDATORS);
+  /* stars: keys and coin shares by cluster */
+  gx_keypair_t *sids = malloc(sizeof *sids * GX_GENESIS_MAX_CLUSTERS * GX_GENESIS_CLUSTER_MAX);
+  gx_coin_secret_t *scoin = malloc(sizeof *scoin * GX_GENESIS_MAX_CLUSTERS * GX_GENESIS_CLUSTER_MAX);
+  gx_coin_pub_t *spub = malloc(sizeof *spub * GX_GENESIS_MAX_CLUSTERS);
   gx_genesis_node_key_t *nk = malloc(sizeof *nk);
   size_t key_cap = GX_GENESIS_NODE_KEY_MAX;
   char *key_text = malloc(key_cap);
@@ -280,7 +314,7 @@ static int ctl_genesis(int argc, char **argv) {
   char err[400];
   int rc = GX_EXIT_OK;
   gx_coin_pub_t pub;
-  if (!g || !bal || !coin || !ids || !nk || !key_text) {
+  if (!g || !bal || !coin || !ids || !nk || !key_text || !sids || !scoin || !spub) {
     rc = gx_cli_fail(GX_EXIT_FAIL, "out of memory");
     goto done;
   }
@@ -295,6 +329,23 @@ static int ctl_genesis(int argc, char **argv) {
     memcpy(g->v[i].host, h, hl);
     g->v[i].host[hl] = 0;
     g->v[i].port = (uint16_t)(base_port + i);
+  }
+  g->cluster_count = (uint16_t)clusters;
+  if (clusters) {
+    g->fold_sample = (uint32_t)fold_sample;
+    g->lsh_max_txs = (uint32_t)lsh_max_txs;
+  }
+  for (unsigned c = 0; c < clusters; c++) {
+    g->cluster[c].n = (uint16_t)cluster_size;
+    for (unsigned i = 0; i < cluster_size; i++) {
+      gx_genesis_validator_t *st = &g->cluster[c].star[i];
+      const char *h = hosts[0];
+      size_t hl = host_len[0];
+      if (h[0] == '[' && hl > 2 && h[hl - 1] == ']') { h++; hl -= 2; }
+      memcpy(st->host, h, hl);
+      st->host[hl] = 0;
+      st->port = (uint16_t)(base_port + n + c * cluster_size + i);
+    }
   }
   for (int i = 0; i < nfund; i++) {
     char addr[GX_ADDR_LEN + 1];
@@ -349,6 +400,14 @@ static int ctl_genesis(int argc, char **argv) {
       goto done;
     }
   }
+  for (unsigned c = 0; c < clusters; c++)
+    for (unsigned i = 0; i < cluster_size; i++) {
+      snprintf(path, sizeof path, "%s/star-%u-%u.key", out, c, i);
+      if (ctl_exists(path)) {
+        rc = gx_cli_fail(GX_EXIT_FAIL, "%s exists: refusing to overwrite", path);
+        goto done;
+      }
+    }
   /* keys: identities, then the coin dealing (consensus/gx_coin.h) */
   for (unsigned i = 0; i < n; i++) {
     gx_key_generate(&ids[i]);
@@ -361,6 +420,22 @@ static int ctl_genesis(int argc, char **argv) {
   }
   memcpy(g->coin_group_vk, pub.group_vk, 32);
   for (unsigned i = 0; i < n; i++) memcpy(g->v[i].coin_vk, pub.vk[i], 32);
+  for (unsigned c = 0; c < clusters; c++) {
+    gx_genesis_cluster_t *cl = &g->cluster[c];
+    gx_keypair_t *ck = sids + (size_t)c * GX_GENESIS_CLUSTER_MAX;
+    for (unsigned i = 0; i < cluster_size; i++) {
+      gx_key_generate(&ck[i]);
+      cl->star[i].identity = ck[i].pk;
+    }
+    ce = gx_coin_deal(&spub[c], scoin + (size_t)c * GX_GENESIS_CLUSTER_MAX, (unsigned)cluster_size,
+                      ((unsigned)cluster_size - 1) / 3, NULL);
+    if (ce != GX_COIN_OK) {
+      rc = gx_cli_fail(GX_EXIT_FAIL, "cluster %u coin key dealing failed: %s", c, gx_coin_strerror(ce));
+      goto done;
+    }
+    memcpy(cl->coin_group_vk, spub[c].group_vk, 32);
+    for (unsigned i = 0; i < cluster_size; i++) memcpy(cl->star[i].coin_vk, spub[c].vk[i], 32);
+  }
   if (gx_genesis_finish(g, err, sizeof err) != GX_GENESIS_OK) {
     rc = gx_cli_fail(GX_EXIT_USAGE, "%s", err);
     goto done;
@@ -387,6 +462,24 @@ static int ctl_genesis(int argc, char **argv) {
       goto done;
     }
   }
+  for (unsigned c = 0; c < clusters; c++)
+    for (unsigned i = 0; i < cluster_size; i++) {
+      memset(nk, 0, sizeof *nk);
+      nk->index = (uint16_t)i;
+      nk->star = 1;
+      nk->cluster = (uint16_t)c;
+      nk->genesis_id = g->id;
+      nk->identity = sids[(size_t)c * GX_GENESIS_CLUSTER_MAX + i];
+      nk->coin_pub = spub[c];
+      nk->coin = scoin[(size_t)c * GX_GENESIS_CLUSTER_MAX + i];
+      size_t klen = gx_genesis_node_key_format(nk, key_text, key_cap);
+      gx_genesis_node_key_wipe(nk);
+      snprintf(path, sizeof path, "%s/star-%u-%u.key", out, c, i);
+      if (!klen || gx_file_write_atomic(path, key_text, klen, 0600, 1)) {
+        rc = gx_cli_fail(GX_EXIT_FAIL, "%s: cannot write: %s", path, klen ? strerror(errno) : "format failed");
+        goto done;
+      }
+    }
   snprintf(path, sizeof path, "%s/genesis.ini", out);
   if (gx_file_write_atomic(path, text, tlen, 0644, 1)) {
     rc = gx_cli_fail(GX_EXIT_FAIL, "%s: cannot write: %s", path, strerror(errno));
@@ -394,11 +487,20 @@ static int ctl_genesis(int argc, char **argv) {
   }
   char hex[65];
   gx_hex_encode(hex, g->id.b, 32);
-  printf("genesis %s chain %s validators %u f %u accounts %u supply %llu\n", hex, g->name, g->n,
+  printf("genesis %s chain %s validators %u f %u accounts %u supply %llu", hex, g->name, g->n,
          gx_genesis_f(g), g->balance_count, (unsigned long long)g->supply);
+  if (clusters)
+    printf(" clusters %llu stars %llu fold_sample %u lsh_max_txs %u", (unsigned long long)clusters,
+           (unsigned long long)cluster_size, g->fold_sample, g->lsh_max_txs);
+  printf("\n");
 done:
   if (ids) sodium_memzero(ids, sizeof *ids * GX_GENESIS_MAX_VALIDATORS);
   if (coin) sodium_memzero(coin, sizeof *coin * GX_GENESIS_MAX_VALIDATORS);
+  if (sids) sodium_memzero(sids, sizeof *sids * GX_GENESIS_MAX_CLUSTERS * GX_GENESIS_CLUSTER_MAX);
+  if (scoin) sodium_memzero(scoin, sizeof *scoin * GX_GENESIS_MAX_CLUSTERS * GX_GENESIS_CLUSTER_MAX);
+  free(sids);
+  free(scoin);
+  free(spub);
   if (key_text) sodium_memzero(key_text, key_cap);
   free(text);
   free(key_text);
