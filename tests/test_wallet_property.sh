@@ -12,11 +12,15 @@
 #
 #   GX_SEED=N      replay a sequence (the seed is printed first)
 #   GX_STEPS=N     steps (default 14)
-#   GX_STAR=PATH   run the sequence with another star binary. With star 0.4.0
-#                  (git show 4779017:apps/star/...) it fails at the first
-#                  overdraft, lost half or double co-sign: the wallet's chain
-#                  stays one ahead of the committed chain and every later
-#                  transfer of that account never commits.
+#   GX_STAR=PATH   run the sequence with another star binary. The star from
+#                  before the wallet followed the chain (acaee30~1):
+#                    git archive acaee30~1 | tar -x -C /tmp/old &&
+#                    make -C /tmp/old B=build build/bin/star
+#                  fails at the first overdraft, lost half, lost co-signed
+#                  transfer or double co-sign: a wallet stays one link ahead of
+#                  the committed chain (or its pay stays refused as pending),
+#                  and no later transfer of that account commits.
+# The same seed gives the same sequence for the same star.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netlib.sh"
