@@ -8,7 +8,7 @@
 # After every step each account must still make a transfer that commits,
 # using star commands only (star pending / star cancel for a pending half;
 # never an edit of DIR/chain), and the three balances must still add up to
-# the supply.
+# the supply. An overdraft must come back rejected with its reason (exit 3).
 #
 #   GX_SEED=N      replay a sequence (the seed is printed first)
 #   GX_STEPS=N     steps (default 14)
@@ -124,14 +124,16 @@ for ((step = 1; step <= STEPS; step++)); do
       st pay --dir "$T/$x" --to "${ADDR[$y]}" --amount 2 --out "$T/h$n" $SETTLE
       st cosign "$T/h$n" --dir "$T/$y" --out "$T/t$n" $SETTLE; rm -f "$T/h$n" "$T/t$n" ;;
     overdraft)
-      xfer "$x" "$y" 10000000000 --wait --timeout 3; rc=$?
+      xfer "$x" "$y" 10000000000 --wait --timeout 5; rc=$?
       check "step $step: an overdraft does not commit (rc=$rc)" [ "$rc" != 0 ]
-      # a node that keeps rejections (docs/API.md /v1/tx/ID "rejected"):
-      # star submit --wait says why, exit 3
+      # galaxyd keeps rejections (docs/API.md /v1/tx/ID "rejected"): star
+      # submit --wait and star tx say why, exit 3
       id=$(grep -E '^[0-9a-f]{64}$' "$T/log" | tail -n 1)
-      if [ "$NEW" = 1 ] && curl -s --max-time 3 "$API/v1/tx/$id" | grep -q '"rejected":"overdraft"'; then
-        check "step $step: the overdraft's rejection is exit 3 with the reason (rc=$rc)" \
+      if [ "$NEW" = 1 ]; then
+        check "step $step: submit --wait: the overdraft is rejected, exit 3 with the reason (rc=$rc)" \
           bash -c "[ $rc = 3 ] && tail -n 3 '$T/log' | grep -q '^star: transfer $id rejected: overdraft$'"
+        out=$("$S" tx "$id" --api "$API" 2>&1); rc=$?
+        check "step $step: star tx says 'rejected overdraft', exit 3 (rc=$rc: $out)" [ "$rc" = 3 -a "$out" = "rejected overdraft" ]
       fi ;;
     no_wait) xfer "$x" "$y" 4 nowait || true ;;
     stale_half)
