@@ -184,7 +184,8 @@ clean:
 #   make install [PREFIX=/usr/local] [DESTDIR=DIR]   programs, man pages (help2man
 #       from --help), the commented default config (never over an existing one),
 #       the systemd unit with its paths, sysusers.d entry, docs, DPDK set-up,
-#       systemd drop-ins and Prometheus files. Builds the programs first unless
+#       systemd drop-ins, Prometheus rules and config, the Grafana dashboard.
+#       Builds the programs first unless
 #       INSTALL_NOBUILD=1 (then installs what is in $(B)/bin as it is).
 #   make uninstall (same variables)   removes all that but a changed config
 #   make deb   galaxy-appliance_VERSION_ARCH.deb in $(DEB_OUT), by debhelper
@@ -229,7 +230,7 @@ install: $(if $(INSTALL_NOBUILD),,$(addprefix $(B)/bin/,$(GX_INSTALL_APPS)))
 	done
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
 	  $(DESTDIR)$(SYSCONFDIR)/galaxyd $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
-	  $(DESTDIR)$(DATADIR)/systemd $(DESTDIR)$(DATADIR)/prometheus $(DESTDIR)$(DOCDIR)
+	  $(DESTDIR)$(DATADIR)/systemd $(DESTDIR)$(DATADIR)/prometheus $(DESTDIR)$(DATADIR)/grafana $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(addprefix $(B)/bin/,$(GX_INSTALL_APPS)) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(B)/man/star.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(B)/man/galaxyd.8 $(B)/man/galaxyctl.8 $(DESTDIR)$(MANDIR)/man8/
@@ -242,6 +243,7 @@ install: $(if $(INSTALL_NOBUILD),,$(addprefix $(B)/bin/,$(GX_INSTALL_APPS)))
 	for f in dpdk.conf cpu.conf 60-galaxyd-vfio.rules; do \
 	  sed $(GX_UNIT_SED) deploy/systemd/$$f >$(DESTDIR)$(DATADIR)/systemd/$$f && chmod 0644 $(DESTDIR)$(DATADIR)/systemd/$$f || exit 1; done
 	install -m 0644 deploy/prometheus/alerts.yml deploy/prometheus/prometheus.yml $(DESTDIR)$(DATADIR)/prometheus/
+	install -m 0644 deploy/grafana/galaxy.json $(DESTDIR)$(DATADIR)/grafana/
 	install -m 0755 deploy/dpdk-setup.sh $(DESTDIR)$(DATADIR)/
 	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
 	@[ -n "$(DESTDIR)" ] || echo "install: done; create the galaxyd user with 'systemd-sysusers', then follow $(DOCDIR)/DEPLOY.md"

@@ -7,7 +7,8 @@
 # prometheus.yml with the example addresses replaced by that galaxyd, loads
 # every rule, evaluates each without error on the live series, raises none
 # while the chain commits, and has GalaxyNodeDown pending within seconds of
-# the validator's death.
+# the validator's death; every query of the Grafana dashboard
+# deploy/grafana/galaxy.json returns data from that Prometheus.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netlib.sh"
@@ -79,6 +80,44 @@ jq -r '.data.groups[].rules[] | select(.health != "ok") | "# \(.name): \(.lastEr
 firing() { api alerts | jq -r '.data.alerts[] | "\(.labels.alertname) \(.state)"'; }
 active=$(firing | grep -v '^GalaxyNodeDown pending' | tr '\n' ' ')
 check "no galaxy alert active while the chain commits (${active:-none})" [ -z "$active" ]
+
+# ---- the Grafana dashboard: well formed, and every query answers ----
+D="$GX_ROOT/deploy/grafana/galaxy.json"
+mkdir -p "$T/grafana" && cp "$GX_ROOT/deploy/grafana/galaxy.py" "$T/grafana/"
+check "galaxy.json is what deploy/grafana/galaxy.py writes" \
+  bash -c "python3 '$T/grafana/galaxy.py' >/dev/null && cmp -s '$T/grafana/galaxy.json' '$D'"
+check "galaxy.json: unique panel ids, every panel placed, every query on the \${datasource} variable" python3 - "$D" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ids = [p["id"] for p in d["panels"]]
+assert len(ids) == len(set(ids)), "panel ids repeat"
+names = {v["name"] for v in d["templating"]["list"]}
+assert {"datasource", "network", "instance"} <= names, names
+for p in d["panels"]:
+    assert all(k in p["gridPos"] for k in "hwxy"), p["title"]
+    if p["type"] == "row":
+        continue
+    assert p["targets"], p["title"]
+    for t in [p] + p["targets"]:
+        assert t["datasource"]["uid"] == "${datasource}", p["title"]
+    for t in p["targets"]:
+        assert t["expr"] and t["refId"], p["title"]
+PY
+# Grafana's variables as a dashboard opened with "All" would send them.
+python3 -c '
+import json, sys
+for p in json.load(open(sys.argv[1]))["panels"]:
+    for t in p.get("targets", []):
+        e = t["expr"].replace("$network", ".*").replace("$instance", ".*").replace("$__rate_interval", "1m")
+        print(p["title"] + "\t" + e)' "$D" >"$T/queries"
+nq=$(wc -l <"$T/queries")
+empty=""
+while IFS=$'\t' read -r title expr; do
+  n=$(curl -sf --max-time 5 -G "http://127.0.0.1:$PP/api/v1/query" --data-urlencode "query=$expr" |
+      jq '.data.result | length' 2>/dev/null)
+  [ "${n:-0}" -gt 0 ] || empty="$empty [$title: $expr]"
+done <"$T/queries"
+check "each of the dashboard's $nq queries returns data from Prometheus scraping the validator${empty:+ (empty:$empty)}" [ -z "$empty" ]
 net_stop_node 0 KILL
 node_down_pending() { firing | grep -qE '^GalaxyNodeDown (pending|firing)$'; }
 check "GalaxyNodeDown pending once the validator is killed" wait_s 15 node_down_pending

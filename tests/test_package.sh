@@ -79,7 +79,8 @@ for f in /usr/bin/galaxyd /usr/bin/galaxyctl /usr/bin/star /etc/galaxyd/galaxyd.
   /usr/share/doc/galaxy-appliance/copyright /usr/share/galaxy-appliance/dpdk-setup.sh \
   /usr/share/galaxy-appliance/systemd/dpdk.conf /usr/share/galaxy-appliance/systemd/cpu.conf \
   /usr/share/galaxy-appliance/systemd/60-galaxyd-vfio.rules \
-  /usr/share/galaxy-appliance/prometheus/alerts.yml /usr/share/galaxy-appliance/prometheus/prometheus.yml; do
+  /usr/share/galaxy-appliance/prometheus/alerts.yml /usr/share/galaxy-appliance/prometheus/prometheus.yml \
+  /usr/share/galaxy-appliance/grafana/galaxy.json; do
   grep -qxF "$f" "$T/contents" || missing="$missing $f"
 done
 check "the package holds every operator file (missing:${missing:- none})" [ -z "$missing" ]
