@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sodium.h>
 #include <unistd.h>
 
 #include "core/gx_log.h"
@@ -305,14 +306,20 @@ static void *gx_ingest_rx_main(void *arg) {
     spins = 0;
     unsigned ni = 0;
     uint64_t bytes = 0, xfers = 0, dups = 0, pool_empty = 0, gate_stale = 0, gate_far = 0;
-    uint64_t far_ahead = 0, behind_hole = 0;
+    uint64_t far_ahead = 0, behind_hole = 0, unknown_busy = 0;
     /* Verify queue more than 3/4 full: admit, per account, only transfers
      * near its chain's head. Random drops at a full queue punch holes in
      * chains, and a hole blocks every later transfer of its account until the
      * wallet re-sends it; dropping the far-ahead ones first keeps room for
      * the transfers (and re-sends) that can commit next. */
-    unsigned cap = rte_ring_get_capacity(ing->verify_ring);
-    int congested = rte_ring_count(ing->verify_ring) > cap - cap / 4;
+    unsigned cap = rte_ring_get_capacity(ing->verify_ring), queued = rte_ring_count(ing->verify_ring);
+    int congested = queued > cap - cap / 4;
+    /* On a chain, a transfer of an account the mempool does not know (neither
+     * funded at genesis nor ever committed) cannot commit now; once verifying
+     * falls behind (queue more than 1/16 full) such transfers are dropped
+     * first, so that junk from free keys cannot delay, behind itself in the
+     * queue, the transfers of accounts that exist (issue 19). */
+    int busy = queued > cap / GX_INGEST_UNKNOWN_BUSY_DIV && gx_mempool_chain_view(ing->mp);
     for (int i = 0; i < n; i++) {
       bytes += dg[i].len;
       gx_ingest_parsed_t p;
@@ -335,6 +342,11 @@ static void *gx_ingest_rx_main(void *arg) {
         if (next && gx_hole_behind(holes, x, next)) {
           behind_hole++;
           gx_dedup_remove(ing->dedup, &p.new_keys[k]); /* the wallet re-sends from the hole */
+          continue;
+        }
+        if (busy && !next) {
+          unknown_busy++;
+          gx_dedup_remove(ing->dedup, &p.new_keys[k]); /* a later copy may pass */
           continue;
         }
         if (g == GX_MEMPOOL_GATE_TOO_FAR || (congested && ahead >= GX_INGEST_CONGESTED_AHEAD)) {
@@ -368,6 +380,7 @@ static void *gx_ingest_rx_main(void *arg) {
     gx_metrics_add(&st->gate_too_far, gate_far);
     gx_metrics_add(&st->drop_far_ahead, far_ahead);
     gx_metrics_add(&st->drop_behind_hole, behind_hole);
+    gx_metrics_add(&st->drop_unknown_busy, unknown_busy);
     if (!ni) continue;
     unsigned k = rte_ring_enqueue_burst(ing->verify_ring, items, ni, NULL);
     if (k < ni) { /* ingress under overload: drop and count, forget the ids */
@@ -446,7 +459,12 @@ static void *gx_ingest_verify_main(void *arg) {
 /* ---- mempool requests ----
  * The chain half reaches the mempool through three typed requests; the
  * mempool stage runs them between batches, so the mempool keeps one owner. */
-typedef enum { GX_INGEST_REQ_TAKE, GX_INGEST_REQ_HELD, GX_INGEST_REQ_COMMITTED } gx_ingest_req_op_t;
+typedef enum {
+  GX_INGEST_REQ_TAKE,
+  GX_INGEST_REQ_HELD,
+  GX_INGEST_REQ_COMMITTED,
+  GX_INGEST_REQ_GENESIS
+} gx_ingest_req_op_t;
 
 typedef struct gx_ingest_req {
   gx_ingest_req_op_t op;
@@ -460,13 +478,15 @@ typedef struct gx_ingest_req {
   const gx_hash_t *ids;
   size_t n;
   uint8_t *held;
-  /* COMMITTED */
+  /* COMMITTED; GENESIS (accounts, n_accounts; lost: how many found no room) */
   const gx_pubkey_t *accounts;
   const uint64_t *seqs;
   size_t n_accounts;
+  uint64_t lost;
 } gx_ingest_req_t;
 
-static void gx_ingest_req_run(gx_mempool_t *mp, gx_ingest_req_t *r) {
+static void gx_ingest_req_run(gx_ingest_t *ing, gx_ingest_req_t *r) {
+  gx_mempool_t *mp = ing->mp;
   switch (r->op) {
   case GX_INGEST_REQ_TAKE:
     r->any_ready = gx_mempool_ready(mp) > 0;
@@ -479,6 +499,11 @@ static void gx_ingest_req_run(gx_mempool_t *mp, gx_ingest_req_t *r) {
     for (size_t i = 0; i < r->n_accounts; i++) gx_mempool_on_committed(mp, &r->accounts[i], r->seqs[i]);
     for (size_t i = 0; i < r->n; i++) gx_mempool_drop(mp, r->xfers[i], &r->ids[i]);
     gx_mempool_untake_all(mp); /* what was taken and not committed goes back */
+    /* a black hole committed: one round for the unknown accounts' expiry */
+    gx_metrics_add(&ing->st.unknown_expired, gx_mempool_tick(mp));
+    break;
+  case GX_INGEST_REQ_GENESIS:
+    r->lost = gx_mempool_genesis(mp, r->accounts, r->n_accounts);
     break;
   }
 }
@@ -488,7 +513,7 @@ static void gx_ingest_req_run(gx_mempool_t *mp, gx_ingest_req_t *r) {
 static void gx_ingest_request(gx_ingest_t *ing, gx_ingest_req_t *r) {
   pthread_mutex_lock(&ing->call_lock);
   if (!ing->running) {
-    gx_ingest_req_run(ing->mp, r);
+    gx_ingest_req_run(ing, r);
   } else {
     ing->call_req = r;
     atomic_store_explicit(&ing->call_state, 1, memory_order_release);
@@ -520,10 +545,16 @@ void gx_ingest_committed(gx_ingest_t *ing, const gx_pubkey_t *accounts, const ui
   gx_ingest_request(ing, &r);
 }
 
+uint64_t gx_ingest_genesis_accounts(gx_ingest_t *ing, const gx_pubkey_t *accounts, size_t n) {
+  gx_ingest_req_t r = {.op = GX_INGEST_REQ_GENESIS, .accounts = accounts, .n_accounts = n};
+  gx_ingest_request(ing, &r);
+  return r.lost;
+}
+
 /* ---- mempool stage ---- */
 static void gx_ingest_mempool_serve(gx_ingest_t *ing) {
   if (atomic_load_explicit(&ing->call_state, memory_order_acquire) != 1) return;
-  gx_ingest_req_run(ing->mp, ing->call_req);
+  gx_ingest_req_run(ing, ing->call_req);
   atomic_store_explicit(&ing->call_state, 2, memory_order_release);
 }
 
@@ -550,11 +581,15 @@ static void *gx_ingest_mempool_main(void *arg) {
         gx_metrics_add(&st->inserted, 1);
         if (evicted.evicted) { /* gone for now, not for ever: a re-sent copy may come back */
           gx_metrics_add(&st->evicted, 1);
+          if (evicted.evicted_unknown) gx_metrics_add(&st->unknown_evicted, 1);
           gx_dedup_key_t k;
           gx_dedup_key(ing->dedup, evicted.enc, GX_XFER_SZ, &k);
           gx_dedup_remove(ing->dedup, &k);
         }
-        if (gossiping) {
+        if (evicted.unknown) gx_metrics_add(&st->unknown_held, 1);
+        /* an unknown account's transfer stays here: nobody can propose it before
+         * the account is funded, and forwarding junk would multiply its cost */
+        if (gossiping && !evicted.unknown) {
           fwd[m++] = it;
           continue;
         }
@@ -621,7 +656,8 @@ static uint64_t gx_ingress_drops(const gx_ingest_t *ing) {
   uint64_t d = 0;
   for (int i = 0; i < ing->n_rx; i++)
     d += ing->rx_stats[i].drop_queue_full + ing->rx_stats[i].drop_pool_empty +
-         ing->rx_stats[i].drop_far_ahead + ing->rx_stats[i].drop_behind_hole;
+         ing->rx_stats[i].drop_far_ahead + ing->rx_stats[i].drop_behind_hole +
+         ing->rx_stats[i].drop_unknown_busy;
   return d;
 }
 
@@ -732,7 +768,9 @@ gx_ingest_t *gx_ingest_new(const gx_ingest_cfg_t *cfg, gx_dp_queue_t *const *rxq
     return NULL;
   }
   gx_mempool_err_t me;
-  ing->mp = gx_mempool_new(&cfg->mempool, &me);
+  gx_mempool_cfg_t mc = cfg->mempool;
+  randombytes_buf(&mc.hash_key, sizeof mc.hash_key); /* account hashes nobody can aim at */
+  ing->mp = gx_mempool_new(&mc, &me);
   if (!ing->mp) {
     snprintf(err, errlen, "mempool: %s", gx_mempool_strerror(me));
     gx_ingest_delete(ing);
@@ -853,7 +891,7 @@ void gx_ingest_snapshot(const gx_ingest_t *ing, gx_ingest_snapshot_t *o) {
     o->transfers += s->transfers;
     o->duplicates += s->duplicates;
     o->ingress_drops += s->drop_queue_full + s->drop_pool_empty + s->drop_far_ahead +
-                        s->drop_behind_hole;
+                        s->drop_behind_hole + s->drop_unknown_busy;
     o->gate_drops += s->gate_stale + s->gate_too_far;
     o->tx_dgrams += s->tx_dgrams;
     o->tx_drops += s->tx_drops;
@@ -880,6 +918,15 @@ static double gx_m_mp_accts(void *ing) {
 }
 static double gx_ingest_m_mp_ready(void *ing) { return (double)gx_mempool_ready(((gx_ingest_t *)ing)->mp); }
 static double gx_m_mp_cap(void *ing) { return (double)((gx_ingest_t *)ing)->cfg.mempool.capacity; }
+static double gx_m_mp_unknown(void *ing) { return (double)gx_mempool_unknown(((gx_ingest_t *)ing)->mp); }
+static double gx_m_mp_known(void *ing) { return (double)gx_mempool_known(((gx_ingest_t *)ing)->mp); }
+static double gx_m_mp_limit(const gx_ingest_t *ing, int which) {
+  gx_mempool_cfg_t l;
+  gx_mempool_limits(ing->mp, &l);
+  return (double)(which ? l.max_known : l.max_unknown);
+}
+static double gx_m_mp_max_unknown(void *ing) { return gx_m_mp_limit(ing, 0); }
+static double gx_m_mp_max_known(void *ing) { return gx_m_mp_limit(ing, 1); }
 static double gx_m_dedup_cap(void *ing) {
   return (double)gx_dedup_entries(((gx_ingest_t *)ing)->dedup);
 }
@@ -927,6 +974,7 @@ gx_metrics_err_t gx_ingest_metrics_register(gx_ingest_t *ing, gx_metrics_t *m) {
         {"reason=\"item_pool_empty\"", &r0->drop_pool_empty},
         {"reason=\"far_ahead\"", &r0->drop_far_ahead},
         {"reason=\"behind_hole\"", &r0->drop_behind_hole},
+        {"reason=\"unknown_busy\"", &r0->drop_unknown_busy},
     };
     for (size_t i = 0; i < GX_ARRAY_LEN(drops); i++)
       GX_TRY(gx_metrics_counter_sum(m, "gx_ingress_drops_total", drops[i].labels,
@@ -993,6 +1041,34 @@ gx_metrics_err_t gx_ingest_metrics_register(gx_ingest_t *ing, gx_metrics_t *m) {
                              ing));
   GX_TRY(gx_metrics_gauge_fn(m, "gx_mempool_capacity", NULL,
                              "Transfers the mempool can hold (configured).", gx_m_mp_cap, ing));
+  {
+    static const char help[] =
+        "Transfers of unknown (unfunded, never committed) accounts: held, evicted, expired, "
+        "promoted.";
+    const gx_mempool_counters_t *ct = gx_mempool_counters(ing->mp);
+    GX_TRY(gx_metrics_counter(m, "gx_mempool_unknown_total", "outcome=\"held\"", help,
+                              &ing->st.unknown_held));
+    GX_TRY(gx_metrics_counter(m, "gx_mempool_unknown_total", "outcome=\"evicted\"", help,
+                              &ing->st.unknown_evicted));
+    GX_TRY(gx_metrics_counter(m, "gx_mempool_unknown_total", "outcome=\"expired\"", help,
+                              &ing->st.unknown_expired));
+    GX_TRY(gx_metrics_counter(m, "gx_mempool_unknown_total", "outcome=\"promoted\"", help,
+                              &ct->unknown_promoted));
+    GX_TRY(gx_metrics_counter(m, "gx_mempool_known_full_total", NULL,
+                              "Accounts the full known table could not remember.",
+                              &ct->known_full));
+  }
+  GX_TRY(gx_metrics_gauge_fn(m, "gx_mempool_unknown_transfers", NULL,
+                             "Transfers of unknown accounts held (in their own quota).",
+                             gx_m_mp_unknown, ing));
+  GX_TRY(gx_metrics_gauge_fn(m, "gx_mempool_unknown_capacity", NULL,
+                             "Transfers of unknown accounts the mempool holds at most.",
+                             gx_m_mp_max_unknown, ing));
+  GX_TRY(gx_metrics_gauge_fn(m, "gx_mempool_known_accounts", NULL,
+                             "Accounts the mempool knows (genesis or committed): the gate's table.",
+                             gx_m_mp_known, ing));
+  GX_TRY(gx_metrics_gauge_fn(m, "gx_mempool_known_capacity", NULL,
+                             "Accounts the known table holds at most.", gx_m_mp_max_known, ing));
   GX_TRY(gx_metrics_gauge_fn(m, "gx_dedup_capacity", NULL,
                              "Transaction ids the dedup cache remembers.", gx_m_dedup_cap, ing));
   GX_TRY(gx_metrics_counter(m, "gx_gossip_forwarded_total", NULL,

@@ -85,6 +85,9 @@ typedef struct {
                                           >= GX_INGEST_CONGESTED_AHEAD past its account's head */
   _Atomic uint64_t drop_behind_hole;   /* an earlier transfer of its account was dropped
                                           here and has not come again (tail drop) */
+  _Atomic uint64_t drop_unknown_busy;  /* on a chain, the verify ring more than
+                                          1/GX_INGEST_UNKNOWN_BUSY_DIV full and the transfer's
+                                          account unknown to the mempool (gx_mempool.h) */
   _Atomic uint64_t gate_stale, gate_too_far; /* the mempool would refuse them */
   _Atomic uint64_t tx_dgrams, tx_drops;/* gossip datagrams sent by queue 0 */
 } __attribute__((aligned(64))) gx_ingest_rx_stats_t;
@@ -97,6 +100,8 @@ typedef struct {
 
 typedef struct {
   _Atomic uint64_t inserted, evicted, rejected[GX_MEMPOOL_ERR__COUNT], waits;
+  _Atomic uint64_t unknown_held, unknown_evicted, unknown_expired; /* unknown accounts' (in
+                                                           inserted, evicted): gx_mempool.h */
   _Atomic uint64_t gossip_forwarded, gossip_copies, gossip_dgrams, gossip_hops_exceeded,
       gossip_waits;
   _Atomic uint64_t housekeeping_ticks;
@@ -133,7 +138,15 @@ void gx_ingest_snapshot(const gx_ingest_t *ing, gx_ingest_snapshot_t *out);
  *   this node verified both its signatures at ingest.
  * committed: accounts[i] committed up to seqs[i]; the dropped transfers were
  *   rejected by the ledger and leave the pool; what was taken and not
- *   committed becomes available again. */
+ *   committed becomes available again. One call is one round of the pool
+ *   (gx_mempool_tick: unknown accounts' transfers expire after unknown_ttl).
+ * genesis_accounts: the chain's genesis accounts (gx_mempool_genesis): turns
+ *   on the chain view, in which transfers of accounts neither funded at
+ *   genesis nor ever committed are held apart in a bounded quota, never
+ *   proposed and never gossiped (they cannot commit; gx_mempool.h). galaxyd
+ *   hands them in once, in chunks, before the pipeline starts; ingest cannot
+ *   read the genesis (validator/ is not below it). Returns how many found no
+ *   room in the known table. */
 size_t gx_ingest_take_shard(gx_ingest_t *ing, uint32_t shard, uint32_t n_shards, uint8_t *out,
                             size_t max, int *any_ready);
 void gx_ingest_held(gx_ingest_t *ing, const uint8_t *const *xfers, const gx_hash_t *ids, size_t n,
@@ -141,12 +154,14 @@ void gx_ingest_held(gx_ingest_t *ing, const uint8_t *const *xfers, const gx_hash
 void gx_ingest_committed(gx_ingest_t *ing, const gx_pubkey_t *accounts, const uint64_t *seqs,
                          size_t n_accounts, const uint8_t *const *dropped,
                          const gx_hash_t *dropped_ids, size_t n_dropped);
+uint64_t gx_ingest_genesis_accounts(gx_ingest_t *ing, const gx_pubkey_t *accounts, size_t n);
 /* Any thread: both signatures of this encoded transfer were verified outside
  * the pipeline (the commit stage, for an agreed transfer not yet through our
  * workers); a worker that meets it later passes it on without verifying it
  * again. Remembered in a fixed cache of GX_INGEST_PREVERIFIED keys. */
 #define GX_INGEST_PREVERIFIED 65536
 #define GX_INGEST_CONGESTED_AHEAD 32
+#define GX_INGEST_UNKNOWN_BUSY_DIV 16
 void gx_ingest_note_verified(gx_ingest_t *ing, const uint8_t enc[GX_XFER_SZ]);
 
 /* ---- the RX stage's per-datagram work, exposed for fuzzing and benches ---- */

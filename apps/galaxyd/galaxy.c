@@ -223,6 +223,18 @@ int gx_galaxy_open(gx_galaxy_t *ch, gx_ingest_t *ingest, gx_dpdk_t *dpdk, gx_met
                    char *err, size_t errlen) {
   ch->ingest = ingest;
   if (!ch->enabled) return 0;
+  if (ingest) { /* the mempool tells the chain's accounts from junk (ingest/gx_mempool.h) */
+    gx_pubkey_t keys[256];
+    uint64_t lost = 0;
+    uint32_t i = 0, n = ch->genesis_v.balance_count;
+    do {
+      size_t k = 0;
+      while (k < 256 && i < n) keys[k++] = ch->genesis_v.balances[i++].account;
+      lost += gx_ingest_genesis_accounts(ingest, keys, k);
+    } while (i < n);
+    if (lost) GX_WARN("galaxyd", "mempool: %llu genesis accounts found no room in the known table",
+                      (unsigned long long)lost);
+  }
   gx_commit_cfg_t *cc = &ch->commit_cfg;
   gx_addr_t addr;
   if (gx_galaxy_consensus_addr(ch, &addr, err, errlen)) return -1;
