@@ -5,14 +5,15 @@
  * from gx_committee_test_deal) and validator/gx_cluster: per cluster epoch it
  * proposes its pool's transfers, builds the LSH block from the agreed batch
  * (gx_cluster_build), signs it and sends the signature to its cluster; the
- * members whose collector reaches 2 f_c + 1 send the certified block to every
- * galaxy. Galaxies: each runs gx_epoch over the galaxy committee and
- * validator/gx_fold with its own validator/gx_ledger: it checks the blocks it
- * receives (gx_fold_check), proposes per galaxy epoch the refs of the held
- * blocks that extend the folded chains (gx_fold_refs_encode), takes from the
- * agreed proposals every ref that at least f + 1 of them carry (so an honest
- * galaxy holds it), fetches the blocks it lacks from the proposers of the
- * ref, folds (gx_fold_apply), commits (gx_ledger_commit + gx_fold_commit).
+ * members whose collector reaches 2 f_c + 1 send the certified block to the
+ * galaxies. Galaxies: each runs gx_epoch over the galaxy committee, and
+ * validator/gx_lshpool, validator/gx_fold and its own validator/gx_ledger:
+ * it pools the blocks it receives (gx_lshpool_add checks them), proposes per
+ * galaxy epoch its pool's refs (gx_lshpool_refs, gx_fold_refs_encode), takes
+ * from the agreed proposals every ref that at least f + 1 of them carry (so
+ * an honest galaxy holds it), fetches the blocks it lacks from the proposers
+ * of the ref, folds (gx_fold_apply), commits (gx_ledger_commit +
+ * gx_fold_commit), prunes its pool and drops the blocks the fold rejected.
  * Stars follow the chain: every star learns each black hole (its fold record
  * and ledger result) through a delayed, droppable notice and prunes its pool.
  * Rewind: a star whose chain holds a block the galaxies rejected (or that
@@ -24,9 +25,10 @@
  * One seed gives one exact run: a splitmix64 PRNG drives the network adversary
  * (delay, reorder, duplicate, drop with re-send on tick, a partition), the
  * Byzantine nodes, the workload and the timing. Byzantine stars: silent,
- * crash (down for a while, state kept), equiv (two proposals to two halves),
- * badsig (proposals with a badly signed transfer: its cluster drops it and
- * records a bad_signature fault). --forge: in the last cluster 2 f_c + 1
+ * crash (down for a while, state kept), equiv (two proposals to two halves;
+ * it swallows its clients' transfers), badsig (proposals with a badly signed
+ * transfer: its cluster drops it and records a bad_signature fault; and a
+ * rewind request no one else makes). --forge: in the last cluster 2 f_c + 1
  * members certify a block with a badly signed transfer (test-only; with
  * --sample 65536 every galaxy rejects it and names every signer). A silent
  * cluster: every star of cluster 0 silent. Byzantine galaxies: silent, junk
@@ -73,6 +75,7 @@
 #include "validator/gx_epoch.h"
 #include "validator/gx_fold.h"
 #include "validator/gx_ledger.h"
+#include "validator/gx_lshpool.h"
 
 #include <inttypes.h>
 #include <sodium.h>
@@ -169,14 +172,12 @@ typedef struct {
   gx_hash_t id;
 } h_req_t;
 
+/* A block a galaxy keeps outside its pool: every block of the sets it folded
+ * (the store keeps them, galaxyd's will) and fetched ones. */
 typedef struct {
   gx_hash_t id;
-  uint32_t cluster;
-  uint64_t height;
-  gx_hash_t prev;
   uint8_t *buf;
   size_t len;
-  uint8_t dead; /* rejected by a fold: never proposed again (still served) */
 } h_held_t;
 
 /* An agreed galaxy batch waiting to be folded: the refs at least f + 1
@@ -219,7 +220,13 @@ typedef struct {
   void *lmem, *fmem;
   gx_ledger_t *ledger;
   gx_fold_t *fold;
-  h_held_t *held;
+  void *pmem;
+  gx_lshpool_t *bpool;    /* checked blocks waiting for a fold (validator/gx_lshpool.h) */
+  gx_hash_t *added;       /* ids it added to the pool (to drop one: see h_gal_drop) */
+  unsigned added_n;
+  gx_hash_t *dead;        /* blocks a fold rejected: never taken into the pool again */
+  unsigned dead_n;
+  h_held_t *held;         /* the store: folded sets' blocks, fetched blocks */
   unsigned held_n;
   h_gq_t q[H_GQ];
   unsigned q_head, q_n;
@@ -308,6 +315,7 @@ struct h_sim {
   unsigned ntx, issued;
   h_acct_t acc[H_NACC];
   uint64_t client_next, ds_at;
+  uint8_t got_work[H_MAXK]; /* an honest star of the cluster pooled a transfer */
   int ds_sent;
   unsigned ds_tx[H_NDS][2];
   int ds_proof[H_NDS];
@@ -320,7 +328,8 @@ struct h_sim {
   size_t forge_len;
   uint8_t forge_tx[GX_XFER_SZ], bad_tx[GX_XFER_SZ];
   /* counters of this run */
-  uint64_t lat_sum, lat_n, lat_max;
+  uint64_t lat_sum, lat_n, lat_max, pool_drops, dead_refused;
+  uint64_t pool_res[GX_LSHPOOL_RES__COUNT];
   uint64_t msgs, bytes, drops, dups, ticks, syncs, fetches, fetch_bad, rewinds, badsig_faults,
       rejected_blocks, folded_blocks, junk_refs, evidence, ds_proofs, wrong_routed, two_routed;
   char fail[256];
@@ -466,6 +475,12 @@ static int h_cut(const h_sim_t *s, const h_msg_t *m) {
 }
 
 static int h_down(const h_node_t *nd) { return nd->crashed || nd->behaviour == B_SILENT; }
+
+/* A galaxy's block pool: the defaults, with slots sized for this run's blocks. */
+static void h_pool_cfg(const h_sim_t *s, gx_lshpool_cfg_t *pc) {
+  gx_lshpool_cfg_defaults(pc);
+  pc->max_block_bytes = gx_lsh_size(H_BLOCK_TXS + 1, s->C, GX_LSH_MAX_FAULTS, s->C);
+}
 
 /* ---- consensus engines ---- */
 /* gx_epoch's send: dest is a member index of the node's group (or
@@ -886,6 +901,7 @@ static void h_star_on_submit(h_sim_t *s, h_node_t *nd, const h_msg_t *m) {
   p->id = id;
   p->in_block = 0;
   nd->wake = s->now;
+  if (h_honest(nd)) s->got_work[nd->group] = 1;
 }
 
 /* A follower's notice: black holes up to h are certified; read their fold
@@ -977,6 +993,7 @@ static void h_star_poll(h_sim_t *s, h_node_t *nd) {
     for (unsigned d = 0; d < s->C; d++)
       if (d != nd->member)
         gx_acs_send_forged_val(acs, e, d % 2 ? other : buf, (uint32_t)(d % 2 ? l2 : len), d, -1);
+    nd->pool_n = 0; /* and it swallows the clients' transfers (they re-send elsewhere) */
     return;
   }
   gx_acs_err_t ae = gx_epoch_propose(nd->ep, e, buf, (uint32_t)len);
@@ -985,7 +1002,7 @@ static void h_star_poll(h_sim_t *s, h_node_t *nd) {
 }
 
 /* Re-sends on tick: its signatures of blocks not yet certified here, the
- * certified blocks the fold it knows has not taken, a notice poll. */
+ * next two certified blocks the fold it knows has not taken, a notice poll. */
 static void h_star_tick(h_sim_t *s, h_node_t *nd) {
   gx_epoch_tick(nd->ep);
   uint64_t hf = s->bh[nd->known_bh].cs[nd->group].height;
@@ -994,10 +1011,11 @@ static void h_star_tick(h_sim_t *s, h_node_t *nd) {
     if (!h_chain_get(nd, h, &id)) break;
     const uint8_t *buf;
     size_t len;
+    int next = h > hf && h <= hf + 2; /* the blocks the fold needs next */
     if (s->forged && gx_hash_eq(&id, &s->forge_id)) {
-      if (h > hf) h_star_send_block(s, nd, s->forge_buf, s->forge_len, 0);
+      if (next) h_star_send_block(s, nd, s->forge_buf, s->forge_len, 0);
     } else if (gx_cluster_certified(nd->cl, &id, &buf, &len) == 0) {
-      if (h > hf) h_star_send_block(s, nd, buf, len, 0);
+      if (next) h_star_send_block(s, nd, buf, len, 0);
     } else {
       h_star_sign(s, nd, h, 1);
     }
@@ -1016,21 +1034,26 @@ static int h_gal_find(const h_node_t *g, const gx_hash_t *id) {
   return -1;
 }
 
-/* Keeps a block: from a star only when gx_fold_check accepts it (a galaxy
- * proposes only checked blocks); fetched for an agreed set, any copy whose
- * root and certificate hold (a Byzantine peer's copy with a broken
- * certificate would change the verdict). 0 kept or known, -1 refused. */
-static int h_gal_hold(h_sim_t *s, h_node_t *g, const uint8_t *buf, size_t len, int fetched) {
-  gx_lsh_t b;
-  if (gx_lsh_decode(&b, buf, len) != GX_PROTO_OK) return -1;
-  gx_hash_t id;
-  gx_lsh_id(&id, &b);
-  if (h_gal_find(g, &id) >= 0) return 0;
-  gx_fold_verdict_t v = gx_fold_check(g->fold, buf, len, NULL);
-  if (!fetched && v != GX_FOLD_V_OK) return -1;
-  if (fetched && (v == GX_FOLD_V_MALFORMED || v == GX_FOLD_V_ROOT || v == GX_FOLD_V_CERT)) return -1;
+/* A block this galaxy has: in its pool or its store. 0, or -1. */
+static int h_gal_get(const h_node_t *g, const gx_hash_t *id, const uint8_t **buf, size_t *len) {
+  if (gx_lshpool_get(g->bpool, id, buf, len) == 0) return 0;
+  int i = h_gal_find(g, id);
+  if (i < 0) return -1;
+  *buf = g->held[i].buf;
+  *len = g->held[i].len;
+  return 0;
+}
+
+static int h_gal_has(const h_node_t *g, const gx_hash_t *id) {
+  const uint8_t *b;
+  size_t l;
+  return h_gal_get(g, id, &b, &l) == 0;
+}
+
+static int h_gal_store(h_sim_t *s, h_node_t *g, const gx_hash_t *id, const uint8_t *buf, size_t len) {
+  if (h_gal_find(g, id) >= 0) return 0;
   if (g->held_n >= H_HELD) {
-    h_failf(s, "galaxy %u holds %d blocks", g->member, H_HELD);
+    h_failf(s, "galaxy %u stores %d blocks", g->member, H_HELD);
     return -1;
   }
   h_held_t *hd = &g->held[g->held_n];
@@ -1041,56 +1064,92 @@ static int h_gal_hold(h_sim_t *s, h_node_t *g, const uint8_t *buf, size_t len, i
   }
   memcpy(hd->buf, buf, len);
   hd->len = len;
-  hd->id = id;
-  hd->cluster = b.h.cluster;
-  hd->height = b.h.height;
-  hd->prev = b.h.prev;
-  hd->dead = 0;
+  hd->id = *id;
   g->held_n++;
+  return 0;
+}
+
+/* A block from a star goes to the pool (gx_lshpool_add runs gx_fold_check:
+ * a galaxy proposes only checked blocks). */
+static void h_gal_receive(h_sim_t *s, h_node_t *g, const uint8_t *buf, size_t len) {
+  gx_lsh_t b;
+  if (gx_lsh_decode(&b, buf, len) == GX_PROTO_OK) { /* a block a fold rejected stays out */
+    gx_hash_t id;
+    gx_lsh_id(&id, &b);
+    for (unsigned i = 0; i < g->dead_n; i++)
+      if (gx_hash_eq(&g->dead[i], &id)) {
+        s->dead_refused++;
+        return;
+      }
+  }
+  gx_fold_info_t info;
+  gx_lshpool_res_t r = gx_lshpool_add(g->bpool, g->fold, buf, len, &info);
+  s->pool_res[r]++;
+  if (r != GX_LSHPOOL_ADDED) return;
+  if (g->added_n >= H_HELD) { /* forget the ids the pool no longer holds */
+    unsigned m = 0;
+    for (unsigned i = 0; i < g->added_n; i++)
+      if (gx_lshpool_get(g->bpool, &g->added[i], NULL, NULL) == 0) g->added[m++] = g->added[i];
+    g->added_n = m;
+  }
+  if (g->added_n < H_HELD) g->added[g->added_n++] = info.id;
+  g->wake = s->now;
+}
+
+/* A fetched block of an agreed set: any copy whose root and certificate
+ * hold (a Byzantine peer's copy with a broken certificate would change the
+ * verdict; copies of one id differ only in their certificates). -1 refused. */
+static int h_gal_fetched_ok(h_sim_t *s, h_node_t *g, const gx_hash_t *id, const uint8_t *buf, size_t len) {
+  gx_fold_verdict_t v = gx_fold_check(g->fold, buf, len, NULL);
+  if (v == GX_FOLD_V_MALFORMED || v == GX_FOLD_V_ROOT || v == GX_FOLD_V_CERT) return -1;
+  if (h_gal_store(s, g, id, buf, len)) return -1;
   g->wake = s->now;
   return 0;
 }
 
-/* The refs this galaxy proposes: per cluster the chain of held blocks that
- * extends its folded chain, level by level across clusters, at most
- * H_MAX_BLOCKS, sorted. */
+/* Blocks a fold rejected leave the pool and never come back (h_gal_receive
+ * refuses them). gx_lshpool has no call to drop one block, and a rejected
+ * block stays above the folded height: its refs would name it again in every
+ * epoch (rejected again each time) and, when its id is the smaller, never
+ * name the block its cluster rebuilt at that height; a star re-sending it
+ * would bring it back. Until the pool has a drop call, the galaxy moves every
+ * other block it added into a new pool. */
+static void h_gal_drop(h_sim_t *s, h_node_t *g, const gx_hash_t *drop, unsigned n_drop) {
+  for (unsigned d = 0; d < n_drop && g->dead_n < H_HELD; d++) g->dead[g->dead_n++] = drop[d];
+  int any = 0;
+  for (unsigned d = 0; d < n_drop; d++) any |= gx_lshpool_get(g->bpool, &drop[d], NULL, NULL) == 0;
+  if (!any) return;
+  gx_lshpool_cfg_t pc;
+  h_pool_cfg(s, &pc);
+  size_t fp = gx_lshpool_footprint(&pc);
+  void *mem = aligned_alloc(GX_LSHPOOL_ALIGN, (fp + GX_LSHPOOL_ALIGN - 1) & ~(size_t)(GX_LSHPOOL_ALIGN - 1));
+  gx_lshpool_t *np = mem ? gx_lshpool_new(mem, &pc) : NULL;
+  if (!np) {
+    free(mem);
+    h_failf(s, "galaxy %u: no memory for its pool", g->member);
+    return;
+  }
+  unsigned m = 0;
+  for (unsigned i = 0; i < g->added_n; i++) {
+    const uint8_t *buf;
+    size_t len;
+    int dropped = 0;
+    for (unsigned d = 0; d < n_drop; d++) dropped |= gx_hash_eq(&g->added[i], &drop[d]);
+    if (dropped || gx_lshpool_get(g->bpool, &g->added[i], &buf, &len) != 0) continue;
+    if (gx_lshpool_add(np, g->fold, buf, len, NULL) == GX_LSHPOOL_ADDED) g->added[m++] = g->added[i];
+  }
+  g->added_n = m;
+  free(gx_lshpool_delete(g->bpool));
+  g->bpool = np;
+  g->pmem = mem;
+  s->pool_drops++;
+}
+
+/* The refs this galaxy proposes: its pool's chains from the folded tips
+ * (gx_lshpool_refs), at most H_MAX_BLOCKS. */
 static uint32_t h_gal_refs(h_sim_t *s, h_node_t *g, gx_fold_ref_t *refs) {
-  gx_hash_t tip[H_MAXK];
-  uint64_t th[H_MAXK];
-  int open[H_MAXK];
-  for (unsigned k = 0; k < s->K; k++) {
-    gx_fold_cluster_state_t cs;
-    gx_fold_cluster_state(g->fold, k, &cs);
-    tip[k] = cs.id;
-    th[k] = cs.height;
-    open[k] = 1;
-  }
-  uint32_t n = 0;
-  for (int any = 1; any && n < H_MAX_BLOCKS;) {
-    any = 0;
-    for (unsigned k = 0; k < s->K && n < H_MAX_BLOCKS; k++) {
-      if (!open[k]) continue;
-      int best = -1;
-      for (unsigned i = 0; i < g->held_n; i++) {
-        const h_held_t *hd = &g->held[i];
-        if (hd->dead || hd->cluster != k || hd->height != th[k] + 1 || !gx_hash_eq(&hd->prev, &tip[k]))
-          continue;
-        if (best < 0 || memcmp(hd->id.b, g->held[best].id.b, GX_HASH_SZ) < 0) best = (int)i;
-      }
-      if (best < 0) {
-        open[k] = 0;
-        continue;
-      }
-      refs[n].cluster = k;
-      refs[n].height = th[k] + 1;
-      refs[n].id = g->held[best].id;
-      n++;
-      tip[k] = g->held[best].id;
-      th[k]++;
-      any = 1;
-    }
-  }
-  return gx_fold_refs_sort(refs, n);
+  (void)s;
+  return gx_fold_refs_sort(refs, gx_lshpool_refs(g->bpool, g->fold, refs, H_MAX_BLOCKS));
 }
 
 typedef struct {
@@ -1160,7 +1219,7 @@ static void h_gal_batch(h_sim_t *s, h_node_t *g, const gx_acs_batch_t *b) {
 
 static void h_gal_fetch(h_sim_t *s, h_node_t *g, const h_gq_t *e) {
   for (uint32_t r = 0; r < e->n; r++) {
-    if (h_gal_find(g, &e->refs[r].id) >= 0) continue;
+    if (h_gal_has(g, &e->refs[r].id)) continue;
     for (unsigned m = 0; m < s->G; m++)
       if ((e->mask[r] >> m & 1) && m != g->member) {
         h_enqueue(s, M_FETCH, g->id, h_gal(s, m)->id, e->refs[r].id.b, GX_HASH_SZ);
@@ -1173,24 +1232,26 @@ static void h_gal_on_fetch(h_sim_t *s, h_node_t *g, const h_msg_t *m) {
   if (m->len != GX_HASH_SZ || !s->node[m->src].is_galaxy) return;
   gx_hash_t id;
   memcpy(id.b, m->data, GX_HASH_SZ);
-  int i = h_gal_find(g, &id);
+  const uint8_t *buf;
+  size_t blen;
+  int have = h_gal_get(g, &id, &buf, &blen) == 0;
   if (g->behaviour == B_JUNK) { /* random bytes, or the block with a broken certificate */
     uint8_t junk[512];
     size_t len = 1 + h_below(&s->rng, sizeof junk);
     for (size_t k = 0; k < len; k++) junk[k] = (uint8_t)h_mix(&s->rng);
-    if (i >= 0 && h_below(&s->rng, 2)) {
-      uint8_t *copy = malloc(g->held[i].len);
+    if (have && h_below(&s->rng, 2)) {
+      uint8_t *copy = malloc(blen);
       if (!copy) return;
-      memcpy(copy, g->held[i].buf, g->held[i].len);
-      copy[g->held[i].len - 1 - h_below(&s->rng, 64)] ^= 0x10;
-      h_enqueue(s, M_FETCHED, g->id, m->src, copy, g->held[i].len);
+      memcpy(copy, buf, blen);
+      copy[blen - 1 - h_below(&s->rng, 64)] ^= 0x10;
+      h_enqueue(s, M_FETCHED, g->id, m->src, copy, blen);
       free(copy);
     } else {
       h_enqueue(s, M_FETCHED, g->id, m->src, junk, len);
     }
     return;
   }
-  if (i >= 0) h_enqueue(s, M_FETCHED, g->id, m->src, g->held[i].buf, g->held[i].len);
+  if (have) h_enqueue(s, M_FETCHED, g->id, m->src, buf, blen);
 }
 
 static void h_gal_on_fetched(h_sim_t *s, h_node_t *g, const h_msg_t *m) {
@@ -1206,8 +1267,8 @@ static void h_gal_on_fetched(h_sim_t *s, h_node_t *g, const h_msg_t *m) {
     const h_gq_t *e = &g->q[(g->q_head + q) % H_GQ];
     for (uint32_t r = 0; r < e->n && !wanted; r++) wanted = gx_hash_eq(&e->refs[r].id, &id);
   }
-  if (!wanted || h_gal_find(g, &id) >= 0) return;
-  if (h_gal_hold(s, g, m->data, m->len, 1) != 0) s->fetch_bad++;
+  if (!wanted || h_gal_has(g, &id)) return;
+  if (h_gal_fetched_ok(s, g, &id, m->data, m->len) != 0) s->fetch_bad++;
 }
 
 static void h_ref_record(h_sim_t *s, h_bh_t *r, uint64_t h, const gx_fold_result_t *res,
@@ -1219,9 +1280,10 @@ static void h_gal_apply(h_sim_t *s, h_node_t *g, const h_gq_t *e) {
   static const uint8_t *blocks[GX_FOLD_MAX_INPUT];
   static size_t lens[GX_FOLD_MAX_INPUT];
   for (uint32_t r = 0; r < e->n; r++) {
-    int i = h_gal_find(g, &e->refs[r].id);
-    blocks[r] = g->held[i].buf;
-    lens[r] = g->held[i].len;
+    if (h_gal_get(g, &e->refs[r].id, &blocks[r], &lens[r]) != 0) {
+      h_failf(s, "galaxy %u folds without a block", g->member);
+      return;
+    }
   }
   gx_fold_result_t res;
   gx_fold_err_t fe = gx_fold_apply(g->fold, g->ledger, e->epoch, blocks, lens, e->n, &res);
@@ -1286,6 +1348,9 @@ static void h_gal_apply(h_sim_t *s, h_node_t *g, const h_gq_t *e) {
           h_failf(s, "galaxy %u: evidence against cluster %u signers %#" PRIx64 ", the forgers are %#" PRIx64,
                   g->member, ev->cluster, ev->signers, s->forger_mask);
         g->forge_ev = 1;
+      } else if (ev->kind == GX_FOLD_EV_CONFLICT && s->forge && ev->cluster == s->forge_k && ev->signers &&
+                 !(ev->signers & ~s->forger_mask)) {
+        /* the forgers signed the forged block and the rebuilt one at its height */
       } else {
         h_failf(s, "galaxy %u recorded %s evidence against cluster %u height %" PRIu64 " (signers %#" PRIx64 ")",
                 g->member, ev->kind == GX_FOLD_EV_CONFLICT ? "conflict" : "bad_signature", ev->cluster,
@@ -1296,16 +1361,18 @@ static void h_gal_apply(h_sim_t *s, h_node_t *g, const h_gq_t *e) {
   }
   h_trace(s, "galaxy %u folds epoch %" PRIu64 ": %u of %u blocks, %u transfers, %u rejected", g->member,
           e->epoch, res.folded_count, res.entry_count, res.ledger.tx_count, res.ledger.rejection_count);
-  /* never propose a rejected block again */
+  /* the store keeps every block of the set (a laggard folds the same set) */
+  static gx_hash_t rejected[GX_FOLD_MAX_INPUT];
+  unsigned n_rej = 0;
+  for (uint32_t r = 0; r < e->n && !s->fail[0]; r++) h_gal_store(s, g, &e->refs[r].id, blocks[r], lens[r]);
   for (uint32_t i = 0; i < res.entry_count; i++)
-    if (h_rejecting(res.entries[i].verdict)) {
-      int hi = h_gal_find(g, &res.entries[i].id);
-      if (hi >= 0) g->held[hi].dead = 1;
-    }
+    if (h_rejecting(res.entries[i].verdict)) rejected[n_rej++] = res.entries[i].id;
   if (gx_ledger_commit(g->ledger) != GX_LEDGER_OK || gx_fold_commit(g->fold) != GX_FOLD_OK) {
     h_failf(s, "galaxy %u: commit of height %" PRIu64 " refused", g->member, h);
     return;
   }
+  gx_lshpool_prune(g->bpool, g->fold);
+  h_gal_drop(s, g, rejected, n_rej); /* never propose a rejected block again */
   if (h_honest(g) && gx_ledger_total(g->ledger) != s->supply)
     h_failf(s, "galaxy %u height %" PRIu64 ": balances add up to %" PRIu64 ", the supply is %" PRIu64,
             g->member, h, gx_ledger_total(g->ledger), s->supply);
@@ -1320,7 +1387,7 @@ static void h_gal_poll(h_sim_t *s, h_node_t *g) {
   while (g->q_n && !s->fail[0]) {
     h_gq_t *e = &g->q[g->q_head];
     int missing = 0;
-    for (uint32_t r = 0; r < e->n && !missing; r++) missing = h_gal_find(g, &e->refs[r].id) < 0;
+    for (uint32_t r = 0; r < e->n && !missing; r++) missing = !h_gal_has(g, &e->refs[r].id);
     if (missing) {
       if (!e->fetch_at) {
         h_gal_fetch(s, g, e);
@@ -1609,7 +1676,9 @@ static void h_client(h_sim_t *s) {
     s->acc[a].busy = s->acc[b].busy = 1;
     unsigned home = gx_lsh_home_cluster(&h_acct_kp[a].pk, s->K), r = (unsigned)h_below(&s->rng, 100);
     unsigned other = s->K > 1 ? (home + 1 + (unsigned)h_below(&s->rng, s->K - 1)) % s->K : home;
-    if (s->K > 1 && r < 15) {
+    if (s->issued < s->K) { /* the first ones give every cluster work */
+      t->mask = 1u << home;
+    } else if (s->K > 1 && r < 15) {
       t->mask = 1u << other;
       s->wrong_routed++;
     } else if (s->K > 1 && r < 30) {
@@ -1723,8 +1792,8 @@ static const char *h_pending(h_sim_t *s, char *why, size_t cap) {
   }
   const h_bh_t *top = &s->bh[s->bh_top];
   for (unsigned k = 0; k < s->K; k++)
-    if (h_cluster_live(s, k) && top->cs[k].height == 0) {
-      snprintf(why, cap, "cluster %u has no block folded", k);
+    if (h_cluster_live(s, k) && s->got_work[k] && top->cs[k].height == 0) {
+      snprintf(why, cap, "cluster %u has no block folded (an honest star of it pooled a transfer)", k);
       return why;
     }
   if (s->forge) {
@@ -1831,7 +1900,14 @@ static int h_node_start(h_sim_t *s, h_node_t *nd) {
   nd->lmem = lfp ? aligned_alloc(GX_LEDGER_ALIGN, (lfp + 63) & ~(size_t)63) : NULL;
   nd->fmem = ffp ? aligned_alloc(GX_FOLD_ALIGN, (ffp + 63) & ~(size_t)63) : NULL;
   nd->held = calloc(H_HELD, sizeof *nd->held);
-  if (!nd->lmem || !nd->fmem || !nd->held) return -1;
+  nd->added = calloc(H_HELD, sizeof *nd->added);
+  nd->dead = calloc(H_HELD, sizeof *nd->dead);
+  gx_lshpool_cfg_t pc;
+  h_pool_cfg(s, &pc);
+  size_t pfp = gx_lshpool_footprint(&pc);
+  nd->pmem = pfp ? aligned_alloc(GX_LSHPOOL_ALIGN, (pfp + 63) & ~(size_t)63) : NULL;
+  nd->bpool = nd->pmem ? gx_lshpool_new(nd->pmem, &pc) : NULL;
+  if (!nd->lmem || !nd->fmem || !nd->held || !nd->added || !nd->dead || !nd->bpool) return -1;
   nd->ledger = gx_ledger_new(nd->lmem, &lc);
   if (!nd->ledger) return -1;
   gx_ledger_alloc_t al[H_NACC];
@@ -1864,6 +1940,13 @@ static void h_free(h_sim_t *s) {
       for (unsigned h = 0; h < nd->held_n; h++) free(nd->held[h].buf);
     free(nd->held);
     nd->held = NULL;
+    free(nd->added);
+    nd->added = NULL;
+    free(nd->dead);
+    nd->dead = NULL;
+    free(nd->pmem);
+    nd->pmem = NULL;
+    nd->bpool = NULL;
     for (unsigned q = 0; q < nd->q_n; q++) {
       h_gq_t *e = &nd->q[(nd->q_head + q) % H_GQ];
       free(e->refs);
@@ -2081,7 +2164,7 @@ static int h_run(h_sim_t *s, uint64_t seed) {
         if (!dn->is_galaxy) h_star_on_sig(s, dn, m);
         break;
       case M_BLOCK:
-        if (dn->is_galaxy) h_gal_hold(s, dn, m->data, m->len, 0);
+        if (dn->is_galaxy) h_gal_receive(s, dn, m->data, m->len);
         break;
       case M_FETCH:
         if (dn->is_galaxy) h_gal_on_fetch(s, dn, m);
@@ -2247,7 +2330,8 @@ int main(int argc, char **argv) {
   h_keys_init();
   uint64_t runs = 0, failed = 0, msgs = 0, bytes = 0, steps = 0, bhs = 0, folded = 0, rejected = 0,
            rewinds = 0, badsig = 0, evidence = 0, fetches = 0, fetch_bad = 0, junk_refs = 0, ds_proofs = 0,
-           syncs = 0, forge_rej = 0, forge_fold = 0, wrong = 0, two = 0, drops = 0;
+           syncs = 0, forge_rej = 0, forge_fold = 0, wrong = 0, two = 0, drops = 0, pool_drops = 0,
+           dead_refused = 0, pool_res[GX_LSHPOOL_RES__COUNT] = {0};
   for (uint64_t seed = lo; seed <= hi; seed++) {
     int rc = h_run(s, seed);
     runs++;
@@ -2270,6 +2354,9 @@ int main(int argc, char **argv) {
     wrong += s->wrong_routed;
     two += s->two_routed;
     drops += s->drops;
+    pool_drops += s->pool_drops;
+    dead_refused += s->dead_refused;
+    for (int r = 0; r < GX_LSHPOOL_RES__COUNT; r++) pool_res[r] += s->pool_res[r];
     if (rc) {
       failed++;
       h_print_run(s, H_TRACE_FAIL);
@@ -2297,6 +2384,11 @@ int main(int argc, char **argv) {
          " fetches (%" PRIu64 " bad answers), %" PRIu64 " refs below f+1 left out, %" PRIu64
          " block syncs, %" PRIu64 " transfers sent to a wrong cluster, %" PRIu64 " to two\n",
          badsig, forge_rej, forge_fold, evidence, ds_proofs, fetches, fetch_bad, junk_refs, syncs, wrong, two);
+  printf("gx_hsim: galaxies' block pools: %" PRIu64 " added, %" PRIu64 " held already, %" PRIu64
+         " refused by gx_fold_check, %" PRIu64 " full; %" PRIu64 " rebuilt without a rejected block, %" PRIu64
+         " rejected blocks refused again\n",
+         pool_res[GX_LSHPOOL_ADDED], pool_res[GX_LSHPOOL_HELD], pool_res[GX_LSHPOOL_REJECTED],
+         pool_res[GX_LSHPOOL_FULL], pool_drops, dead_refused);
   free(s->q);
   free(s->bh);
   free(s->rb);
