@@ -1769,7 +1769,8 @@ static void h_poll(h_sim_t *s, h_node_t *nd) {
 /* ---- a run ---- */
 /* What keeps the run going (NULL: done). */
 static const char *h_pending(h_sim_t *s, char *why, size_t cap) {
-  if (s->issued < s->n_tx || !s->ds_sent) {
+  if (!s->ds_sent) return "the double spends are not sent yet";
+  if (s->issued < s->n_tx) {
     unsigned inflight = 0;
     for (unsigned i = 0; i < s->ntx; i++) inflight += s->tx[i].status == S_FLIGHT;
     snprintf(why, cap, "%u of %u transfers sent, %u of them not resolved (black hole %" PRIu64 ")", s->issued,
@@ -2247,7 +2248,7 @@ static int h_usage(void) {
   fprintf(stderr,
           "usage: gx_hsim [--seeds A..B] [--clusters K] [--cluster-size C] [--galaxies G]\n"
           "               [--byz-star none|silent|crash|equiv|badsig|all] [--byz-galaxy none|silent|junk|all]\n"
-          "               [--forge] [--silent-cluster] [--sample S] [--epochs E] [--txs N] [-v]\n");
+          "               [--forge] [--silent-cluster] [--sample S] [--epochs E] [--txs N] [-v | -vv]\n");
   return GX_EXIT_USAGE;
 }
 
