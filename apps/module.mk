@@ -8,7 +8,7 @@ GX_APPS += galaxyd
 GX_APP_SRCS_galaxyd := $(wildcard apps/galaxyd/*.c)
 GX_APP_LIBS_galaxyd := cli validator ingest consensus storage dataplane core
 GX_APPS += galaxyctl
-GX_APP_SRCS_galaxyctl := $(wildcard apps/galaxyctl/*.c)
+GX_APP_SRCS_galaxyctl := $(call gx_lib_srcs,apps/galaxyctl)
 GX_APP_LIBS_galaxyctl := cli validator consensus storage dataplane core
 GX_APPS += star
 GX_APP_SRCS_star := $(call gx_lib_srcs,apps/star)
@@ -16,3 +16,7 @@ GX_APP_LIBS_star := cli core
 # star's state decoders (they compile apps/star/star_state.c in: star is no layer)
 GX_UNIT_TESTS_cli := apps/star/star_state_test.c
 GX_FUZZERS_cli := apps/star/star_state_fuzz.c
+# the monitor's decoders of what nodes answer (they compile
+# apps/galaxyctl/monitor_scrape.c in: it needs nothing but libc)
+GX_UNIT_TESTS_cli += apps/galaxyctl/monitor_scrape_test.c
+GX_FUZZERS_cli += apps/galaxyctl/monitor_scrape_fuzz.c
