@@ -2,12 +2,15 @@
 #include "validator/gx_genesis.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/gx_util.h"
 
@@ -19,6 +22,8 @@ static const char *const gx_genesis_errs[GX_GENESIS_ERR__COUNT] = {
   [GX_GENESIS_ERR_RANGE] = "value or count out of range",
   [GX_GENESIS_ERR_COIN] = "coin keys are not one threshold sharing",
   [GX_GENESIS_ERR_KEY] = "node key file bad or not of this genesis",
+  [GX_GENESIS_ERR_MODE] = "secret file readable by others",
+  [GX_GENESIS_ERR_PASS] = "no passphrase, a wrong one, or a damaged encrypted file",
 };
 const char *gx_genesis_strerror(gx_genesis_err_t e) {
   return (unsigned)e < GX_GENESIS_ERR__COUNT ? gx_genesis_errs[e] : "unknown genesis error";
@@ -383,6 +388,10 @@ static int gx_gen_parse_address(const char *s, char host[GX_GENESIS_HOST_MAX + 1
   host[hl] = 0;
   *port = (uint16_t)p;
   return 0;
+}
+
+int gx_genesis_parse_address(const char *s, char host[GX_GENESIS_HOST_MAX + 1], uint16_t *port) {
+  return gx_gen_parse_address(s, host, port);
 }
 
 static int gx_gen_handler(void *user, const char *section, const char *key, const char *value) {
@@ -809,21 +818,37 @@ gx_genesis_err_t gx_genesis_node_key_parse(gx_genesis_node_key_t *k, const char 
 
 gx_genesis_err_t gx_genesis_node_key_load(gx_genesis_node_key_t *k, const char *path, char *err,
                                           size_t errlen) {
+  return gx_genesis_node_key_open(k, path, NULL, err, errlen);
+}
+
+gx_genesis_err_t gx_genesis_node_key_open(gx_genesis_node_key_t *k, const char *path,
+                                          const char *passphrase_file, char *err, size_t errlen) {
+  memset(k, 0, sizeof *k);
+  char pw[GX_GENESIS_PASSPHRASE_MAX + 1];
+  size_t pwlen = 0;
+  int have_pw = passphrase_file && passphrase_file[0];
+  gx_genesis_err_t code;
+  if (have_pw && (code = gx_genesis_passphrase_file(passphrase_file, pw, sizeof pw, &pwlen, err, errlen)) !=
+                     GX_GENESIS_OK)
+    return code;
   char *buf = malloc(GX_GENESIS_NODE_KEY_MAX);
-  if (!buf) return gx_gen_fail(err, errlen, GX_GENESIS_ERR_IO, "out of memory");
-  long n = gx_file_read(path, buf, GX_GENESIS_NODE_KEY_MAX);
-  if (n < 0) {
-    int e = errno;
-    free(buf);
-    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_IO, "%s: %s", path,
-                       e == EFBIG ? "too large for a node key file" : strerror(e));
+  if (!buf) {
+    sodium_memzero(pw, sizeof pw);
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_IO, "out of memory");
   }
-  char e[200];
-  gx_genesis_err_t code = gx_genesis_node_key_parse(k, buf, (size_t)n, e, sizeof e);
-  sodium_memzero(buf, (size_t)n);
+  size_t n = 0;
+  int enc = 0;
+  code = gx_genesis_secret_load(path, have_pw ? pw : NULL, pwlen, buf, GX_GENESIS_NODE_KEY_MAX, &n, &enc, NULL,
+                                err, errlen);
+  sodium_memzero(pw, sizeof pw);
+  if (code == GX_GENESIS_OK) {
+    char e[200];
+    code = gx_genesis_node_key_parse(k, buf, n, e, sizeof e);
+    if (code != GX_GENESIS_OK) gx_gen_fail(err, errlen, code, "%s: %s%s", path, enc ? "(decrypted) " : "", e);
+  }
+  sodium_memzero(buf, GX_GENESIS_NODE_KEY_MAX);
   free(buf);
-  if (code != GX_GENESIS_OK) return gx_gen_fail(err, errlen, code, "%s: %s", path, e);
-  return GX_GENESIS_OK;
+  return code;
 }
 
 gx_genesis_err_t gx_genesis_node_key_check(const gx_genesis_node_key_t *k, const gx_genesis_t *g,
@@ -863,3 +888,614 @@ gx_genesis_err_t gx_genesis_node_key_check(const gx_genesis_node_key_t *k, const
 }
 
 void gx_genesis_node_key_wipe(gx_genesis_node_key_t *k) { sodium_memzero(k, sizeof *k); }
+
+/* ---- strict line fields of the key formats below ---------------------------------- */
+/* Next "name value\n" line: value (1..cap-1 bytes, no NUL, no CR) copied to buf. */
+static int gx_gen_line(const char **p, const char *end, const char *name, char *buf, size_t cap) {
+  size_t nl = strlen(name);
+  const char *eol = memchr(*p, '\n', (size_t)(end - *p));
+  if (!eol || (size_t)(eol - *p) <= nl + 1 || memcmp(*p, name, nl) || (*p)[nl] != ' ') return -1;
+  const char *v = *p + nl + 1;
+  size_t vl = (size_t)(eol - v);
+  if (vl >= cap || memchr(v, 0, vl) || memchr(v, '\r', vl)) return -1;
+  memcpy(buf, v, vl);
+  buf[vl] = 0;
+  *p = eol + 1;
+  return 0;
+}
+
+/* A decimal without sign or leading zeros, at most max. */
+static int gx_gen_dec(const char *v, uint64_t max, uint64_t *out) {
+  size_t n = strlen(v);
+  if (n == 0 || n > 20 || (n > 1 && v[0] == '0') || strspn(v, "0123456789") != n) return -1;
+  return gx_parse_u64(v, out) || *out > max ? -1 : 0;
+}
+
+/* Lower-case hex of 1..max bytes; the byte count or -1. */
+static long gx_gen_hexl(uint8_t *out, size_t max, const char *v) {
+  size_t n = strlen(v);
+  if (n == 0 || n % 2 || n / 2 > max || strspn(v, "0123456789abcdef") != n) return -1;
+  return gx_hex_decode_var(out, max, v);
+}
+
+static int gx_gen_hexl_fixed(uint8_t *out, size_t n, const char *v) {
+  return strlen(v) == 2 * n && gx_gen_hexl(out, n, v) == (long)n ? 0 : -1;
+}
+
+/* "index I" and, when the next line is one, "cluster C". *ln: the next line. */
+static gx_genesis_err_t gx_gen_index_lines(const char **p, const char *end, uint16_t *index, uint8_t *star,
+                                           uint16_t *cluster, int *ln, char *err, size_t errlen) {
+  char v[24];
+  uint64_t idx, cl;
+  if (gx_gen_line(p, end, "index", v, sizeof v) || gx_gen_dec(v, GX_GENESIS_MAX_VALIDATORS - 1, &idx))
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line 2: want 'index N' with N in 0..%u",
+                       GX_GENESIS_MAX_VALIDATORS - 1);
+  *index = (uint16_t)idx;
+  *star = 0;
+  *cluster = 0;
+  *ln = 3;
+  if ((size_t)(end - *p) > 8 && !memcmp(*p, "cluster ", 8)) {
+    if (gx_gen_line(p, end, "cluster", v, sizeof v) || gx_gen_dec(v, GX_GENESIS_MAX_CLUSTERS - 1, &cl) ||
+        idx >= GX_GENESIS_CLUSTER_MAX)
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY,
+                         "line 3: want 'cluster C' with C in 0..%u (and index below %u)",
+                         GX_GENESIS_MAX_CLUSTERS - 1, GX_GENESIS_CLUSTER_MAX);
+    *star = 1;
+    *cluster = (uint16_t)cl;
+    *ln = 4;
+  }
+  return GX_GENESIS_OK;
+}
+
+/* ---- secret files and passphrases ------------------------------------------------- */
+gx_genesis_err_t gx_genesis_secret_read(const char *path, char *buf, size_t cap, size_t *len, char *err,
+                                        size_t errlen) {
+  *len = 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    int e = errno;
+    if (fd >= 0) close(fd);
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_IO, "%s: %s", path, strerror(e));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_MODE, "%s: not a regular file", path);
+  }
+  if (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) {
+    close(fd);
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_MODE,
+                       "%s: mode %04o lets other users read or change this secret: refused "
+                       "(chmod 600, or 640 for the service's group)",
+                       path, (unsigned)(st.st_mode & 07777));
+  }
+  size_t got = 0;
+  for (;;) {
+    char extra;
+    ssize_t r = got < cap ? read(fd, buf + got, cap - got) : read(fd, &extra, 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      int e = errno;
+      close(fd);
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_IO, "%s: %s", path, strerror(e));
+    }
+    if (r == 0) break;
+    if (got == cap) {
+      close(fd);
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_IO, "%s: larger than %zu bytes", path, cap);
+    }
+    got += (size_t)r;
+  }
+  close(fd);
+  *len = got;
+  return GX_GENESIS_OK;
+}
+
+/* Checks and copies the bytes read as a passphrase (what names the source). */
+static gx_genesis_err_t gx_gen_pw_take(char *raw, size_t n, int more, char *pw, size_t cap, size_t *len,
+                                       const char *what, char *err, size_t errlen) {
+  gx_genesis_err_t code = GX_GENESIS_OK;
+  if (n && raw[n - 1] == '\n') { /* one final line break */
+    n--;
+    if (n && raw[n - 1] == '\r') n--;
+  }
+  if (more || n > GX_GENESIS_PASSPHRASE_MAX)
+    code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_PASS, "%s: passphrase longer than %d bytes", what,
+                       GX_GENESIS_PASSPHRASE_MAX);
+  else if (!n)
+    code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_PASS, "%s: empty passphrase", what);
+  else if (memchr(raw, 0, n) || memchr(raw, '\n', n) || memchr(raw, '\r', n))
+    code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_PASS, "%s: want the passphrase on one line (no NUL)", what);
+  else if (cap <= n)
+    code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_PASS, "%s: passphrase buffer too small", what);
+  if (code == GX_GENESIS_OK) {
+    memcpy(pw, raw, n);
+    pw[n] = 0;
+    *len = n;
+  }
+  return code;
+}
+
+gx_genesis_err_t gx_genesis_passphrase_fd(int fd, char *pw, size_t cap, size_t *len, char *err, size_t errlen) {
+  char raw[GX_GENESIS_PASSPHRASE_MAX + 3], what[32];
+  size_t n = 0;
+  int more = 0;
+  *len = 0;
+  snprintf(what, sizeof what, "file descriptor %d", fd);
+  for (;;) {
+    char extra;
+    ssize_t r = n < sizeof raw ? read(fd, raw + n, sizeof raw - n) : read(fd, &extra, 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      int e = errno;
+      sodium_memzero(raw, sizeof raw);
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_IO, "%s: %s", what, strerror(e));
+    }
+    if (r == 0) break;
+    if (n == sizeof raw) {
+      more = 1;
+      break;
+    }
+    n += (size_t)r;
+  }
+  gx_genesis_err_t code = gx_gen_pw_take(raw, n, more, pw, cap, len, what, err, errlen);
+  sodium_memzero(raw, sizeof raw);
+  return code;
+}
+
+gx_genesis_err_t gx_genesis_passphrase_file(const char *path, char *pw, size_t cap, size_t *len, char *err,
+                                            size_t errlen) {
+  char raw[GX_GENESIS_PASSPHRASE_MAX + 2];
+  size_t n = 0;
+  *len = 0;
+  gx_genesis_err_t code = gx_genesis_secret_read(path, raw, sizeof raw, &n, err, errlen);
+  if (code == GX_GENESIS_OK) code = gx_gen_pw_take(raw, n, 0, pw, cap, len, path, err, errlen);
+  sodium_memzero(raw, sizeof raw);
+  return code;
+}
+
+/* ---- passphrase-encrypted key files ---------------------------------------------- */
+_Static_assert(GX_GENESIS_ENC_SALT == crypto_pwhash_SALTBYTES, "salt size");
+_Static_assert(GX_GENESIS_ENC_NONCE == crypto_secretbox_NONCEBYTES, "nonce size");
+_Static_assert(GX_GENESIS_ENC_MAC == crypto_secretbox_MACBYTES, "mac size");
+_Static_assert(GX_GENESIS_SEAL_OVERHEAD == crypto_box_SEALBYTES, "seal size");
+
+int gx_genesis_kdf_preset(const char *name, uint32_t *opslimit, uint64_t *memlimit) {
+  if (!strcmp(name, "interactive")) {
+    *opslimit = crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE;
+    *memlimit = crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE;
+  } else if (!strcmp(name, "moderate")) {
+    *opslimit = crypto_pwhash_argon2id_OPSLIMIT_MODERATE;
+    *memlimit = crypto_pwhash_argon2id_MEMLIMIT_MODERATE;
+  } else if (!strcmp(name, "sensitive")) {
+    *opslimit = crypto_pwhash_argon2id_OPSLIMIT_SENSITIVE;
+    *memlimit = crypto_pwhash_argon2id_MEMLIMIT_SENSITIVE;
+  } else {
+    return -1;
+  }
+  return 0;
+}
+
+int gx_genesis_enc_is(const char *text, size_t len) {
+  static const char hdr[] = GX_GENESIS_ENC_HEADER "\n";
+  return len >= sizeof hdr - 1 && !memcmp(text, hdr, sizeof hdr - 1);
+}
+
+static int gx_gen_limits_ok(uint64_t ops, uint64_t mem) {
+  return ops >= 1 && ops <= GX_GENESIS_ENC_OPS_MAX && mem >= GX_GENESIS_ENC_MEM_MIN &&
+         mem <= GX_GENESIS_ENC_MEM_MAX && mem % 1024 == 0;
+}
+
+static gx_genesis_err_t gx_gen_kdf(uint8_t key[32], const char *pw, size_t pwlen, const uint8_t *salt,
+                                   uint32_t ops, uint64_t mem, char *err, size_t errlen) {
+  if (!pwlen) return gx_gen_fail(err, errlen, GX_GENESIS_ERR_PASS, "empty passphrase");
+  if (sodium_init() < 0) return gx_gen_fail(err, errlen, GX_GENESIS_ERR_IO, "libsodium failed to initialise");
+  if (crypto_pwhash(key, 32, pw, pwlen, salt, ops, (size_t)mem, crypto_pwhash_ALG_ARGON2ID13) != 0)
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_IO,
+                       "argon2id key derivation failed (out of memory for its %llu MiB?)",
+                       (unsigned long long)(mem >> 20));
+  return GX_GENESIS_OK;
+}
+
+gx_genesis_err_t gx_genesis_enc_seal(gx_genesis_enc_t *e, const void *plain, size_t len, const char *pw,
+                                     size_t pwlen, uint32_t opslimit, uint64_t memlimit, char *err,
+                                     size_t errlen) {
+  memset(e, 0, sizeof *e);
+  if (!len || len > GX_GENESIS_ENC_PLAIN_MAX)
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_RANGE, "plain text of %zu bytes: want 1..%u", len,
+                       (unsigned)GX_GENESIS_ENC_PLAIN_MAX);
+  if (!gx_gen_limits_ok(opslimit, memlimit))
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_RANGE, "argon2id limits out of range (opslimit %u, memlimit %llu)",
+                       opslimit, (unsigned long long)memlimit);
+  e->opslimit = opslimit;
+  e->memlimit = memlimit;
+  randombytes_buf(e->salt, sizeof e->salt);
+  randombytes_buf(e->nonce, sizeof e->nonce);
+  uint8_t key[32];
+  gx_genesis_err_t code = gx_gen_kdf(key, pw, pwlen, e->salt, opslimit, memlimit, err, errlen);
+  if (code == GX_GENESIS_OK) {
+    crypto_secretbox_easy(e->box, plain, len, e->nonce, key);
+    e->box_len = len + GX_GENESIS_ENC_MAC;
+  }
+  sodium_memzero(key, sizeof key);
+  return code;
+}
+
+gx_genesis_err_t gx_genesis_enc_open(const gx_genesis_enc_t *e, const char *pw, size_t pwlen, void *plain,
+                                     size_t cap, size_t *len, char *err, size_t errlen) {
+  *len = 0;
+  if (!gx_gen_limits_ok(e->opslimit, e->memlimit) || e->box_len <= GX_GENESIS_ENC_MAC ||
+      e->box_len > sizeof e->box)
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "encrypted key: limits or length out of range");
+  if (cap < e->box_len - GX_GENESIS_ENC_MAC)
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_RANGE, "encrypted key: larger than the buffer");
+  uint8_t key[32];
+  gx_genesis_err_t code = gx_gen_kdf(key, pw, pwlen, e->salt, e->opslimit, e->memlimit, err, errlen);
+  if (code == GX_GENESIS_OK) {
+    if (crypto_secretbox_open_easy(plain, e->box, e->box_len, e->nonce, key) != 0)
+      code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_PASS,
+                         "wrong passphrase (or the encrypted file was changed): cannot decrypt");
+    else
+      *len = e->box_len - GX_GENESIS_ENC_MAC;
+  }
+  sodium_memzero(key, sizeof key);
+  return code;
+}
+
+size_t gx_genesis_enc_format(const gx_genesis_enc_t *e, char *out, size_t cap) {
+  char salt[2 * GX_GENESIS_ENC_SALT + 1], nonce[2 * GX_GENESIS_ENC_NONCE + 1];
+  if (e->box_len > sizeof e->box) return 0;
+  gx_hex_encode(salt, e->salt, sizeof e->salt);
+  gx_hex_encode(nonce, e->nonce, sizeof e->nonce);
+  int w = snprintf(out, cap, GX_GENESIS_ENC_HEADER "\nkdf argon2id13\nopslimit %u\nmemlimit %llu\nsalt %s\nnonce %s\nbox ",
+                   e->opslimit, (unsigned long long)e->memlimit, salt, nonce);
+  if (w < 0 || (size_t)w + 2 * e->box_len + 2 > cap) return 0;
+  gx_hex_encode(out + w, e->box, e->box_len);
+  size_t o = (size_t)w + 2 * e->box_len;
+  out[o++] = '\n';
+  out[o] = 0;
+  return o;
+}
+
+gx_genesis_err_t gx_genesis_enc_parse(gx_genesis_enc_t *e, const char *text, size_t len, char *err,
+                                      size_t errlen) {
+  memset(e, 0, sizeof *e);
+  const char *p = text, *end = text + len;
+  if (!gx_genesis_enc_is(text, len))
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "not an encrypted key file (first line must be '%s')",
+                       GX_GENESIS_ENC_HEADER);
+  p += strlen(GX_GENESIS_ENC_HEADER) + 1;
+  char v[2 * sizeof e->box + 8]; /* ~10 KiB of stack */
+  uint64_t x;
+  if (gx_gen_line(&p, end, "kdf", v, sizeof v) || strcmp(v, "argon2id13"))
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line 2: want 'kdf argon2id13'");
+  if (gx_gen_line(&p, end, "opslimit", v, sizeof v) || gx_gen_dec(v, GX_GENESIS_ENC_OPS_MAX, &x) || x < 1)
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line 3: want 'opslimit N' with N in 1..%d",
+                       GX_GENESIS_ENC_OPS_MAX);
+  e->opslimit = (uint32_t)x;
+  if (gx_gen_line(&p, end, "memlimit", v, sizeof v) || gx_gen_dec(v, GX_GENESIS_ENC_MEM_MAX, &x) ||
+      !gx_gen_limits_ok(e->opslimit, x))
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY,
+                       "line 4: want 'memlimit BYTES', a multiple of 1024 in %llu..%llu",
+                       (unsigned long long)GX_GENESIS_ENC_MEM_MIN, (unsigned long long)GX_GENESIS_ENC_MEM_MAX);
+  e->memlimit = x;
+  if (gx_gen_line(&p, end, "salt", v, sizeof v) || gx_gen_hexl_fixed(e->salt, sizeof e->salt, v))
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line 5: want 'salt <%zu lower-case hex>'",
+                       2 * sizeof e->salt);
+  if (gx_gen_line(&p, end, "nonce", v, sizeof v) || gx_gen_hexl_fixed(e->nonce, sizeof e->nonce, v))
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line 6: want 'nonce <%zu lower-case hex>'",
+                       2 * sizeof e->nonce);
+  long bl = -1;
+  if (!gx_gen_line(&p, end, "box", v, sizeof v)) bl = gx_gen_hexl(e->box, sizeof e->box, v);
+  if (bl <= GX_GENESIS_ENC_MAC)
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line 7: want 'box <lower-case hex of %d..%zu bytes>'",
+                       GX_GENESIS_ENC_MAC + 1, sizeof e->box);
+  e->box_len = (size_t)bl;
+  if (p != end) return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "trailing text after the box line");
+  return GX_GENESIS_OK;
+}
+
+gx_genesis_err_t gx_genesis_secret_load(const char *path, const char *pw, size_t pwlen, char *out, size_t cap,
+                                        size_t *len, int *encrypted, gx_genesis_enc_t *enc, char *err,
+                                        size_t errlen) {
+  *len = 0;
+  *encrypted = 0;
+  char *buf = malloc(GX_GENESIS_ENC_FILE_MAX);
+  gx_genesis_enc_t *e = malloc(sizeof *e);
+  size_t n = 0;
+  gx_genesis_err_t code = GX_GENESIS_OK;
+  char why[200];
+  if (!buf || !e) code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_IO, "%s: out of memory", path);
+  else code = gx_genesis_secret_read(path, buf, GX_GENESIS_ENC_FILE_MAX, &n, err, errlen);
+  if (code == GX_GENESIS_OK && gx_genesis_enc_is(buf, n)) {
+    *encrypted = 1;
+    if ((code = gx_genesis_enc_parse(e, buf, n, why, sizeof why)) != GX_GENESIS_OK)
+      gx_gen_fail(err, errlen, code, "%s: %s", path, why);
+    else if (!pw)
+      code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_PASS,
+                         "%s: encrypted: needs its passphrase ([node] key_passphrase_file for galaxyd, "
+                         "--passphrase-fd or --passphrase-file for galaxyctl)", path);
+    else if ((code = gx_genesis_enc_open(e, pw, pwlen, out, cap, len, why, sizeof why)) != GX_GENESIS_OK)
+      gx_gen_fail(err, errlen, code, "%s: %s", path, why);
+    else if (enc)
+      *enc = *e;
+  } else if (code == GX_GENESIS_OK) {
+    if (n > cap) code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "%s: larger than %zu bytes: not a key file", path, cap);
+    else memcpy(out, buf, n), *len = n;
+  }
+  if (buf) sodium_memzero(buf, GX_GENESIS_ENC_FILE_MAX);
+  if (e) sodium_memzero(e, sizeof *e);
+  free(buf);
+  free(e);
+  return code;
+}
+
+/* ---- identity key files ---------------------------------------------------------------- */
+#define GX_IDENTITY_HEADER "galaxy-identity-key v1"
+
+size_t gx_genesis_identity_format(const gx_genesis_identity_t *id, char *out, size_t cap) {
+  char pk[65], seed[65], cl[24] = "";
+  gx_hex_encode(pk, id->key.pk.b, 32);
+  gx_hex_encode(seed, id->key.sk, 32);
+  if (id->star) snprintf(cl, sizeof cl, "cluster %u\n", id->cluster);
+  int w = snprintf(out, cap, GX_IDENTITY_HEADER "\nindex %u\n%spublic %s\nsecret %s\n", id->index, cl, pk, seed);
+  sodium_memzero(seed, sizeof seed);
+  return (w < 0 || (size_t)w >= cap) ? 0 : (size_t)w;
+}
+
+gx_genesis_err_t gx_genesis_identity_parse(gx_genesis_identity_t *id, const char *text, size_t len, char *err,
+                                           size_t errlen) {
+  static const char hdr[] = GX_IDENTITY_HEADER "\n";
+  const char *p = text, *end = text + len;
+  memset(id, 0, sizeof *id);
+  if (len < sizeof hdr - 1 || memcmp(text, hdr, sizeof hdr - 1))
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "not a galaxy identity key file (first line must be '%s')",
+                       GX_IDENTITY_HEADER);
+  p += sizeof hdr - 1;
+  int ln;
+  gx_genesis_err_t code = gx_gen_index_lines(&p, end, &id->index, &id->star, &id->cluster, &ln, err, errlen);
+  if (code != GX_GENESIS_OK) return code;
+  char v[80];
+  gx_pubkey_t pk;
+  uint8_t seed[32];
+  if (gx_gen_line(&p, end, "public", v, sizeof v) || gx_gen_hexl_fixed(pk.b, 32, v))
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line %d: want 'public <64 lower-case hex>'", ln);
+  if (gx_gen_line(&p, end, "secret", v, sizeof v) || gx_gen_hexl_fixed(seed, 32, v)) {
+    sodium_memzero(v, sizeof v);
+    sodium_memzero(seed, sizeof seed);
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line %d: want 'secret <64 lower-case hex>'", ln + 1);
+  }
+  sodium_memzero(v, sizeof v);
+  gx_key_from_seed(&id->key, seed);
+  sodium_memzero(seed, sizeof seed);
+  if (memcmp(id->key.pk.b, pk.b, 32)) {
+    sodium_memzero(id, sizeof *id);
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "the secret does not derive the stated public key");
+  }
+  if (p != end) {
+    sodium_memzero(id, sizeof *id);
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "trailing text after the secret line");
+  }
+  return GX_GENESIS_OK;
+}
+
+/* ---- member files ---------------------------------------------------------------------- */
+gx_genesis_err_t gx_genesis_members_parse(gx_genesis_t *g, const char *text, size_t len, char *err,
+                                          size_t errlen) {
+  uint8_t vseen[GX_GENESIS_MAX_VALIDATORS] = {0};
+  uint8_t sseen[GX_GENESIS_MAX_CLUSTERS][GX_GENESIS_CLUSTER_MAX];
+  int vmax = -1, cmax = -1, smax[GX_GENESIS_MAX_CLUSTERS];
+  int line = 0, lines = 0;
+  memset(sseen, 0, sizeof sseen);
+  for (unsigned c = 0; c < GX_GENESIS_MAX_CLUSTERS; c++) smax[c] = -1;
+  const char *p = text, *end = text + len;
+  while (p < end) {
+    const char *eol = memchr(p, '\n', (size_t)(end - p));
+    if (!eol) eol = end;
+    char buf[256];
+    size_t ll = (size_t)(eol - p);
+    line++;
+    if (ll >= sizeof buf) return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "line %d: longer than %zu characters", line, sizeof buf - 1);
+    if (memchr(p, 0, ll)) return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "line %d: NUL byte", line);
+    memcpy(buf, p, ll);
+    buf[ll] = 0;
+    p = eol < end ? eol + 1 : end;
+    while (ll && (buf[ll - 1] == '\r' || buf[ll - 1] == ' ' || buf[ll - 1] == '\t')) buf[--ll] = 0;
+    char *s = buf + strspn(buf, " \t");
+    if (!*s || *s == '#') continue;
+    char *tok[4];
+    int nt = 0;
+    for (char *t = s; *t && nt < 4;) {
+      size_t tl = strcspn(t, " \t");
+      tok[nt++] = t;
+      if (!t[tl]) break;
+      t[tl] = 0;
+      t += tl + 1;
+      t += strspn(t, " \t");
+    }
+    if (nt != 3)
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD,
+                         "line %d: want 'INDEX IDENTITY HOST:PORT' (INDEX: I for validator I, C:I for star I of cluster C)",
+                         line);
+    uint64_t c = 0, i;
+    int star = 0;
+    char *colon = strchr(tok[0], ':');
+    if (colon) {
+      *colon = 0;
+      star = 1;
+      if (gx_gen_dec(tok[0], GX_GENESIS_MAX_CLUSTERS - 1, &c) || gx_gen_dec(colon + 1, GX_GENESIS_CLUSTER_MAX - 1, &i))
+        return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "line %d: star index: want C:I with C in 0..%u, I in 0..%u",
+                           line, GX_GENESIS_MAX_CLUSTERS - 1, GX_GENESIS_CLUSTER_MAX - 1);
+    } else if (gx_gen_dec(tok[0], GX_GENESIS_MAX_VALIDATORS - 1, &i)) {
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "line %d: validator index: want a number in 0..%u (or C:I for a star)",
+                         line, GX_GENESIS_MAX_VALIDATORS - 1);
+    }
+    gx_pubkey_t pk;
+    uint8_t x[32];
+    if (strlen(tok[1]) != 64 || gx_hex_decode(pk.b, 32, tok[1]))
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "line %d: identity: want 64 hex digits", line);
+    if (crypto_sign_ed25519_pk_to_curve25519(x, pk.b) != 0)
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "line %d: identity: not a usable ed25519 public key", line);
+    char host[GX_GENESIS_HOST_MAX + 1];
+    uint16_t port;
+    if (gx_gen_parse_address(tok[2], host, &port))
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "line %d: address '%s': want host:port or [ipv6]:port", line,
+                         tok[2]);
+    gx_genesis_validator_t *m;
+    if (star) {
+      if (sseen[c][i]++)
+        return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "line %d: star %u:%u given twice", line, (unsigned)c,
+                           (unsigned)i);
+      if ((int)c > cmax) cmax = (int)c;
+      if ((int)i > smax[c]) smax[c] = (int)i;
+      m = &g->cluster[c].star[i];
+    } else {
+      if (vseen[i]++)
+        return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "line %d: validator %u given twice", line, (unsigned)i);
+      if ((int)i > vmax) vmax = (int)i;
+      m = &g->v[i];
+    }
+    m->identity = pk;
+    snprintf(m->host, sizeof m->host, "%s", host);
+    m->port = port;
+    lines++;
+  }
+  if (vmax < 0) return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "no validator (want lines for validators 0..n-1)");
+  for (int i = 0; i <= vmax; i++)
+    if (!vseen[i])
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "validator %d missing (validators must be 0..%d)", i, vmax);
+  for (int c = 0; c <= cmax; c++) {
+    if (smax[c] < 0)
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "cluster %d has no star (clusters must be 0..%d)", c, cmax);
+    for (int i = 0; i <= smax[c]; i++)
+      if (!sseen[c][i])
+        return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "star %d:%d missing (cluster %d's stars must be 0..%d)", c,
+                           i, c, smax[c]);
+    g->cluster[c].n = (uint16_t)(smax[c] + 1);
+  }
+  g->n = (uint16_t)(vmax + 1);
+  g->cluster_count = (uint16_t)(cmax + 1);
+  (void)lines;
+  return GX_GENESIS_OK;
+}
+
+/* ---- sealed coin shares ------------------------------------------------------------------ */
+#define GX_SHARE_HEADER "galaxy-coin-share v1"
+
+gx_genesis_err_t gx_genesis_share_seal(gx_genesis_share_t *s, const gx_genesis_t *g, int star, unsigned cluster,
+                                       unsigned index, const gx_coin_pub_t *pub, const gx_coin_secret_t *sec,
+                                       char *err, size_t errlen) {
+  memset(s, 0, sizeof *s);
+  const gx_genesis_validator_t *m = NULL;
+  if (star && cluster < g->cluster_count && index < g->cluster[cluster].n) m = &g->cluster[cluster].star[index];
+  else if (!star && index < g->n) m = &g->v[index];
+  if (!m) return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "no such member in the genesis");
+  if (sec->index != index)
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "coin share %u given for member %u", sec->index, index);
+  uint8_t xpk[32];
+  if (crypto_sign_ed25519_pk_to_curve25519(xpk, m->identity.b) != 0)
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "the member's identity is not a usable ed25519 public key");
+  uint8_t plain[32 + GX_COIN_SECRET_FILE_MAX];
+  memcpy(plain, g->id.b, 32);
+  size_t clen = gx_coin_secret_file_encode(plain + 32, pub, sec);
+  if (!clen) {
+    sodium_memzero(plain, sizeof plain);
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_COIN, "cannot encode the coin share");
+  }
+  crypto_box_seal(s->sealed, plain, 32 + clen, xpk);
+  sodium_memzero(plain, sizeof plain);
+  s->sealed_len = 32 + clen + GX_GENESIS_SEAL_OVERHEAD;
+  s->index = (uint16_t)index;
+  s->star = (uint8_t)(star != 0);
+  s->cluster = star ? (uint16_t)cluster : 0;
+  s->genesis_id = g->id;
+  s->identity = m->identity;
+  return GX_GENESIS_OK;
+}
+
+size_t gx_genesis_share_format(const gx_genesis_share_t *s, char *out, size_t cap) {
+  char gid[65], pk[65], cl[24] = "";
+  if (s->sealed_len > sizeof s->sealed) return 0;
+  gx_hex_encode(gid, s->genesis_id.b, 32);
+  gx_hex_encode(pk, s->identity.b, 32);
+  if (s->star) snprintf(cl, sizeof cl, "cluster %u\n", s->cluster);
+  int w = snprintf(out, cap, GX_SHARE_HEADER "\nindex %u\n%sgenesis %s\nidentity %s\nsealed ", s->index, cl, gid, pk);
+  if (w < 0 || (size_t)w + 2 * s->sealed_len + 2 > cap) return 0;
+  gx_hex_encode(out + w, s->sealed, s->sealed_len);
+  size_t o = (size_t)w + 2 * s->sealed_len;
+  out[o++] = '\n';
+  out[o] = 0;
+  return o;
+}
+
+gx_genesis_err_t gx_genesis_share_parse(gx_genesis_share_t *s, const char *text, size_t len, char *err,
+                                        size_t errlen) {
+  static const char hdr[] = GX_SHARE_HEADER "\n";
+  const char *p = text, *end = text + len;
+  memset(s, 0, sizeof *s);
+  if (len < sizeof hdr - 1 || memcmp(text, hdr, sizeof hdr - 1))
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "not a sealed coin share file (first line must be '%s')",
+                       GX_SHARE_HEADER);
+  p += sizeof hdr - 1;
+  int ln;
+  gx_genesis_err_t code = gx_gen_index_lines(&p, end, &s->index, &s->star, &s->cluster, &ln, err, errlen);
+  if (code != GX_GENESIS_OK) return code;
+  char v[2 * GX_GENESIS_SEALED_MAX + 8];
+  if (gx_gen_line(&p, end, "genesis", v, sizeof v) || gx_gen_hexl_fixed(s->genesis_id.b, 32, v))
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line %d: want 'genesis <64 lower-case hex>'", ln);
+  if (gx_gen_line(&p, end, "identity", v, sizeof v) || gx_gen_hexl_fixed(s->identity.b, 32, v))
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line %d: want 'identity <64 lower-case hex>'", ln + 1);
+  long sl = -1;
+  size_t min = GX_GENESIS_SEAL_OVERHEAD + 32 + GX_COIN_SECRET_FILE_SZ(1);
+  if (!gx_gen_line(&p, end, "sealed", v, sizeof v)) sl = gx_gen_hexl(s->sealed, sizeof s->sealed, v);
+  if (sl < (long)min)
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "line %d: want 'sealed <lower-case hex of %zu..%zu bytes>'",
+                       ln + 2, min, sizeof s->sealed);
+  s->sealed_len = (size_t)sl;
+  if (p != end) return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "trailing text after the sealed line");
+  return GX_GENESIS_OK;
+}
+
+gx_genesis_err_t gx_genesis_share_open(const gx_genesis_share_t *s, const gx_keypair_t *identity,
+                                       gx_genesis_node_key_t *k, char *err, size_t errlen) {
+  memset(k, 0, sizeof *k);
+  if (memcmp(s->identity.b, identity->pk.b, 32)) {
+    char a[17], b[17];
+    gx_hex_encode(a, s->identity.b, 8);
+    gx_hex_encode(b, identity->pk.b, 8);
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY,
+                       "sealed to identity %s..., not to this identity key (%s...)", a, b);
+  }
+  if (s->sealed_len < GX_GENESIS_SEAL_OVERHEAD + 32 || s->sealed_len > sizeof s->sealed)
+    return gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "sealed share: bad length");
+  uint8_t xpk[32], xsk[32], plain[GX_GENESIS_SEALED_MAX];
+  gx_genesis_err_t code = GX_GENESIS_OK;
+  if (crypto_sign_ed25519_pk_to_curve25519(xpk, identity->pk.b) != 0 ||
+      crypto_sign_ed25519_sk_to_curve25519(xsk, identity->sk) != 0)
+    code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "the identity key does not convert to X25519");
+  else if (crypto_box_seal_open(plain, s->sealed, s->sealed_len, xpk, xsk) != 0)
+    code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY,
+                       "cannot open the sealed share with this identity key (changed, or sealed to another key)");
+  size_t plen = s->sealed_len - GX_GENESIS_SEAL_OVERHEAD;
+  if (code == GX_GENESIS_OK && memcmp(plain, s->genesis_id.b, 32))
+    code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "the share inside names another genesis than its file");
+  gx_coin_err_t ce = GX_COIN_OK;
+  if (code == GX_GENESIS_OK && (ce = gx_coin_secret_file_decode(&k->coin_pub, &k->coin, plain + 32, plen - 32)) !=
+                                   GX_COIN_OK)
+    code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "coin secret share: %s", gx_coin_strerror(ce));
+  else if (code == GX_GENESIS_OK && k->coin.index != s->index)
+    code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_KEY, "coin secret share %u inside a file for index %u",
+                       k->coin.index, s->index);
+  sodium_memzero(xsk, sizeof xsk);
+  sodium_memzero(plain, sizeof plain);
+  if (code != GX_GENESIS_OK) {
+    gx_genesis_node_key_wipe(k);
+    return code;
+  }
+  k->index = s->index;
+  k->star = s->star;
+  k->cluster = s->cluster;
+  k->genesis_id = s->genesis_id;
+  k->identity = *identity;
+  return GX_GENESIS_OK;
+}

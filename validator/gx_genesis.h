@@ -27,10 +27,28 @@
  * id it belongs to, its ed25519 identity key, and its coin secret share
  * (consensus/gx_coin.h secret file, hex).
  *
+ * Key ceremony without a holder of every secret (docs/DEPLOY.md "Keys"):
+ * each member makes its identity key file on its own host (`galaxyctl
+ * keygen`) and hands out one member line (index, identity, address); the
+ * genesis builder reads the member lines (gx_genesis_members_parse), deals the
+ * coin keys and seals each member's coin share to that member's identity
+ * (gx_genesis_share_seal: crypto_box_seal to the X25519 key converted from the
+ * ed25519 identity); the member opens it with its identity key
+ * (gx_genesis_share_open) into its node key file. The dealer learns the coin
+ * shares (until a distributed key generation, issue 15), never an identity.
+ *
+ * Secret files (node key, identity key, passphrase) are refused when another
+ * user may read them or group or others may write them (mode & 026: 0600 and
+ * 0640 pass), or when they are not regular files. A node or identity key file
+ * may be passphrase-encrypted (gx_genesis_enc_t: argon2id, crypto_pwhash, then
+ * crypto_secretbox); the encrypted text is a strict format of its own.
+ *
  * Memory: gx_genesis_t is caller-owned and large-ish (validators inline);
- * balances live in a caller array given to gx_genesis_init. Nothing
- * allocates. Threads: any. Errors: gx_genesis_err_t with a one-line message in
- * a caller buffer. Needs sodium_init(). */
+ * balances live in a caller array given to gx_genesis_init. Parsing and
+ * formatting do not allocate; the file loaders allocate their read buffers
+ * (freed, secrets wiped, before they return), argon2id its memlimit. Threads: any. Errors: gx_genesis_err_t with a one-line message in
+ * a caller buffer (the functions that read files return it prefixed with the
+ * path). Needs sodium_init(). */
 #ifndef GX_GENESIS_H
 #define GX_GENESIS_H
 
@@ -58,6 +76,8 @@ typedef enum {
   GX_GENESIS_ERR_RANGE,    /* too many validators or balances, supply > 2^62 */
   GX_GENESIS_ERR_COIN,     /* coin keys are not one valid threshold sharing */
   GX_GENESIS_ERR_KEY,      /* node key file bad or not of this genesis */
+  GX_GENESIS_ERR_MODE,     /* a secret file readable by others (or not a regular file) */
+  GX_GENESIS_ERR_PASS,     /* no passphrase, a wrong one, or a damaged encrypted file */
   GX_GENESIS_ERR__COUNT
 } gx_genesis_err_t;
 const char *gx_genesis_strerror(gx_genesis_err_t e);
@@ -153,5 +173,158 @@ gx_genesis_err_t gx_genesis_node_key_check(const gx_genesis_node_key_t *k, const
                                            char *err, size_t errlen);
 /* Wipes the secrets. */
 void gx_genesis_node_key_wipe(gx_genesis_node_key_t *k);
+
+/* Reads a node key file, plain or encrypted (gx_genesis_enc_t), refusing a
+ * loose mode (ERR_MODE). passphrase_file: NULL or "" for none (an encrypted
+ * file is then refused with ERR_PASS); else the file holding the passphrase
+ * (gx_genesis_passphrase_file). gx_genesis_node_key_load(k, path, ...) is
+ * gx_genesis_node_key_open(k, path, NULL, ...). Messages start with the path
+ * of the file they are about. Allocates a few KiB while it runs (argon2id:
+ * its memlimit); calls sodium_init() itself when the file is encrypted. */
+gx_genesis_err_t gx_genesis_node_key_open(gx_genesis_node_key_t *k, const char *path,
+                                          const char *passphrase_file, char *err, size_t errlen);
+
+/* ---- secret files and passphrases ---------------------------------------------- */
+/* Reads a secret file of at most cap bytes into buf (no NUL added): a regular
+ * file, not readable by others nor writable by group or others (ERR_MODE,
+ * naming the mode and the chmod that fixes it). ERR_IO: unreadable, too large. */
+gx_genesis_err_t gx_genesis_secret_read(const char *path, char *buf, size_t cap, size_t *len, char *err,
+                                        size_t errlen);
+#define GX_GENESIS_PASSPHRASE_MAX 1024
+/* A passphrase: everything up to end of file of a file descriptor (not
+ * closed) or of a secret file (as gx_genesis_secret_read), less one final
+ * "\n" or "\r\n"; 1..GX_GENESIS_PASSPHRASE_MAX bytes, no NUL, no line break
+ * inside. pw gets a NUL after the *len bytes (cap > GX_GENESIS_PASSPHRASE_MAX). */
+gx_genesis_err_t gx_genesis_passphrase_fd(int fd, char *pw, size_t cap, size_t *len, char *err,
+                                          size_t errlen);
+gx_genesis_err_t gx_genesis_passphrase_file(const char *path, char *pw, size_t cap, size_t *len, char *err,
+                                            size_t errlen);
+
+/* ---- passphrase-encrypted key files ---------------------------------------------- *
+ *   galaxy-encrypted-key v1
+ *   kdf argon2id13
+ *   opslimit <1..16>
+ *   memlimit <bytes: 8 MiB..1 GiB, a multiple of 1024>
+ *   salt <32 hex>                   (crypto_pwhash_SALTBYTES)
+ *   nonce <48 hex>                  (crypto_secretbox_NONCEBYTES)
+ *   box <hex: crypto_secretbox of the plain key file, 16 + 1..GX_GENESIS_NODE_KEY_MAX bytes>
+ * Key = crypto_pwhash(32, passphrase, salt, opslimit, memlimit, argon2id13).
+ * The parser is strict: fields in this order, one space, lower-case hex of
+ * exact length, decimals without leading zeros, nothing after the box line;
+ * format(parse(x)) == x. Presets (galaxyctl --kdf): interactive (2, 64 MiB),
+ * moderate (3, 256 MiB: the default), sensitive (4, 1 GiB). */
+#define GX_GENESIS_ENC_HEADER "galaxy-encrypted-key v1"
+#define GX_GENESIS_ENC_SALT 16
+#define GX_GENESIS_ENC_NONCE 24
+#define GX_GENESIS_ENC_MAC 16
+#define GX_GENESIS_ENC_OPS_MAX 16
+#define GX_GENESIS_ENC_MEM_MIN (8ull << 20)
+#define GX_GENESIS_ENC_MEM_MAX (1ull << 30)
+#define GX_GENESIS_ENC_PLAIN_MAX GX_GENESIS_NODE_KEY_MAX
+#define GX_GENESIS_ENC_FILE_MAX (256 + 2 * (GX_GENESIS_ENC_MAC + GX_GENESIS_ENC_PLAIN_MAX))
+typedef struct {
+  uint32_t opslimit;
+  uint64_t memlimit;
+  uint8_t salt[GX_GENESIS_ENC_SALT];
+  uint8_t nonce[GX_GENESIS_ENC_NONCE];
+  size_t box_len;
+  uint8_t box[GX_GENESIS_ENC_MAC + GX_GENESIS_ENC_PLAIN_MAX];
+} gx_genesis_enc_t;
+
+/* 0 and the preset's limits for "interactive", "moderate" or "sensitive"; -1 otherwise. */
+int gx_genesis_kdf_preset(const char *name, uint32_t *opslimit, uint64_t *memlimit);
+/* 1 when text starts with the encrypted header line. */
+int gx_genesis_enc_is(const char *text, size_t len);
+/* Encrypts plain (1..GX_GENESIS_ENC_PLAIN_MAX bytes) under the passphrase
+ * with fresh salt and nonce. ERR_RANGE: limits or length out of range;
+ * ERR_IO: the key derivation failed (out of memory). */
+gx_genesis_err_t gx_genesis_enc_seal(gx_genesis_enc_t *e, const void *plain, size_t len, const char *pw,
+                                     size_t pwlen, uint32_t opslimit, uint64_t memlimit, char *err,
+                                     size_t errlen);
+/* Decrypts into plain (cap >= box_len - 16). ERR_PASS: wrong passphrase or
+ * a changed file (the MAC fails). */
+gx_genesis_err_t gx_genesis_enc_open(const gx_genesis_enc_t *e, const char *pw, size_t pwlen, void *plain,
+                                     size_t cap, size_t *len, char *err, size_t errlen);
+/* Text of e; its length, or 0 when cap is short (GX_GENESIS_ENC_FILE_MAX is enough). */
+size_t gx_genesis_enc_format(const gx_genesis_enc_t *e, char *out, size_t cap);
+/* Strict parser of untrusted text (ERR_KEY, naming the line). */
+gx_genesis_err_t gx_genesis_enc_parse(gx_genesis_enc_t *e, const char *text, size_t len, char *err,
+                                      size_t errlen);
+/* A secret file, decrypted when it is encrypted (pw NULL: refused, ERR_PASS):
+ * the plain text in out (cap >= GX_GENESIS_ENC_PLAIN_MAX), *encrypted set.
+ * On success, when the file was encrypted and enc is not NULL, *enc is its
+ * envelope (a caller re-encrypting with the same limits reads them there). */
+gx_genesis_err_t gx_genesis_secret_load(const char *path, const char *pw, size_t pwlen, char *out, size_t cap,
+                                        size_t *len, int *encrypted, gx_genesis_enc_t *enc, char *err,
+                                        size_t errlen);
+
+/* ---- identity key files (galaxyctl keygen) ----------------------------------------- *
+ *   galaxy-identity-key v1
+ *   index <i>
+ *   cluster <c>                     (a star's only)
+ *   public <64 hex>
+ *   secret <64 hex: the ed25519 seed>
+ * Made on the member's own host; holds no genesis and no coin share. */
+typedef struct {
+  uint16_t index;
+  uint8_t star;
+  uint16_t cluster;
+  gx_keypair_t key;
+} gx_genesis_identity_t;
+#define GX_GENESIS_IDENTITY_MAX 256
+size_t gx_genesis_identity_format(const gx_genesis_identity_t *id, char *out, size_t cap);
+gx_genesis_err_t gx_genesis_identity_parse(gx_genesis_identity_t *id, const char *text, size_t len, char *err,
+                                           size_t errlen);
+
+/* ---- member files (galaxyctl genesis --members) ------------------------------------- *
+ * One member a line: `I IDENTITY HOST:PORT` (validator I) or `C:I IDENTITY
+ * HOST:PORT` (star I of cluster C); IDENTITY is 64 hex of an ed25519 public
+ * key that converts to X25519; fields apart by spaces or tabs; blank lines
+ * and lines starting with # are skipped. Fills g's validators (n) and
+ * clusters (cluster_count, each n, identities, addresses) and nothing else
+ * (gx_genesis_init first): validators 0..n-1 and each cluster's stars
+ * 0..n_c-1 exactly once, clusters 0..K-1. Duplicate identities or addresses
+ * are left to gx_genesis_finish. Errors name the line. */
+gx_genesis_err_t gx_genesis_members_parse(gx_genesis_t *g, const char *text, size_t len, char *err,
+                                          size_t errlen);
+/* "host:port" or "[v6]:port" (the genesis address syntax); 0 or -1. */
+int gx_genesis_parse_address(const char *s, char host[GX_GENESIS_HOST_MAX + 1], uint16_t *port);
+
+/* ---- sealed coin shares ---------------------------------------------------------------- *
+ *   galaxy-coin-share v1
+ *   index <i>
+ *   cluster <c>                     (a star's only)
+ *   genesis <64 hex: the genesis id>
+ *   identity <64 hex: the member's identity it is sealed to>
+ *   sealed <hex: crypto_box_seal(genesis id 32 || coin secret file)>
+ * Public: only the holder of the identity key opens it. The opened share is
+ * checked (the coin file's own checks, its index, the genesis id); whether the
+ * share belongs to a genesis is gx_genesis_node_key_check's question. */
+#define GX_GENESIS_SEAL_OVERHEAD 48 /* crypto_box_SEALBYTES */
+#define GX_GENESIS_SEALED_MAX (GX_GENESIS_SEAL_OVERHEAD + 32 + GX_COIN_SECRET_FILE_MAX)
+#define GX_GENESIS_SHARE_FILE_MAX (256 + 2 * GX_GENESIS_SEALED_MAX)
+typedef struct {
+  uint16_t index;
+  uint8_t star;
+  uint16_t cluster;
+  gx_hash_t genesis_id;
+  gx_pubkey_t identity;
+  size_t sealed_len;
+  uint8_t sealed[GX_GENESIS_SEALED_MAX];
+} gx_genesis_share_t;
+/* Seals the coin share of a finished genesis' member: validator index (star
+ * 0) or star index of cluster (star 1), whose identity the genesis lists.
+ * ERR_FIELD: no such member, or its identity does not convert to X25519. */
+gx_genesis_err_t gx_genesis_share_seal(gx_genesis_share_t *s, const gx_genesis_t *g, int star, unsigned cluster,
+                                       unsigned index, const gx_coin_pub_t *pub, const gx_coin_secret_t *sec,
+                                       char *err, size_t errlen);
+size_t gx_genesis_share_format(const gx_genesis_share_t *s, char *out, size_t cap);
+gx_genesis_err_t gx_genesis_share_parse(gx_genesis_share_t *s, const char *text, size_t len, char *err,
+                                        size_t errlen);
+/* Opens s with the member's identity key into a node key k (index, role,
+ * genesis id, identity, coin share and public set). ERR_KEY: sealed to another
+ * identity, cannot be opened, or the share inside is bad. */
+gx_genesis_err_t gx_genesis_share_open(const gx_genesis_share_t *s, const gx_keypair_t *identity,
+                                       gx_genesis_node_key_t *k, char *err, size_t errlen);
 
 #endif

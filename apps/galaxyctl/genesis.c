@@ -6,7 +6,20 @@
  *       [--fund-load-seed S --fund-load-accounts K --fund-amount A]
  *       [--fund ADDR=AMOUNT ...] [--allow-f0]
  *       [--clusters K --cluster-size C [--fold-sample S] [--lsh-max-txs T]]
- *   galaxyctl genesis --check FILE [--key NODE_KEY_FILE] [--replay DUMP]
+ *   galaxyctl genesis --members FILE --out DIR [--name NAME] [--proposal-max-txs T]
+ *       [--fund-load-seed S --fund-load-accounts K --fund-amount A]
+ *       [--fund ADDR=AMOUNT ...] [--allow-f0] [--fold-sample S] [--lsh-max-txs T]
+ *   galaxyctl genesis --check FILE [--key NODE_KEY_FILE [--passphrase-file PATH]] [--replay DUMP]
+ *
+ * --members FILE builds the genesis of a real deployment from the members'
+ * public identity keys and addresses (gx_genesis_members_parse: `I IDENTITY
+ * HOST:PORT` per validator, `C:I IDENTITY HOST:PORT` per star, each line
+ * printed by `galaxyctl keygen` on the member's host). It deals the coin keys
+ * (the validators', and each cluster's) and writes DIR/genesis.ini and one
+ * coin share file per member, sealed to its identity (DIR/share-<i>.sealed,
+ * DIR/share-<c>-<i>.sealed: gx_genesis_share_seal); it never sees an
+ * identity secret, and wipes the coin shares before it exits. Each member
+ * assembles its node key with `galaxyctl node-key` (apps/galaxyctl/keys.c).
  *
  * --clusters K --cluster-size C adds K Star Clusters of C stars each
  * (docs/CLUSTERS.md): star (c, i) gets the consensus address of the first
@@ -145,7 +158,7 @@ out:
   return rc;
 }
 
-static int ctl_genesis_check(const char *file, const char *keyfile, const char *replay) {
+static int ctl_genesis_check(const char *file, const char *keyfile, const char *passfile, const char *replay) {
   gx_genesis_t *g = malloc(sizeof *g);
   gx_ledger_alloc_t *bal = malloc(sizeof *bal * (1u << 20));
   if (!g || !bal) {
@@ -162,7 +175,7 @@ static int ctl_genesis_check(const char *file, const char *keyfile, const char *
   } else if (keyfile) {
     gx_genesis_node_key_t *k = malloc(sizeof *k);
     if (!k) rc = gx_cli_fail(GX_EXIT_FAIL, "out of memory");
-    else if ((e = gx_genesis_node_key_load(k, keyfile, err, sizeof err)) != GX_GENESIS_OK)
+    else if ((e = gx_genesis_node_key_open(k, keyfile, passfile, err, sizeof err)) != GX_GENESIS_OK)
       rc = gx_cli_fail(e == GX_GENESIS_ERR_IO ? GX_EXIT_FAIL : GX_EXIT_USAGE, "%s", err);
     else if (gx_genesis_node_key_check(k, g, err, sizeof err) != GX_GENESIS_OK)
       rc = gx_cli_fail(GX_EXIT_USAGE, "%s: %s", keyfile, err);
@@ -201,6 +214,206 @@ static int ctl_exists(const char *path) {
   return lstat(path, &st) == 0;
 }
 
+/* The --fund addresses and the load accounts, into g's balances. */
+static int ctl_genesis_fund(gx_genesis_t *g, const char *const *fund, int nfund, uint64_t load_seed,
+                            uint64_t load_accounts, uint64_t fund_amount) {
+  char err[400];
+  for (int i = 0; i < nfund; i++) {
+    char addr[GX_ADDR_LEN + 1];
+    const char *eq = strchr(fund[i], '=');
+    uint64_t amount;
+    gx_pubkey_t pk;
+    if (!eq || (size_t)(eq - fund[i]) != GX_ADDR_LEN)
+      return gx_cli_fail(GX_EXIT_USAGE, "--fund %s: want ADDRESS=AMOUNT with a %d-character gx address", fund[i],
+                         GX_ADDR_LEN);
+    memcpy(addr, fund[i], GX_ADDR_LEN);
+    addr[GX_ADDR_LEN] = 0;
+    gx_addr_err_t ae = gx_addr_decode(&pk, addr);
+    if (ae != GX_ADDR_OK) return gx_cli_fail(GX_EXIT_USAGE, "--fund %s: %s", addr, gx_addr_strerror(ae));
+    if (gx_parse_u64(eq + 1, &amount) || amount == 0 || amount > GX_AMOUNT_MAX)
+      return gx_cli_fail(GX_EXIT_USAGE, "--fund %s: amount '%s' is not in 1..2^62", addr, eq + 1);
+    if (gx_genesis_add_balance(g, &pk, amount, err, sizeof err) != GX_GENESIS_OK)
+      return gx_cli_fail(GX_EXIT_USAGE, "--fund %s: %s", addr, err);
+  }
+  for (uint64_t j = 0; j < 2 * load_accounts; j += 2) {
+    gx_keypair_t kp;
+    gx_key_derive(&kp, "star-load", load_seed, j);
+    gx_pubkey_t pk = kp.pk; /* only the public key is kept */
+    gx_key_wipe(&kp);
+    if (gx_genesis_add_balance(g, &pk, fund_amount, err, sizeof err) != GX_GENESIS_OK)
+      return gx_cli_fail(GX_EXIT_USAGE, "load accounts: %s", err);
+  }
+  return GX_EXIT_OK;
+}
+
+static void ctl_genesis_summary(const gx_genesis_t *g) {
+  char hex[65];
+  gx_hex_encode(hex, g->id.b, 32);
+  printf("genesis %s chain %s validators %u f %u accounts %u supply %llu", hex, g->name, g->n, gx_genesis_f(g),
+         g->balance_count, (unsigned long long)g->supply);
+  if (g->cluster_count)
+    printf(" clusters %u stars %u fold_sample %u lsh_max_txs %u", g->cluster_count, g->cluster[0].n,
+           g->fold_sample, g->lsh_max_txs);
+  printf("\n");
+}
+
+/* The share file of member (star, c, i) under out. */
+static void ctl_share_path(char *path, size_t cap, const char *out, int star, unsigned c, unsigned i) {
+  if (star) snprintf(path, cap, "%s/share-%u-%u.sealed", out, c, i);
+  else snprintf(path, cap, "%s/share-%u.sealed", out, i);
+}
+
+/* Options of a genesis build (both modes). */
+typedef struct {
+  const char *out, *name;
+  uint64_t pmt, load_seed, load_accounts, fund_amount, fold_sample, lsh_max_txs;
+  int allow_f0, have_fold_opts;
+  const char *const *fund;
+  int nfund;
+} ctl_gen_opts_t;
+
+#define CTL_MEMBERS_MAX (1u << 16)
+
+/* galaxyctl genesis --members FILE: the dealer of the coin keys only. */
+static int ctl_genesis_members(const char *members, const ctl_gen_opts_t *o) {
+  uint32_t cap = (uint32_t)(o->load_accounts + (uint64_t)o->nfund);
+  gx_genesis_t *g = malloc(sizeof *g);
+  gx_ledger_alloc_t *bal = malloc(sizeof *bal * (cap ? cap : 1));
+  gx_coin_secret_t *coin = malloc(sizeof *coin * GX_GENESIS_MAX_VALIDATORS);
+  gx_coin_secret_t *scoin = malloc(sizeof *scoin * GX_GENESIS_MAX_CLUSTERS * GX_GENESIS_CLUSTER_MAX);
+  gx_coin_pub_t *spub = malloc(sizeof *spub * (GX_GENESIS_MAX_CLUSTERS + 1));
+  gx_genesis_share_t *sh = malloc(sizeof *sh);
+  char *mtext = malloc(CTL_MEMBERS_MAX);
+  char *stext = malloc(GX_GENESIS_SHARE_FILE_MAX);
+  char *text = NULL;
+  char err[400], path[4096];
+  int rc = GX_EXIT_OK;
+  if (!g || !bal || !coin || !scoin || !spub || !sh || !mtext || !stext) {
+    rc = gx_cli_fail(GX_EXIT_FAIL, "out of memory");
+    goto done;
+  }
+  long ml = gx_file_read(members, mtext, CTL_MEMBERS_MAX);
+  if (ml < 0) {
+    rc = gx_cli_fail(GX_EXIT_FAIL, "%s: %s", members, errno == EFBIG ? "larger than 64 KiB" : strerror(errno));
+    goto done;
+  }
+  gx_genesis_init(g, bal, cap);
+  if (gx_genesis_members_parse(g, mtext, (size_t)ml, err, sizeof err) != GX_GENESIS_OK) {
+    rc = gx_cli_fail(GX_EXIT_USAGE, "%s: %s", members, err);
+    goto done;
+  }
+  unsigned n = g->n, clusters = g->cluster_count;
+  if (n >= 2 && n <= 3 && !o->allow_f0) {
+    rc = gx_cli_fail(GX_EXIT_USAGE, "%s: %u validators give f = 0: the committee tolerates no faulty or stopped "
+                     "validator (f >= 1 needs N >= 4); pass --allow-f0 to make it anyway", members, n);
+    goto done;
+  }
+  if (o->have_fold_opts && !clusters) {
+    rc = gx_cli_fail(GX_EXIT_USAGE, "--fold-sample and --lsh-max-txs need stars (C:I lines) in the member file");
+    goto done;
+  }
+  snprintf(g->name, sizeof g->name, "%s", o->name);
+  g->proposal_max_txs = (uint32_t)(o->pmt ? o->pmt : GX_BH_MAX_TXS / n < 512 ? GX_BH_MAX_TXS / n : 512);
+  if (clusters) {
+    g->fold_sample = (uint32_t)o->fold_sample;
+    g->lsh_max_txs = (uint32_t)o->lsh_max_txs;
+  }
+  if ((rc = ctl_genesis_fund(g, o->fund, o->nfund, o->load_seed, o->load_accounts, o->fund_amount)) != GX_EXIT_OK)
+    goto done;
+  /* the dealing: the validators' coin, then each cluster's */
+  gx_coin_pub_t *pub = &spub[GX_GENESIS_MAX_CLUSTERS];
+  gx_coin_err_t ce = gx_coin_deal(pub, coin, n, gx_genesis_f(g), NULL);
+  if (ce != GX_COIN_OK) {
+    rc = gx_cli_fail(GX_EXIT_FAIL, "coin key dealing failed: %s", gx_coin_strerror(ce));
+    goto done;
+  }
+  memcpy(g->coin_group_vk, pub->group_vk, 32);
+  for (unsigned i = 0; i < n; i++) memcpy(g->v[i].coin_vk, pub->vk[i], 32);
+  for (unsigned c = 0; c < clusters; c++) {
+    gx_genesis_cluster_t *cl = &g->cluster[c];
+    if (cl->n < GX_GENESIS_CLUSTER_MIN) {
+      rc = gx_cli_fail(GX_EXIT_USAGE, "%s: cluster %u has %u stars: want %u..%u", members, c, cl->n,
+                       GX_GENESIS_CLUSTER_MIN, GX_GENESIS_CLUSTER_MAX);
+      goto done;
+    }
+    ce = gx_coin_deal(&spub[c], scoin + (size_t)c * GX_GENESIS_CLUSTER_MAX, cl->n, (cl->n - 1u) / 3u, NULL);
+    if (ce != GX_COIN_OK) {
+      rc = gx_cli_fail(GX_EXIT_FAIL, "cluster %u coin key dealing failed: %s", c, gx_coin_strerror(ce));
+      goto done;
+    }
+    memcpy(cl->coin_group_vk, spub[c].group_vk, 32);
+    for (unsigned i = 0; i < cl->n; i++) memcpy(cl->star[i].coin_vk, spub[c].vk[i], 32);
+  }
+  if (gx_genesis_finish(g, err, sizeof err) != GX_GENESIS_OK) {
+    rc = gx_cli_fail(GX_EXIT_USAGE, "%s: %s", members, err);
+    goto done;
+  }
+  size_t tcap = gx_genesis_text_size(g);
+  text = malloc(tcap);
+  size_t tlen = text ? gx_genesis_format(g, text, tcap) : 0;
+  if (!tlen) {
+    rc = gx_cli_fail(GX_EXIT_FAIL, "cannot format the genesis file");
+    goto done;
+  }
+  /* refuse before writing anything (a bad member file made nothing) */
+  if (mkdir(o->out, 0755) && errno != EEXIST) {
+    rc = gx_cli_fail(GX_EXIT_FAIL, "%s: cannot create: %s", o->out, strerror(errno));
+    goto done;
+  }
+  snprintf(path, sizeof path, "%s/genesis.ini", o->out);
+  if (ctl_exists(path)) {
+    rc = gx_cli_fail(GX_EXIT_FAIL, "%s exists: refusing to overwrite", path);
+    goto done;
+  }
+  for (unsigned c = 0; c <= clusters; c++)
+    for (unsigned i = 0; i < (c == 0 ? n : g->cluster[c - 1].n); i++) {
+      ctl_share_path(path, sizeof path, o->out, c > 0, c ? c - 1 : 0, i);
+      if (ctl_exists(path)) {
+        rc = gx_cli_fail(GX_EXIT_FAIL, "%s exists: refusing to overwrite", path);
+        goto done;
+      }
+    }
+  /* the shares, sealed to their members; public files (only the member opens one) */
+  for (unsigned c = 0; c <= clusters; c++) {
+    unsigned count = c == 0 ? n : g->cluster[c - 1].n;
+    for (unsigned i = 0; i < count; i++) {
+      int star = c > 0;
+      const gx_coin_secret_t *sec = star ? &scoin[(size_t)(c - 1) * GX_GENESIS_CLUSTER_MAX + i] : &coin[i];
+      unsigned cl = star ? c - 1 : 0;
+      gx_genesis_err_t ge = gx_genesis_share_seal(sh, g, star, cl, i, star ? &spub[cl] : pub, sec, err, sizeof err);
+      size_t slen = ge == GX_GENESIS_OK ? gx_genesis_share_format(sh, stext, GX_GENESIS_SHARE_FILE_MAX) : 0;
+      ctl_share_path(path, sizeof path, o->out, star, cl, i);
+      if (!slen) {
+        rc = gx_cli_fail(GX_EXIT_FAIL, "%s: cannot seal: %s", path, ge != GX_GENESIS_OK ? err : "format failed");
+        goto done;
+      }
+      if (gx_file_write_atomic(path, stext, slen, 0644, 1)) {
+        rc = gx_cli_fail(GX_EXIT_FAIL, "%s: cannot write: %s", path, strerror(errno));
+        goto done;
+      }
+    }
+  }
+  snprintf(path, sizeof path, "%s/genesis.ini", o->out);
+  if (gx_file_write_atomic(path, text, tlen, 0644, 1)) {
+    rc = gx_cli_fail(GX_EXIT_FAIL, "%s: cannot write: %s", path, strerror(errno));
+    goto done;
+  }
+  ctl_genesis_summary(g);
+done:
+  if (coin) sodium_memzero(coin, sizeof *coin * GX_GENESIS_MAX_VALIDATORS);
+  if (scoin) sodium_memzero(scoin, sizeof *scoin * GX_GENESIS_MAX_CLUSTERS * GX_GENESIS_CLUSTER_MAX);
+  free(coin);
+  free(scoin);
+  free(spub);
+  free(sh);
+  free(mtext);
+  free(stext);
+  free(text);
+  free(bal);
+  free(g);
+  return rc;
+}
+
 static int ctl_genesis(int argc, char **argv) {
   uint64_t n = 0, base_port = 7000, load_seed = 0, load_accounts = 0, fund_amount = 0, pmt = 0;
   uint64_t clusters = 0, cluster_size = 0, fold_sample = GX_GENESIS_FOLD_SAMPLE_DEFAULT,
@@ -208,14 +421,15 @@ static int ctl_genesis(int argc, char **argv) {
   int have_fold_opts = 0;
   int have_seed = 0, have_accounts = 0, have_amount = 0, allow_f0 = 0;
   const char *out = NULL, *host = "127.0.0.1", *name = "galaxy-local", *check = NULL, *key = NULL,
-             *replay = NULL;
+             *replay = NULL, *members = NULL, *passfile = NULL;
+  int have_host = 0, have_base = 0;
   const char *fund[CTL_GENESIS_MAX_FUND];
   int nfund = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     int rc = 0;
     if (!strcmp(a, "--validators")) rc = ctl_parse_u64_arg(a, v, 1, GX_GENESIS_MAX_VALIDATORS, &n), i++;
-    else if (!strcmp(a, "--base-port")) rc = ctl_parse_u64_arg(a, v, 1, 65535, &base_port), i++;
+    else if (!strcmp(a, "--base-port")) rc = ctl_parse_u64_arg(a, v, 1, 65535, &base_port), have_base = 1, i++;
     else if (!strcmp(a, "--proposal-max-txs")) rc = ctl_parse_u64_arg(a, v, 1, GX_BH_MAX_TXS, &pmt), i++;
     else if (!strcmp(a, "--fund-load-seed")) rc = ctl_parse_u64_arg(a, v, 0, UINT64_MAX, &load_seed), have_seed = 1, i++;
     else if (!strcmp(a, "--fund-load-accounts"))
@@ -229,10 +443,13 @@ static int ctl_genesis(int argc, char **argv) {
     else if (!strcmp(a, "--lsh-max-txs"))
       rc = ctl_parse_u64_arg(a, v, 1, GX_LSH_MAX_TXS, &lsh_max_txs), have_fold_opts = 1, i++;
     else if (!strcmp(a, "--out") || !strcmp(a, "--host") || !strcmp(a, "--name") || !strcmp(a, "--fund") ||
-             !strcmp(a, "--check") || !strcmp(a, "--key") || !strcmp(a, "--replay")) {
+             !strcmp(a, "--check") || !strcmp(a, "--key") || !strcmp(a, "--replay") || !strcmp(a, "--members") ||
+             !strcmp(a, "--passphrase-file")) {
       if (!v || !v[0]) return gx_cli_fail(GX_EXIT_USAGE, "%s needs a value", a);
       if (!strcmp(a, "--out")) out = v;
-      else if (!strcmp(a, "--host")) host = v;
+      else if (!strcmp(a, "--members")) members = v;
+      else if (!strcmp(a, "--passphrase-file")) passfile = v;
+      else if (!strcmp(a, "--host")) host = v, have_host = 1;
       else if (!strcmp(a, "--name")) name = v;
       else if (!strcmp(a, "--check")) check = v;
       else if (!strcmp(a, "--key")) key = v;
@@ -245,7 +462,13 @@ static int ctl_genesis(int argc, char **argv) {
              "         [--proposal-max-txs T] [--fund-load-seed S --fund-load-accounts K --fund-amount A]\n"
              "         [--fund ADDR=AMOUNT ...] [--allow-f0]\n"
              "         [--clusters K --cluster-size C [--fold-sample S] [--lsh-max-txs T]]\n"
-             "       galaxyctl genesis --check FILE [--key NODE_KEY_FILE] [--replay STAR_LOAD_DUMP]\n");
+             "       galaxyctl genesis --members FILE --out DIR [--name NAME] [--proposal-max-txs T]\n"
+             "         [--fund-load-seed S --fund-load-accounts K --fund-amount A] [--fund ADDR=AMOUNT ...]\n"
+             "         [--allow-f0] [--fold-sample S] [--lsh-max-txs T]\n"
+             "         (FILE: one 'I IDENTITY HOST:PORT' or 'C:I IDENTITY HOST:PORT' line per member,\n"
+             "          as galaxyctl keygen prints; writes genesis.ini and the sealed coin shares)\n"
+             "       galaxyctl genesis --check FILE [--key NODE_KEY_FILE [--passphrase-file PATH]]\n"
+             "         [--replay STAR_LOAD_DUMP]\n");
       return GX_EXIT_OK;
     } else {
       return gx_cli_fail(GX_EXIT_USAGE, "genesis: unknown option '%s' (try galaxyctl genesis --help)", a);
@@ -253,12 +476,27 @@ static int ctl_genesis(int argc, char **argv) {
     if (rc) return rc;
   }
   if (check) {
-    if (n || out || nfund || have_seed || have_accounts || have_amount || clusters || cluster_size ||
+    if (n || out || members || nfund || have_seed || have_accounts || have_amount || clusters || cluster_size ||
         have_fold_opts)
-      return gx_cli_fail(GX_EXIT_USAGE, "genesis --check takes only --key and --replay");
-    return ctl_genesis_check(check, key, replay);
+      return gx_cli_fail(GX_EXIT_USAGE, "genesis --check takes only --key, --passphrase-file and --replay");
+    if (passfile && !key) return gx_cli_fail(GX_EXIT_USAGE, "--passphrase-file goes with --key");
+    return ctl_genesis_check(check, key, passfile, replay);
   }
-  if (key || replay) return gx_cli_fail(GX_EXIT_USAGE, "--key and --replay go with --check");
+  if (key || replay || passfile)
+    return gx_cli_fail(GX_EXIT_USAGE, "--key, --passphrase-file and --replay go with --check");
+  if ((have_seed || have_accounts || have_amount) && !(have_seed && have_accounts && have_amount))
+    return gx_cli_fail(GX_EXIT_USAGE, "--fund-load-seed, --fund-load-accounts and --fund-amount go together");
+  if (members) {
+    if (n || clusters || cluster_size || have_host || have_base)
+      return gx_cli_fail(GX_EXIT_USAGE, "--members takes the validators, stars and addresses from its file: "
+                         "not with --validators, --clusters, --cluster-size, --host or --base-port");
+    if (!out) return gx_cli_fail(GX_EXIT_USAGE, "genesis needs --out DIR");
+    ctl_gen_opts_t o = {.out = out, .name = name, .pmt = pmt, .load_seed = load_seed,
+                        .load_accounts = load_accounts, .fund_amount = fund_amount, .fold_sample = fold_sample,
+                        .lsh_max_txs = lsh_max_txs, .allow_f0 = allow_f0, .have_fold_opts = have_fold_opts,
+                        .fund = fund, .nfund = nfund};
+    return ctl_genesis_members(members, &o);
+  }
   if (!n) return gx_cli_fail(GX_EXIT_USAGE, "genesis needs --validators N (1..64)");
   if (!out) return gx_cli_fail(GX_EXIT_USAGE, "genesis needs --out DIR");
   /* N = 2 or 3 looks like a fault-tolerant committee but tolerates no fault
@@ -268,8 +506,6 @@ static int ctl_genesis(int argc, char **argv) {
     return gx_cli_fail(GX_EXIT_USAGE, "--validators %llu gives f = 0: the committee tolerates no faulty "
                        "or stopped validator (f >= 1 needs N >= 4); pass --allow-f0 to make it anyway",
                        (unsigned long long)n);
-  if ((have_seed || have_accounts || have_amount) && !(have_seed && have_accounts && have_amount))
-    return gx_cli_fail(GX_EXIT_USAGE, "--fund-load-seed, --fund-load-accounts and --fund-amount go together");
   if (!clusters != !cluster_size)
     return gx_cli_fail(GX_EXIT_USAGE, "--clusters and --cluster-size go together");
   if (have_fold_opts && !clusters)
@@ -347,41 +583,7 @@ static int ctl_genesis(int argc, char **argv) {
       st->port = (uint16_t)(base_port + n + c * cluster_size + i);
     }
   }
-  for (int i = 0; i < nfund; i++) {
-    char addr[GX_ADDR_LEN + 1];
-    const char *eq = strchr(fund[i], '=');
-    uint64_t amount;
-    gx_pubkey_t pk;
-    if (!eq || (size_t)(eq - fund[i]) != GX_ADDR_LEN) {
-      rc = gx_cli_fail(GX_EXIT_USAGE, "--fund %s: want ADDRESS=AMOUNT with a %d-character gx address", fund[i], GX_ADDR_LEN);
-      goto done;
-    }
-    memcpy(addr, fund[i], GX_ADDR_LEN);
-    addr[GX_ADDR_LEN] = 0;
-    gx_addr_err_t ae = gx_addr_decode(&pk, addr);
-    if (ae != GX_ADDR_OK) {
-      rc = gx_cli_fail(GX_EXIT_USAGE, "--fund %s: %s", addr, gx_addr_strerror(ae));
-      goto done;
-    }
-    if (gx_parse_u64(eq + 1, &amount) || amount == 0 || amount > GX_AMOUNT_MAX) {
-      rc = gx_cli_fail(GX_EXIT_USAGE, "--fund %s: amount '%s' is not in 1..2^62", addr, eq + 1);
-      goto done;
-    }
-    if (gx_genesis_add_balance(g, &pk, amount, err, sizeof err) != GX_GENESIS_OK) {
-      rc = gx_cli_fail(GX_EXIT_USAGE, "--fund %s: %s", addr, err);
-      goto done;
-    }
-  }
-  for (uint64_t j = 0; j < 2 * load_accounts; j += 2) {
-    gx_keypair_t kp;
-    gx_key_derive(&kp, "star-load", load_seed, j);
-    gx_pubkey_t pk = kp.pk; /* only the public key is kept */
-    gx_key_wipe(&kp);
-    if (gx_genesis_add_balance(g, &pk, fund_amount, err, sizeof err) != GX_GENESIS_OK) {
-      rc = gx_cli_fail(GX_EXIT_USAGE, "load accounts: %s", err);
-      goto done;
-    }
-  }
+  if ((rc = ctl_genesis_fund(g, fund, nfund, load_seed, load_accounts, fund_amount)) != GX_EXIT_OK) goto done;
   /* refuse before writing anything */
   char path[4096];
   if (mkdir(out, 0755) && errno != EEXIST) {
@@ -485,14 +687,7 @@ static int ctl_genesis(int argc, char **argv) {
     rc = gx_cli_fail(GX_EXIT_FAIL, "%s: cannot write: %s", path, strerror(errno));
     goto done;
   }
-  char hex[65];
-  gx_hex_encode(hex, g->id.b, 32);
-  printf("genesis %s chain %s validators %u f %u accounts %u supply %llu", hex, g->name, g->n,
-         gx_genesis_f(g), g->balance_count, (unsigned long long)g->supply);
-  if (clusters)
-    printf(" clusters %llu stars %llu fold_sample %u lsh_max_txs %u", (unsigned long long)clusters,
-           (unsigned long long)cluster_size, g->fold_sample, g->lsh_max_txs);
-  printf("\n");
+  ctl_genesis_summary(g);
 done:
   if (ids) sodium_memzero(ids, sizeof *ids * GX_GENESIS_MAX_VALIDATORS);
   if (coin) sodium_memzero(coin, sizeof *coin * GX_GENESIS_MAX_VALIDATORS);
@@ -512,5 +707,5 @@ done:
   return rc;
 }
 
-GX_CTL_COMMAND("genesis", "--validators N --out DIR [...] | --check FILE [--key KEY] [--replay DUMP]: make or check a genesis",
+GX_CTL_COMMAND("genesis", "--validators N --out DIR [...] | --members FILE --out DIR [...] | --check FILE [--key KEY]: make or check a genesis",
                ctl_genesis);
