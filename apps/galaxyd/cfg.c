@@ -134,6 +134,10 @@ static int gx_cfg_set(gx_node_cfg_t *cfg, const char *sec, const char *key, cons
   }
   if (IS("node", "listen")) { gx_cfg_str(cfg->listen, sizeof cfg->listen, v, cfg, sec, key); return 0; }
   if (IS("node", "key_file")) { gx_cfg_str(cfg->key_file, sizeof cfg->key_file, v, cfg, sec, key); return 0; }
+  if (IS("node", "key_passphrase_file")) {
+    gx_cfg_str(cfg->key_passphrase_file, sizeof cfg->key_passphrase_file, v, cfg, sec, key);
+    return 0;
+  }
   if (IS("cores", "rx")) { gx_cfg_str(cfg->rx_cores, sizeof cfg->rx_cores, v, cfg, sec, key); return 0; }
   if (IS("cores", "verify")) { gx_cfg_str(cfg->verify_cores, sizeof cfg->verify_cores, v, cfg, sec, key); return 0; }
   if (IS("cores", "mempool") || IS("cores", "gossip") || IS("cores", "housekeeping")) {
@@ -395,6 +399,19 @@ int gx_node_cfg_finish(gx_node_cfg_t *cfg, int probe_ports) {
                           ke == GX_KEY_ERR_IO ? ": " : "", ke == GX_KEY_ERR_IO ? strerror(errno) : "");
     gx_key_wipe(&kp);
   }
+  /* a systemd credential (LoadCredential=NAME:PATH): "$CREDENTIALS_DIRECTORY/NAME" */
+  static const char cred[] = "$CREDENTIALS_DIRECTORY/";
+  if (!strncmp(cfg->key_passphrase_file, cred, sizeof cred - 1)) {
+    const char *dir = getenv("CREDENTIALS_DIRECTORY");
+    char path[GX_CFG_STR];
+    if (!dir || !dir[0])
+      gx_node_cfg_problem(cfg, "[node] key_passphrase_file %s: $CREDENTIALS_DIRECTORY is not set "
+                          "(systemd sets it for a unit with LoadCredential=)", cfg->key_passphrase_file);
+    else if (snprintf(path, sizeof path, "%s/%s", dir, cfg->key_passphrase_file + sizeof cred - 1) >= (int)sizeof path)
+      gx_node_cfg_problem(cfg, "[node] key_passphrase_file: longer than %zu characters", sizeof path - 1);
+    else
+      memcpy(cfg->key_passphrase_file, path, sizeof path);
+  }
   /* cores */
   cpu_set_t allowed;
   CPU_ZERO(&allowed);
@@ -445,7 +462,8 @@ int gx_node_cfg_finish(gx_node_cfg_t *cfg, int probe_ports) {
 
 void gx_node_cfg_print(const gx_node_cfg_t *c, FILE *o) {
   const gx_ingest_cfg_t *ic = &c->ingest;
-  fprintf(o, "[node]\nmode = %s\nlisten = %s\nkey_file = %s\n", c->mode, c->listen, c->key_file);
+  fprintf(o, "[node]\nmode = %s\nlisten = %s\nkey_file = %s\nkey_passphrase_file = %s\n", c->mode, c->listen,
+          c->key_file, c->key_passphrase_file);
   fprintf(o, "\n[cores]\nrx = %s\nverify = %s\nmempool = %d\ngossip = %d\nhousekeeping = %d\n",
           c->rx_cores, c->verify_cores, c->mempool_core, c->gossip_core, c->housekeeping_core);
   fprintf(o, "\n[ingest]\nverify_batch = %u\nverify_nice = %d\nrx_busy_poll = %d\nverify_ring = %u\n"

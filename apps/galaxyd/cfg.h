@@ -37,6 +37,9 @@ typedef struct {
   char listen[GX_CFG_STR];    /* UDP address */
   gx_addr_t listen_addr;
   char key_file[GX_CFG_STR];
+  /* the passphrase of an encrypted [chain] node_key (gx_genesis_node_key_open);
+   * "$CREDENTIALS_DIRECTORY/NAME" is resolved by gx_node_cfg_finish */
+  char key_passphrase_file[GX_CFG_STR];
   /* [cores] */
   char rx_cores[GX_CFG_STR], verify_cores[GX_CFG_STR];
   int mempool_core, gossip_core, housekeeping_core;

@@ -143,8 +143,8 @@ void gx_galaxy_check(gx_galaxy_t *ch, gx_node_cfg_t *cfg) {
     return;
   }
   if (ch->node_key[0]) {
-    if (gx_genesis_node_key_load(&ch->key, ch->node_key, err, sizeof err) != GX_GENESIS_OK)
-      gx_node_cfg_problem(cfg, "[chain] node_key %s: %s", ch->node_key, err);
+    if (gx_genesis_node_key_open(&ch->key, ch->node_key, cfg->key_passphrase_file, err, sizeof err) != GX_GENESIS_OK)
+      gx_node_cfg_problem(cfg, "[chain] node_key: %s", err); /* err names the file: key or passphrase */
     else if (gx_genesis_node_key_check(&ch->key, &ch->genesis_v, err, sizeof err) != GX_GENESIS_OK)
       gx_node_cfg_problem(cfg, "[chain] node_key %s: %s", ch->node_key, err);
   }
