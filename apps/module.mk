@@ -10,6 +10,12 @@ GX_APP_LIBS_galaxyd := cli validator ingest consensus storage dataplane core
 GX_APPS += galaxyctl
 GX_APP_SRCS_galaxyctl := $(call gx_lib_srcs,apps/galaxyctl)
 GX_APP_LIBS_galaxyctl := cli validator consensus storage dataplane core
+# `galaxyctl monitor` draws with ncurses: only galaxyctl links it (the libraries
+# are added to the link line through PKG_LIBS, a target-specific value here).
+GX_NCURSES_CFLAGS := $(shell pkg-config --cflags ncurses 2>/dev/null)
+GX_NCURSES_LIBS := $(or $(shell pkg-config --libs ncurses 2>/dev/null),-lncurses)
+$(B)/bin/galaxyctl: PKG_LIBS += $(GX_NCURSES_LIBS)
+$(B)/obj/apps/galaxyctl/monitor.o: CFLAGS += $(GX_NCURSES_CFLAGS)
 GX_APPS += star
 GX_APP_SRCS_star := $(call gx_lib_srcs,apps/star)
 GX_APP_LIBS_star := cli core

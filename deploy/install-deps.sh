@@ -8,7 +8,8 @@ libdpdk-dev dpdk libsodium-dev liburing-dev liblmdb-dev lmdb-utils libisal-dev
 libbenchmark-dev libmicrohttpd-dev libinih-dev libcmocka-dev
 prometheus iproute2 tcpreplay python3 gnuplot-nox curl jq
 libcurl4-openssl-dev nftables libxxhash-dev
-debhelper help2man systemd adduser python3-yaml strace"
+debhelper help2man systemd adduser python3-yaml strace
+libncurses-dev tmux"
 missing=""
 for p in $PKGS; do
   st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
