@@ -64,6 +64,12 @@ const char *gx_fold_verdict_label(gx_fold_verdict_t v) {
   return (unsigned)v < GX_FOLD_V__COUNT ? gx_fold_verdict_labels[v] : "unknown";
 }
 
+int gx_fold_verdict_final(gx_fold_verdict_t v) {
+  return v == GX_FOLD_V_CLUSTER || v == GX_FOLD_V_MEMBERS || v == GX_FOLD_V_TOO_BIG ||
+         v == GX_FOLD_V_BAD_SIGNATURE || v == GX_FOLD_V_BROKEN_PREV || v == GX_FOLD_V_BASE ||
+         v == GX_FOLD_V_CONFLICT;
+}
+
 void gx_fold_cfg_defaults(gx_fold_cfg_t *cfg) {
   memset(cfg, 0, sizeof *cfg);
   cfg->cluster_count = 1;
@@ -483,23 +489,37 @@ gx_proto_err_t gx_fold_refs_decode(gx_fold_ref_t *refs, uint32_t *count, const u
   return GX_PROTO_OK;
 }
 
-uint32_t gx_fold_refs_union(gx_fold_ref_t *set, uint32_t *n, uint32_t cap, const gx_fold_ref_t *add,
-                            uint32_t add_n) {
-  uint32_t left = 0;
-  for (uint32_t k = 0; k < add_n; k++) {
-    /* insertion into a sorted array: sets are small (GX_FOLD_MAX_INPUT) */
-    uint32_t pos = *n;
-    while (pos > 0 && gx_fold_ref_cmp(&set[pos - 1], &add[k]) > 0) pos--;
-    if (pos > 0 && gx_fold_ref_cmp(&set[pos - 1], &add[k]) == 0) continue;
-    if (*n >= cap) {
-      left++;
+uint32_t gx_fold_refs_agreed(const uint8_t *const *values, const uint32_t *lens,
+                             const uint16_t *proposers, uint32_t count, uint32_t threshold,
+                             gx_fold_agreed_ref_t *scratch, gx_fold_agreed_ref_t *out, uint32_t cap,
+                             uint32_t *malformed) {
+  uint32_t n = 0, bad = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    gx_fold_ref_t refs[GX_FOLD_MAX_REFS];
+    uint32_t k = 0;
+    if (proposers[i] >= 64 || gx_fold_refs_decode(refs, &k, values[i], lens[i]) != GX_PROTO_OK) {
+      bad++;
       continue;
     }
-    memmove(&set[pos + 1], &set[pos], (*n - pos) * sizeof *set);
-    set[pos] = add[k];
-    (*n)++;
+    /* merge a sorted list into the sorted scratch (sizes are small) */
+    for (uint32_t j = 0; j < k; j++) {
+      uint32_t pos = n;
+      while (pos > 0 && gx_fold_ref_cmp(&scratch[pos - 1].ref, &refs[j]) > 0) pos--;
+      if (pos > 0 && gx_fold_ref_cmp(&scratch[pos - 1].ref, &refs[j]) == 0) {
+        scratch[pos - 1].holders |= (uint64_t)1 << proposers[i];
+        continue;
+      }
+      memmove(&scratch[pos + 1], &scratch[pos], (n - pos) * sizeof *scratch);
+      scratch[pos].ref = refs[j];
+      scratch[pos].holders = (uint64_t)1 << proposers[i];
+      n++;
+    }
   }
-  return left;
+  uint32_t m = 0;
+  for (uint32_t i = 0; i < n && m < cap; i++)
+    if ((uint32_t)__builtin_popcountll(scratch[i].holders) >= threshold) out[m++] = scratch[i];
+  if (malformed) *malformed = bad;
+  return m;
 }
 
 uint32_t gx_fold_refs_sort(gx_fold_ref_t *refs, uint32_t n) {

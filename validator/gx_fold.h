@@ -67,7 +67,7 @@
 
 #define GX_FOLD_MAX_CLUSTERS 256
 #define GX_FOLD_MAX_BLOCKS 64   /* LSH blocks per black hole (ledger proposals) */
-#define GX_FOLD_MAX_INPUT 256   /* blocks in one agreed set (the union of galaxies' lists) */
+#define GX_FOLD_MAX_INPUT 256   /* blocks in one agreed set */
 #define GX_FOLD_BASE_WINDOW 256 /* black holes a block may build on, back from the tip */
 #define GX_FOLD_ALIGN 64
 
@@ -102,6 +102,14 @@ typedef enum {
 } gx_fold_verdict_t;
 /* Stable snake_case label ("bad_signature") for metrics, logs and the API. */
 const char *gx_fold_verdict_label(gx_fold_verdict_t v);
+/* 1 when a block with this apply verdict can never fold, whatever copy of it
+ * comes (the verdict follows from its id, which binds its body and, through
+ * the tx root, its transfers): cluster, members, too_big, bad_signature,
+ * broken_prev, base, conflict. 0 for the rest: root and cert depend on the
+ * copy (its transfers, its certificate), malformed has no id, and ok,
+ * deferred, stale, duplicate and overflow are not rejections. A galaxy
+ * forgets final ones for good (gx_lshpool_reject). */
+int gx_fold_verdict_final(gx_fold_verdict_t v);
 
 typedef struct {
   uint32_t cluster_count;     /* K, 1..GX_FOLD_MAX_CLUSTERS */
@@ -208,10 +216,15 @@ gx_fold_err_t gx_fold_abort(gx_fold_t *f);
  * The LSH blocks it holds in full and checked (gx_fold_check OK), as refs:
  *   count u16 (0..GX_FOLD_MAX_REFS), then count x (cluster u32, height u64,
  *   block id 32), strictly increasing in (cluster, height, id).
- * The agreed set of a galaxy epoch is the union of the refs of the agreed
- * proposals (a malformed proposal contributes nothing); a galaxy that lacks a
- * block of the set fetches it from a peer (any proposer of the ref holds it)
- * before gx_fold_apply. Decoder strict; never allocates. */
+ * The agreed set of a galaxy epoch is every ref that at least f + 1 of the
+ * agreed proposals carry (gx_fold_refs_agreed; a malformed proposal
+ * contributes nothing): then at least one honest galaxy holds each block of
+ * the set and a galaxy that lacks one can fetch it from a proposer of that
+ * ref before gx_fold_apply. Not the union: one Byzantine galaxy naming a
+ * block nobody has would stall every honest galaxy (the hierarchy simulator
+ * shows it). A fetched copy is taken only through gx_lshpool_add (copies of
+ * one id may differ in their certificates). Decoder strict; never
+ * allocates. */
 #define GX_FOLD_REF_SZ 44
 #define GX_FOLD_MAX_REFS 64
 typedef struct {
@@ -226,10 +239,22 @@ size_t gx_fold_refs_encode(uint8_t *out, size_t cap, const gx_fold_ref_t *refs, 
  * out of range). refs: GX_FOLD_MAX_REFS entries. */
 gx_proto_err_t gx_fold_refs_decode(gx_fold_ref_t *refs, uint32_t *count, const uint8_t *buf,
                                    size_t len);
-/* Merges sorted `add` into sorted set[0..*n) (cap entries), keeping it
- * sorted and free of duplicates; returns the refs that did not fit. */
-uint32_t gx_fold_refs_union(gx_fold_ref_t *set, uint32_t *n, uint32_t cap, const gx_fold_ref_t *add,
-                            uint32_t add_n);
+/* A ref of the agreed set and the proposers that carried it (bit p: member
+ * p of the galaxy committee; fetch a missing block from one of them). */
+typedef struct {
+  gx_fold_ref_t ref;
+  uint64_t holders;
+} gx_fold_agreed_ref_t;
+/* The agreed set of a batch of galaxy proposals (values[i] from proposer
+ * proposers[i] < 64, i < count): the refs carried by at least threshold
+ * (f + 1) of them, in ref order, into out[0..cap). scratch: count x
+ * GX_FOLD_MAX_REFS entries (every distinct ref before the threshold).
+ * *malformed (optional) counts proposals that do not decode. Returns how many
+ * refs out holds (refs beyond cap are left out, in ref order). */
+uint32_t gx_fold_refs_agreed(const uint8_t *const *values, const uint32_t *lens,
+                             const uint16_t *proposers, uint32_t count, uint32_t threshold,
+                             gx_fold_agreed_ref_t *scratch, gx_fold_agreed_ref_t *out, uint32_t cap,
+                             uint32_t *malformed);
 /* The refs this galaxy would propose from candidate blocks it holds: decoded
  * and checked by the caller; sorts and deduplicates in place, returns count. */
 uint32_t gx_fold_refs_sort(gx_fold_ref_t *refs, uint32_t n);

@@ -561,16 +561,29 @@ static void test_refs(void **state) {
   assert_int_equal(gx_fold_refs_decode(d, &n, bad, sizeof bad), GX_PROTO_ERR_RANGE);
   bad[0] = GX_FOLD_MAX_REFS + 1;
   assert_int_equal(gx_fold_refs_decode(d, &n, bad, sizeof bad), GX_PROTO_ERR_COUNT);
-  /* union: sorted, no duplicates, overflow counted */
-  gx_fold_ref_t set[4];
-  uint32_t sn = 0;
-  gx_fold_ref_t b2[2] = {a[1], {.cluster = 1, .height = 5, .id = {{9}}}};
-  assert_int_equal(gx_fold_refs_union(set, &sn, 4, a, 3), 0);
-  assert_int_equal(gx_fold_refs_union(set, &sn, 4, b2, 2), 0);
-  assert_int_equal(sn, 4);
-  assert_int_equal(set[2].cluster, 1);
-  gx_fold_ref_t more[1] = {{.cluster = 9, .height = 1}};
-  assert_int_equal(gx_fold_refs_union(set, &sn, 4, more, 1), 1);
+  /* the agreed set: refs carried by at least f + 1 = 2 of 4 proposals */
+  gx_fold_ref_t j1 = {.cluster = 9, .height = 1, .id = {{7}}}; /* only a Byzantine galaxy's */
+  gx_fold_ref_t pa[3] = {a[0], a[1], j1}, pb[2] = {a[0], a[2]}, pc[2] = {a[1], a[2]};
+  uint8_t va[2 + 3 * GX_FOLD_REF_SZ], vb[2 + 2 * GX_FOLD_REF_SZ], vc[2 + 2 * GX_FOLD_REF_SZ], vd[3] = {1, 0, 0};
+  assert_true(gx_fold_refs_encode(va, sizeof va, pa, 3) > 0);
+  assert_true(gx_fold_refs_encode(vb, sizeof vb, pb, 2) > 0);
+  assert_true(gx_fold_refs_encode(vc, sizeof vc, pc, 2) > 0);
+  const uint8_t *vals[4] = {va, vb, vc, vd};
+  uint32_t lens[4] = {sizeof va, sizeof vb, sizeof vc, sizeof vd};
+  uint16_t who[4] = {3, 0, 2, 1};
+  gx_fold_agreed_ref_t scratch[4 * GX_FOLD_MAX_REFS], agreed[8];
+  uint32_t malformed = 0;
+  assert_int_equal(gx_fold_refs_agreed(vals, lens, who, 4, 2, scratch, agreed, 8, &malformed), 3);
+  assert_int_equal(malformed, 1); /* vd is malformed */
+  assert_int_equal(agreed[0].ref.height, 1);
+  assert_int_equal(agreed[0].holders, (1u << 3) | (1u << 0));
+  assert_int_equal(agreed[1].ref.height, 2);
+  assert_int_equal(agreed[1].holders, (1u << 3) | (1u << 2));
+  assert_int_equal(agreed[2].ref.cluster, 3);
+  assert_int_equal(agreed[2].holders, (1u << 0) | (1u << 2));
+  assert_int_equal(gx_fold_refs_agreed(vals, lens, who, 4, 1, scratch, agreed, 8, NULL), 4); /* j1 too */
+  assert_int_equal(gx_fold_refs_agreed(vals, lens, who, 4, 2, scratch, agreed, 2, NULL), 2); /* cap */
+  assert_int_equal(gx_fold_refs_agreed(vals, lens, who, 4, 3, scratch, agreed, 8, NULL), 0);
   /* sort dedups */
   gx_fold_ref_t s3[4] = {a[2], a[0], a[2], a[1]};
   assert_int_equal(gx_fold_refs_sort(s3, 4), 3);
@@ -644,6 +657,18 @@ static void test_lshpool(void **state) {
   commit(&g);
   assert_int_equal(gx_lshpool_prune(p, g.fold), 3);
   assert_int_equal(gx_lshpool_count(p), 0);
+  /* a block whose fold verdict is final leaves the pool, and its id stays out */
+  static blk_t d2;
+  make_block(&d2, 1, 2, &d1.id, 0, &genesis_id, x[3], 1, 0xF);
+  assert_int_equal(gx_lshpool_add(p, g.fold, d2.buf, d2.len, NULL), GX_LSHPOOL_ADDED);
+  uint32_t before = gx_lshpool_count(p);
+  gx_lshpool_reject(p, &d2.id);
+  assert_int_equal(gx_lshpool_count(p), before - 1);
+  assert_int_equal(gx_lshpool_get(p, &d2.id, NULL, NULL), -1);
+  assert_int_equal(gx_lshpool_add(p, g.fold, d2.buf, d2.len, &info), GX_LSHPOOL_REJECTED_BEFORE);
+  assert_memory_equal(info.id.b, d2.id.b, 32);
+  assert_true(gx_fold_verdict_final(GX_FOLD_V_BAD_SIGNATURE) && gx_fold_verdict_final(GX_FOLD_V_CONFLICT));
+  assert_false(gx_fold_verdict_final(GX_FOLD_V_CERT) || gx_fold_verdict_final(GX_FOLD_V_DEFERRED));
   /* h3 fits now, and extends the folded chain */
   assert_int_equal(gx_lshpool_add(p, g.fold, h3.buf, h3.len, NULL), GX_LSHPOOL_ADDED);
   assert_int_equal(gx_lshpool_refs(p, g.fold, refs, 8), 1);

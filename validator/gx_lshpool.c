@@ -19,12 +19,14 @@ struct gx_lshpool {
   uint32_t count;
   uint64_t evicted;
   gx_lshpool_slot_t *slot;
+  gx_hash_t *rejected;       /* ring of rejected_kept ids */
+  uint64_t n_rejected;       /* ids ever rejected (ring position) */
 };
 
 static const char *const gx_lshpool_labels[GX_LSHPOOL_RES__COUNT] = {
     [GX_LSHPOOL_ADDED] = "added",     [GX_LSHPOOL_HELD] = "held",
     [GX_LSHPOOL_REJECTED] = "rejected", [GX_LSHPOOL_TOO_BIG] = "too_big",
-    [GX_LSHPOOL_FULL] = "full",
+    [GX_LSHPOOL_FULL] = "full",     [GX_LSHPOOL_REJECTED_BEFORE] = "rejected_before",
 };
 const char *gx_lshpool_res_label(gx_lshpool_res_t r) {
   return (unsigned)r < GX_LSHPOOL_RES__COUNT ? gx_lshpool_labels[r] : "unknown";
@@ -35,11 +37,13 @@ void gx_lshpool_cfg_defaults(gx_lshpool_cfg_t *cfg) {
   cfg->max_block_bytes = gx_lsh_size(2048, GX_LSH_MAX_MEMBERS, GX_LSH_MAX_FAULTS, GX_LSH_MAX_MEMBERS);
   cfg->per_cluster = 16;
   cfg->per_propose = 4;
+  cfg->rejected_kept = 1024;
 }
 
 static int gx_lshpool_cfg_ok(const gx_lshpool_cfg_t *cfg) {
   return cfg && cfg->slots >= 1 && cfg->slots <= 65536 && cfg->max_block_bytes >= GX_LSH_HDR_SZ &&
-         cfg->max_block_bytes <= GX_LSH_MAX_SZ && cfg->per_cluster >= 1 && cfg->per_propose >= 1;
+         cfg->max_block_bytes <= GX_LSH_MAX_SZ && cfg->per_cluster >= 1 && cfg->per_propose >= 1 &&
+         cfg->rejected_kept >= 1 && cfg->rejected_kept <= 65536;
 }
 
 static size_t gx_lshpool_up(size_t n) {
@@ -49,6 +53,7 @@ static size_t gx_lshpool_up(size_t n) {
 size_t gx_lshpool_footprint(const gx_lshpool_cfg_t *cfg) {
   if (!gx_lshpool_cfg_ok(cfg)) return 0;
   return gx_lshpool_up(sizeof(gx_lshpool_t)) + gx_lshpool_up(cfg->slots * sizeof(gx_lshpool_slot_t)) +
+         gx_lshpool_up(cfg->rejected_kept * sizeof(gx_hash_t)) +
          (size_t)cfg->slots * gx_lshpool_up(cfg->max_block_bytes);
 }
 
@@ -62,6 +67,9 @@ gx_lshpool_t *gx_lshpool_new(void *mem, const gx_lshpool_cfg_t *cfg) {
   p->slot = (gx_lshpool_slot_t *)q;
   memset(p->slot, 0, cfg->slots * sizeof *p->slot);
   q += gx_lshpool_up(cfg->slots * sizeof(gx_lshpool_slot_t));
+  p->rejected = (gx_hash_t *)q;
+  memset(p->rejected, 0, cfg->rejected_kept * sizeof(gx_hash_t));
+  q += gx_lshpool_up(cfg->rejected_kept * sizeof(gx_hash_t));
   for (uint32_t i = 0; i < cfg->slots; i++) {
     p->slot[i].buf = q;
     q += gx_lshpool_up(cfg->max_block_bytes);
@@ -118,11 +126,19 @@ gx_lshpool_res_t gx_lshpool_add(gx_lshpool_t *p, const gx_fold_t *fold, const ui
     info->verdict = GX_FOLD_V_TOO_BIG;
     return GX_LSHPOOL_TOO_BIG;
   }
-  /* the cheap part first: an id already held needs no certificate check */
+  /* the cheap part first: an id already held or rejected needs no certificate check */
   gx_lsh_t b;
   if (gx_lsh_decode(&b, buf, len) == GX_PROTO_OK) {
     gx_hash_t id;
     gx_lsh_id(&id, &b);
+    uint64_t kept = p->n_rejected < p->cfg.rejected_kept ? p->n_rejected : p->cfg.rejected_kept;
+    for (uint64_t r = 0; r < kept; r++)
+      if (gx_hash_eq(&p->rejected[r], &id)) {
+        info->cluster = b.h.cluster;
+        info->height = b.h.height;
+        info->id = id;
+        return GX_LSHPOOL_REJECTED_BEFORE;
+      }
     for (uint32_t i = 0; i < p->cfg.slots; i++)
       if (p->slot[i].used && gx_hash_eq(&p->slot[i].id, &id)) {
         info->cluster = b.h.cluster;
@@ -197,6 +213,16 @@ int gx_lshpool_get(const gx_lshpool_t *p, const gx_hash_t *id, const uint8_t **b
       return 0;
     }
   return -1;
+}
+
+void gx_lshpool_reject(gx_lshpool_t *p, const gx_hash_t *id) {
+  for (uint32_t i = 0; i < p->cfg.slots; i++)
+    if (p->slot[i].used && gx_hash_eq(&p->slot[i].id, id)) {
+      p->slot[i].used = 0;
+      p->count--;
+    }
+  p->rejected[p->n_rejected % p->cfg.rejected_kept] = *id;
+  p->n_rejected++;
 }
 
 uint32_t gx_lshpool_prune(gx_lshpool_t *p, const gx_fold_t *fold) {

@@ -18,6 +18,13 @@
  * one that could be folded); a block further ahead than every held one is
  * refused (`full`).
  *
+ * Rejected blocks: a block whose fold verdict is final (gx_fold_verdict_final)
+ * sits above its cluster's folded height, so prune never drops it, and its
+ * refs would name it again every epoch (the hierarchy simulator shows it
+ * stalling the cluster's rebuilt block at that height). gx_lshpool_reject
+ * drops it and remembers its id among the last cfg.rejected_kept: later
+ * copies are refused (`rejected_before`).
+ *
  * Refs: for each cluster, the held blocks that form a chain from the folded
  * (height, id) upwards (height + 1 whose prev is the folded id, then its
  * child...), at most per_propose per cluster, in (cluster, height) order,
@@ -43,6 +50,7 @@ typedef struct {
   size_t max_block_bytes;    /* largest block (default: gx_lsh_size at 2048 txs, 64 members) */
   uint32_t per_cluster;      /* blocks of one cluster at most (default 16) */
   uint32_t per_propose;      /* refs per cluster in one proposal (default 4) */
+  uint32_t rejected_kept;    /* ids of rejected blocks remembered (default 1024) */
 } gx_lshpool_cfg_t;
 void gx_lshpool_cfg_defaults(gx_lshpool_cfg_t *cfg);
 
@@ -52,6 +60,7 @@ typedef enum {
   GX_LSHPOOL_REJECTED,    /* gx_fold_check said no: info.verdict says why */
   GX_LSHPOOL_TOO_BIG,     /* larger than max_block_bytes */
   GX_LSHPOOL_FULL,        /* no room, and this block is the furthest ahead */
+  GX_LSHPOOL_REJECTED_BEFORE, /* its id was given to gx_lshpool_reject */
   GX_LSHPOOL_RES__COUNT
 } gx_lshpool_res_t;
 const char *gx_lshpool_res_label(gx_lshpool_res_t r);
@@ -67,6 +76,9 @@ gx_lshpool_res_t gx_lshpool_add(gx_lshpool_t *p, const gx_fold_t *fold, const ui
 uint32_t gx_lshpool_refs(const gx_lshpool_t *p, const gx_fold_t *fold, gx_fold_ref_t *refs,
                          uint32_t max);
 int gx_lshpool_get(const gx_lshpool_t *p, const gx_hash_t *id, const uint8_t **buf, size_t *len);
+/* Drops the block (if held) and refuses its id from now on (the last
+ * rejected_kept ids). */
+void gx_lshpool_reject(gx_lshpool_t *p, const gx_hash_t *id);
 /* Drops every block at or below its cluster's folded height; returns how many. */
 uint32_t gx_lshpool_prune(gx_lshpool_t *p, const gx_fold_t *fold);
 uint32_t gx_lshpool_count(const gx_lshpool_t *p);

@@ -222,10 +222,6 @@ typedef struct {
   gx_fold_t *fold;
   void *pmem;
   gx_lshpool_t *bpool;    /* checked blocks waiting for a fold (validator/gx_lshpool.h) */
-  gx_hash_t *added;       /* ids it added to the pool (to drop one: see h_gal_drop) */
-  unsigned added_n;
-  gx_hash_t *dead;        /* blocks a fold rejected: never taken into the pool again */
-  unsigned dead_n;
   h_held_t *held;         /* the store: folded sets' blocks, fetched blocks */
   unsigned held_n;
   h_gq_t q[H_GQ];
@@ -1070,30 +1066,14 @@ static int h_gal_store(h_sim_t *s, h_node_t *g, const gx_hash_t *id, const uint8
 }
 
 /* A block from a star goes to the pool (gx_lshpool_add runs gx_fold_check:
- * a galaxy proposes only checked blocks). */
+ * a galaxy proposes only checked blocks; a block a fold rejected for good is
+ * refused as rejected_before). */
 static void h_gal_receive(h_sim_t *s, h_node_t *g, const uint8_t *buf, size_t len) {
-  gx_lsh_t b;
-  if (gx_lsh_decode(&b, buf, len) == GX_PROTO_OK) { /* a block a fold rejected stays out */
-    gx_hash_t id;
-    gx_lsh_id(&id, &b);
-    for (unsigned i = 0; i < g->dead_n; i++)
-      if (gx_hash_eq(&g->dead[i], &id)) {
-        s->dead_refused++;
-        return;
-      }
-  }
   gx_fold_info_t info;
   gx_lshpool_res_t r = gx_lshpool_add(g->bpool, g->fold, buf, len, &info);
   s->pool_res[r]++;
-  if (r != GX_LSHPOOL_ADDED) return;
-  if (g->added_n >= H_HELD) { /* forget the ids the pool no longer holds */
-    unsigned m = 0;
-    for (unsigned i = 0; i < g->added_n; i++)
-      if (gx_lshpool_get(g->bpool, &g->added[i], NULL, NULL) == 0) g->added[m++] = g->added[i];
-    g->added_n = m;
-  }
-  if (g->added_n < H_HELD) g->added[g->added_n++] = info.id;
-  g->wake = s->now;
+  if (r == GX_LSHPOOL_REJECTED_BEFORE) s->dead_refused++;
+  if (r == GX_LSHPOOL_ADDED) g->wake = s->now;
 }
 
 /* A fetched block of an agreed set: any copy whose root and certificate
@@ -1107,42 +1087,14 @@ static int h_gal_fetched_ok(h_sim_t *s, h_node_t *g, const gx_hash_t *id, const 
   return 0;
 }
 
-/* Blocks a fold rejected leave the pool and never come back (h_gal_receive
- * refuses them). gx_lshpool has no call to drop one block, and a rejected
- * block stays above the folded height: its refs would name it again in every
- * epoch (rejected again each time) and, when its id is the smaller, never
- * name the block its cluster rebuilt at that height; a star re-sending it
- * would bring it back. Until the pool has a drop call, the galaxy moves every
- * other block it added into a new pool. */
+/* Blocks a fold rejected for good leave the pool and never come back
+ * (gx_lshpool_reject): above the folded height, prune would never drop them,
+ * and their refs would name them again in every epoch. */
 static void h_gal_drop(h_sim_t *s, h_node_t *g, const gx_hash_t *drop, unsigned n_drop) {
-  for (unsigned d = 0; d < n_drop && g->dead_n < H_HELD; d++) g->dead[g->dead_n++] = drop[d];
-  int any = 0;
-  for (unsigned d = 0; d < n_drop; d++) any |= gx_lshpool_get(g->bpool, &drop[d], NULL, NULL) == 0;
-  if (!any) return;
-  gx_lshpool_cfg_t pc;
-  h_pool_cfg(s, &pc);
-  size_t fp = gx_lshpool_footprint(&pc);
-  void *mem = aligned_alloc(GX_LSHPOOL_ALIGN, (fp + GX_LSHPOOL_ALIGN - 1) & ~(size_t)(GX_LSHPOOL_ALIGN - 1));
-  gx_lshpool_t *np = mem ? gx_lshpool_new(mem, &pc) : NULL;
-  if (!np) {
-    free(mem);
-    h_failf(s, "galaxy %u: no memory for its pool", g->member);
-    return;
+  for (unsigned d = 0; d < n_drop; d++) {
+    if (gx_lshpool_get(g->bpool, &drop[d], NULL, NULL) == 0) s->pool_drops++;
+    gx_lshpool_reject(g->bpool, &drop[d]);
   }
-  unsigned m = 0;
-  for (unsigned i = 0; i < g->added_n; i++) {
-    const uint8_t *buf;
-    size_t len;
-    int dropped = 0;
-    for (unsigned d = 0; d < n_drop; d++) dropped |= gx_hash_eq(&g->added[i], &drop[d]);
-    if (dropped || gx_lshpool_get(g->bpool, &g->added[i], &buf, &len) != 0) continue;
-    if (gx_lshpool_add(np, g->fold, buf, len, NULL) == GX_LSHPOOL_ADDED) g->added[m++] = g->added[i];
-  }
-  g->added_n = m;
-  free(gx_lshpool_delete(g->bpool));
-  g->bpool = np;
-  g->pmem = mem;
-  s->pool_drops++;
 }
 
 /* The refs this galaxy proposes: its pool's chains from the folded tips
@@ -1152,38 +1104,12 @@ static uint32_t h_gal_refs(h_sim_t *s, h_node_t *g, gx_fold_ref_t *refs) {
   return gx_fold_refs_sort(refs, gx_lshpool_refs(g->bpool, g->fold, refs, H_MAX_BLOCKS));
 }
 
-typedef struct {
-  gx_fold_ref_t r;
-  uint32_t who;
-} h_vote_t;
-
-static int h_ref_cmp(const gx_fold_ref_t *a, const gx_fold_ref_t *b) {
-  if (a->cluster != b->cluster) return a->cluster < b->cluster ? -1 : 1;
-  if (a->height != b->height) return a->height < b->height ? -1 : 1;
-  return memcmp(a->id.b, b->id.b, GX_HASH_SZ);
-}
-
-static int h_vote_cmp(const void *pa, const void *pb) {
-  const h_vote_t *a = pa, *b = pb;
-  int c = h_ref_cmp(&a->r, &b->r);
-  if (c) return c;
-  return a->who < b->who ? -1 : a->who > b->who;
-}
-
 /* An agreed galaxy batch: the refs at least f + 1 agreed proposals carry
- * (so an honest galaxy holds each one: a Byzantine galaxy's refs to blocks
- * that do not exist cannot stall the others), in ref order, queued for the
- * fold. */
+ * (gx_fold_refs_agreed: an honest galaxy holds each one, so a Byzantine
+ * galaxy's refs to blocks that do not exist cannot stall the others), in ref
+ * order, queued for the fold. */
 static void h_gal_batch(h_sim_t *s, h_node_t *g, const gx_acs_batch_t *b) {
-  static h_vote_t votes[H_MAXG * GX_FOLD_MAX_REFS];
-  uint32_t nv = 0;
-  for (unsigned i = 0; i < b->count; i++) {
-    gx_fold_ref_t tmp[GX_FOLD_MAX_REFS];
-    uint32_t cnt = 0;
-    if (gx_fold_refs_decode(tmp, &cnt, b->value[i], b->len[i]) != GX_PROTO_OK) continue;
-    for (uint32_t j = 0; j < cnt; j++) votes[nv++] = (h_vote_t){tmp[j], b->proposer[i]};
-  }
-  qsort(votes, nv, sizeof votes[0], h_vote_cmp);
+  static gx_fold_agreed_ref_t scratch[H_MAXG * GX_FOLD_MAX_REFS], agreed[H_MAXG * GX_FOLD_MAX_REFS];
   if (g->q_n >= H_GQ) {
     h_failf(s, "galaxy %u: %d agreed batches wait for blocks", g->member, H_GQ);
     return;
@@ -1200,21 +1126,16 @@ static void h_gal_batch(h_sim_t *s, h_node_t *g, const gx_acs_batch_t *b) {
     return;
   }
   g->q_n++;
-  for (uint32_t i = 0; i < nv;) {
-    uint32_t j = i, mask = 0;
-    while (j < nv && h_ref_cmp(&votes[i].r, &votes[j].r) == 0) {
-      mask |= 1u << votes[j].who;
-      j++;
-    }
-    if ((unsigned)__builtin_popcount(mask) >= s->fg + 1 && e->n < GX_FOLD_MAX_INPUT) {
-      e->refs[e->n] = votes[i].r;
-      e->mask[e->n] = mask;
-      e->n++;
-    } else if (g == h_counter_gal(s)) {
-      s->junk_refs++;
-    }
-    i = j;
+  uint32_t n = gx_fold_refs_agreed(b->value, b->len, b->proposer, b->count, s->fg + 1, scratch, agreed,
+                                   GX_FOLD_MAX_INPUT, NULL);
+  for (uint32_t i = 0; i < n; i++) {
+    e->refs[i] = agreed[i].ref;
+    e->mask[i] = (uint32_t)agreed[i].holders;
   }
+  e->n = n;
+  if (g == h_counter_gal(s)) /* every distinct ref, less the agreed ones */
+    s->junk_refs += gx_fold_refs_agreed(b->value, b->len, b->proposer, b->count, 1, scratch, agreed,
+                                        H_MAXG * GX_FOLD_MAX_REFS, NULL) - n;
 }
 
 static void h_gal_fetch(h_sim_t *s, h_node_t *g, const h_gq_t *e) {
@@ -1366,7 +1287,7 @@ static void h_gal_apply(h_sim_t *s, h_node_t *g, const h_gq_t *e) {
   unsigned n_rej = 0;
   for (uint32_t r = 0; r < e->n && !s->fail[0]; r++) h_gal_store(s, g, &e->refs[r].id, blocks[r], lens[r]);
   for (uint32_t i = 0; i < res.entry_count; i++)
-    if (h_rejecting(res.entries[i].verdict)) rejected[n_rej++] = res.entries[i].id;
+    if (gx_fold_verdict_final(res.entries[i].verdict)) rejected[n_rej++] = res.entries[i].id;
   if (gx_ledger_commit(g->ledger) != GX_LEDGER_OK || gx_fold_commit(g->fold) != GX_FOLD_OK) {
     h_failf(s, "galaxy %u: commit of height %" PRIu64 " refused", g->member, h);
     return;
@@ -1901,14 +1822,12 @@ static int h_node_start(h_sim_t *s, h_node_t *nd) {
   nd->lmem = lfp ? aligned_alloc(GX_LEDGER_ALIGN, (lfp + 63) & ~(size_t)63) : NULL;
   nd->fmem = ffp ? aligned_alloc(GX_FOLD_ALIGN, (ffp + 63) & ~(size_t)63) : NULL;
   nd->held = calloc(H_HELD, sizeof *nd->held);
-  nd->added = calloc(H_HELD, sizeof *nd->added);
-  nd->dead = calloc(H_HELD, sizeof *nd->dead);
   gx_lshpool_cfg_t pc;
   h_pool_cfg(s, &pc);
   size_t pfp = gx_lshpool_footprint(&pc);
   nd->pmem = pfp ? aligned_alloc(GX_LSHPOOL_ALIGN, (pfp + 63) & ~(size_t)63) : NULL;
   nd->bpool = nd->pmem ? gx_lshpool_new(nd->pmem, &pc) : NULL;
-  if (!nd->lmem || !nd->fmem || !nd->held || !nd->added || !nd->dead || !nd->bpool) return -1;
+  if (!nd->lmem || !nd->fmem || !nd->held || !nd->bpool) return -1;
   nd->ledger = gx_ledger_new(nd->lmem, &lc);
   if (!nd->ledger) return -1;
   gx_ledger_alloc_t al[H_NACC];
@@ -1941,10 +1860,6 @@ static void h_free(h_sim_t *s) {
       for (unsigned h = 0; h < nd->held_n; h++) free(nd->held[h].buf);
     free(nd->held);
     nd->held = NULL;
-    free(nd->added);
-    nd->added = NULL;
-    free(nd->dead);
-    nd->dead = NULL;
     free(nd->pmem);
     nd->pmem = NULL;
     nd->bpool = NULL;
