@@ -5,7 +5,8 @@
 # every argument checked before anything is sent; API URLs with a trailing
 # slash; "cannot reach API" apart from "not committed"; key file mode
 # warnings and unreadable-key reasons; genesis with f = 0 refused unless
-# --allow-f0; galaxyd survives SIGHUP and logs the signal that stops it.
+# --allow-f0; galaxyd survives SIGHUP and logs the signal that stops it;
+# [log] file is reopened on SIGHUP after a rotation.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ingest_lib.sh"
@@ -87,7 +88,9 @@ import http.server, sys
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         raw = self.requestline.split()[1]  # self.path has '//' folded by http.server
-        if "//v1" in raw or not raw.startswith("/v1/"):
+        if raw.startswith("/nope/"):
+            code, body = 404, b'{"error":"no such path","code":"not_found"}'
+        elif "//v1" in raw or not raw.startswith("/v1/"):
             code, body = 400, b'{"error":"bad path"}'
         elif self.path.startswith("/v1/account/"):
             code, body = 200, b'{"balance":42,"seq":7}'
@@ -104,6 +107,8 @@ api_pid=$!
 for _ in $(seq 100); do [ -e "$tmp/api_ready" ] && break; sleep 0.1; done
 check "balance --api with a trailing slash" bash -c "'$S' balance $B --api 'http://127.0.0.1:$HTTP/' | grep -q 'balance 42 seq 7'"
 check "balance --api without a trailing slash" bash -c "'$S' balance $B --api 'http://127.0.0.1:$HTTP' | grep -q 'balance 42 seq 7'"
+expect_fail "balance: a 404 that is not unknown_account (wrong path) is an error, not balance 0" 1 \
+  "HTTP 404 that is not an account answer" "$S" balance "$B" --api "http://127.0.0.1:$HTTP/nope"
 ID=$(printf 'ab%.0s' $(seq 32))
 out=$("$S" tx "$ID" --api "http://127.0.0.1:$HTTP/" 2>&1); rc=$?
 check "tx --api URL/ of an unknown transfer says not committed (exit 1)" bash -c "[ $rc -eq 1 ] && [ '$out' = 'not committed' ]"
@@ -159,4 +164,20 @@ check "SIGTERM is logged by name" grep -q 'galaxyd: SIGTERM: stopping' "$tmp/sig
 check "galaxyd starts again" gd_start int "$udp" "$http"
 gd_stop "$gd_pid" INT; gd_pid=
 check "SIGINT: exit 0 and logged by name" bash -c "[ $gd_rc -eq 0 ] && grep -q 'galaxyd: SIGINT: stopping' '$tmp/int.log'"
+
+# [log] file: the log goes to the file; after a rotation (mv), SIGHUP makes a new one
+check "galaxyd starts with [log] file" gd_start lf "$udp" "$http" --set log.file="$tmp/gd.log"
+check "  ... and logs to the file, not stderr" bash -c "grep -q 'INFO  ' '$tmp/gd.log' && ! grep -q 'INFO  ' '$tmp/lf.log'"
+mv "$tmp/gd.log" "$tmp/gd.log.1"
+kill -HUP "$gd_pid"
+wait_until 5 test -s "$tmp/gd.log"
+check "SIGHUP after a rotation opens a new file and says so" grep -q 'SIGHUP: log file .*gd.log reopened' "$tmp/gd.log"
+check "  ... the rotated file keeps the earlier lines" grep -q 'INFO  ' "$tmp/gd.log.1"
+check "  ... and galaxyd still serves /metrics" bash -c "kill -0 $gd_pid && curl -sf http://127.0.0.1:$http/metrics >/dev/null"
+gd_stop "$gd_pid" TERM; gd_pid=
+check "  ... and logs its stop to the new file" grep -q 'SIGTERM: stopping' "$tmp/gd.log"
+expect_fail "[log] file in a directory that does not exist: exit 1, one line" 1 "log\] file .*No such file" \
+  "$BIN/galaxyd" --set node.listen="127.0.0.1:$udp" --set admin.listen="127.0.0.1:$http" --set api.listen= \
+  --set log.file="$tmp/nodir/gd.log"
+expect_fail "[log] file must be absolute" 2 "not an absolute path" "$BIN/galaxyd" --check-config --set log.file=rel.log
 gx_done

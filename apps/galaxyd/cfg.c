@@ -204,6 +204,11 @@ static int gx_cfg_set(gx_node_cfg_t *cfg, const char *sec, const char *key, cons
       return 0;
     }
   }
+  if (IS("log", "file")) {
+    if (v[0] && v[0] != '/') BAD("'%s' is not an absolute path", v);
+    gx_cfg_str(cfg->log_file, sizeof cfg->log_file, v, cfg, sec, key);
+    return 0;
+  }
   if (IS("log", "level")) {
     if (gx_log_parse_level(v) < 0) BAD("'%s' is not debug, info, warn or error", v);
     gx_cfg_str(cfg->log_level, sizeof cfg->log_level, v, cfg, sec, key);
@@ -487,5 +492,5 @@ void gx_node_cfg_print(const gx_node_cfg_t *c, FILE *o) {
              "token_metrics = %s\n",
           c->admin_listen, d->connections, d->connections_per_ip, d->request_timeout_ms,
           d->response_timeout_ms, c->admin_token_file, c->admin_token_metrics ? "yes" : "no");
-  fprintf(o, "\n[log]\nlevel = %s\n", c->log_level);
+  fprintf(o, "\n[log]\nlevel = %s\nfile = %s\n", c->log_level, c->log_file);
 }

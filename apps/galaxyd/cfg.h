@@ -62,6 +62,7 @@ typedef struct {
   int admin_legacy;                    /* [admin] listen came as [metrics] listen */
   /* [log] */
   char log_level[16];
+  char log_file[256];              /* [log] file: "" = stderr only */
   /* the pipeline's settings (cores, sizes, mempool, gossip peers/fanout/seed) */
   gx_ingest_cfg_t ingest;
   int n_rx;

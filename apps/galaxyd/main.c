@@ -8,12 +8,15 @@
  * Exit codes (apps/gx_cli.h): 0 clean shutdown, 1 runtime failure, 2 bad
  * config or usage (one line per problem on stderr). SIGTERM/SIGINT stop every
  * thread (within a second) and exit 0, logging the signal's name. SIGHUP
- * reopens the log; galaxyd logs to stderr only, so it logs "SIGHUP: nothing to
- * reopen (logging to stderr)" and keeps running. Signals are blocked in every
+ * reopens the log file ([log] file: opened again and put on fd 2, so a
+ * rotated file is let go) and keeps running; without a log file it logs
+ * "SIGHUP: nothing to reopen (logging to stderr)". Signals are blocked in every
  * thread and taken synchronously by the main thread (sigwait), so nothing runs
  * in a signal handler. */
 #include <getopt.h>
 #include <signal.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,6 +235,24 @@ static void gx_node_stop(gx_node_t *n) {
   n->eal_up = 0;
 }
 
+/* [log] file: open (append, create 0640) and put it on fd 2, where the one
+ * logger and everything else galaxyd prints write; at start and on SIGHUP.
+ * dup2 swaps the file atomically: no line is lost or split between files. */
+static int gx_galaxyd_log_open(const char *path, char *err, size_t errlen) {
+  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    snprintf(err, errlen, "[log] file %s: %s", path, strerror(errno));
+    return -1;
+  }
+  if (dup2(fd, STDERR_FILENO) < 0) {
+    snprintf(err, errlen, "[log] file %s: dup2: %s", path, strerror(errno));
+    close(fd);
+    return -1;
+  }
+  close(fd);
+  return 0;
+}
+
 static void gx_usage(FILE *f) {
   fprintf(f,
           "usage: galaxyd [-c FILE] [--set SECTION.KEY=VALUE]... [--check-config]\n"
@@ -241,7 +262,7 @@ static void gx_usage(FILE *f) {
           "                      when there is any\n"
           "  -h, --help          this text\n"
           "      --version       print the version: galaxyd VERSION (rev GIT_REVISION)\n"
-          "signals: SIGTERM, SIGINT stop (logged); SIGHUP reopens the log (stderr: nothing to reopen)\n");
+          "signals: SIGTERM, SIGINT stop (logged); SIGHUP reopens the [log] file\n");
 }
 
 int main(int argc, char **argv) {
@@ -312,6 +333,9 @@ int main(int argc, char **argv) {
     return GX_EXIT_OK;
   }
   gx_log_set_level((gx_log_level_t)gx_log_parse_level(c->log_level));
+  char logerr[400];
+  if (c->log_file[0] && gx_galaxyd_log_open(c->log_file, logerr, sizeof logerr) != 0)
+    return gx_cli_fail(GX_EXIT_FAIL, "%s", logerr);
   if (c->cores_shared)
     GX_WARN("galaxyd", "some cores run more than one stage ([cores]); fine for small hosts, "
                        "slower under load");
@@ -332,7 +356,13 @@ int main(int argc, char **argv) {
   for (;;) {
     if (sigwait(&sigs, &sig) != 0) continue;
     if (sig != SIGHUP) break;
-    GX_INFO("galaxyd", "SIGHUP: nothing to reopen (logging to stderr)");
+    if (!c->log_file[0]) {
+      GX_INFO("galaxyd", "SIGHUP: nothing to reopen (logging to stderr)");
+    } else if (gx_galaxyd_log_open(c->log_file, logerr, sizeof logerr) != 0) {
+      GX_ERROR("galaxyd", "SIGHUP: %s (still writing to the old file)", logerr);
+    } else {
+      GX_INFO("galaxyd", "SIGHUP: log file %s reopened", c->log_file);
+    }
   }
   GX_INFO("galaxyd", "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
   gx_node_stop(n);
