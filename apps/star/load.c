@@ -1,4 +1,5 @@
 #include "apps/star/load.h"
+#include "apps/star/star_state.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -58,7 +59,7 @@ static int star_fetch_head(CURL *curl, const char *api, const gx_pubkey_t *pk, g
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   memset(h, 0, sizeof *h);
-  if (status == 404) return 0;
+  if (status == 404) return star_answer_code_is(b.buf, "unknown_account") ? 0 : -1;
   const char *seq = strstr(b.buf, "\"seq\":"), *head = strstr(b.buf, "\"head\":\"");
   if (status != 200 || !seq || !head) return -1;
   h->seq = strtoull(seq + 6, NULL, 10);

@@ -712,10 +712,12 @@ static int star_balance(star_args_t *a) {
   star_url(url, sizeof url, api, "/v1/account/", addr);
   long st = star_http_get(url, body, sizeof body);
   if (st < 0) return gx_cli_fail(GX_EXIT_FAIL, "cannot reach API at %s", url);
-  if (st == 404) {
+  if (st == 404 && star_answer_code_is(body, "unknown_account")) {
     printf("%s balance 0 seq 0 (no committed transaction yet)\n", addr);
     return 0;
   }
+  if (st == 404) /* a wrong path, not an unknown account */
+    return gx_cli_fail(GX_EXIT_FAIL, "%s: HTTP 404 that is not an account answer (is %s a galaxyd API?)", url, api);
   const char *b = strstr(body, "\"balance\":"), *q = strstr(body, "\"seq\":");
   if (st != 200 || !b || !q) return gx_cli_fail(GX_EXIT_FAIL, "%s: HTTP %ld: %s", url, st, body);
   printf("%s balance %llu seq %llu\n", addr, strtoull(b + 10, NULL, 10), strtoull(q + 6, NULL, 10));
