@@ -138,6 +138,10 @@ struct gx_ingest {
   gx_ingest_verify_stats_t verify_stats[GX_INGEST_MAX_VERIFY];
   gx_ingest_stats_t st;
   gx_metrics_hist_t verify_hist;
+  /* double spends seen (gx_ingest_equivocations): ring under equiv_lock */
+  pthread_mutex_t equiv_lock;
+  gx_ingest_equivocation_t *equiv; /* GX_INGEST_EQUIV_KEPT */
+  uint64_t n_equiv;
 };
 
 /* ---- helpers ---- */
@@ -558,6 +562,46 @@ static void gx_ingest_mempool_serve(gx_ingest_t *ing) {
   atomic_store_explicit(&ing->call_state, 2, memory_order_release);
 }
 
+/* The mempool held `first` at this (account, seq) when `second`, another
+ * verified transfer of the same account and seq, arrived: a double spend.
+ * Both passed the verify stage, so the proof needs no signature work here
+ * (the mempool thread stays cheap under a flood of them); one per (account,
+ * seq) in the ring. */
+static void gx_ingest_note_equivocation(gx_ingest_t *ing, const uint8_t *first, const uint8_t *second) {
+  if (!ing->equiv) return;
+  gx_ingest_equivocation_t e;
+  memcpy(e.account.b, first + GX_XFER_OFF_INITIATOR, GX_PUBKEY_SZ);
+  e.seq = gx_ld64(first + GX_XFER_OFF_INIT_SEQ);
+  if (memcmp(second + GX_XFER_OFF_INITIATOR, e.account.b, GX_PUBKEY_SZ) ||
+      gx_ld64(second + GX_XFER_OFF_INIT_SEQ) != e.seq)
+    return;
+  memcpy(e.first, first, GX_XFER_SZ);
+  memcpy(e.second, second, GX_XFER_SZ);
+  pthread_mutex_lock(&ing->equiv_lock);
+  uint64_t kept = ing->n_equiv < GX_INGEST_EQUIV_KEPT ? ing->n_equiv : GX_INGEST_EQUIV_KEPT;
+  int dup = 0;
+  for (uint64_t i = 0; i < kept && !dup; i++)
+    dup = ing->equiv[i].seq == e.seq && !memcmp(ing->equiv[i].account.b, e.account.b, GX_PUBKEY_SZ);
+  if (!dup) {
+    ing->equiv[ing->n_equiv % GX_INGEST_EQUIV_KEPT] = e;
+    ing->n_equiv++;
+    gx_metrics_add(&ing->st.equivocations, 1);
+  }
+  pthread_mutex_unlock(&ing->equiv_lock);
+}
+
+size_t gx_ingest_equivocations(gx_ingest_t *ing, gx_ingest_equivocation_t *out, size_t max,
+                               uint64_t *seen) {
+  pthread_mutex_lock(&ing->equiv_lock);
+  uint64_t kept = ing->n_equiv < GX_INGEST_EQUIV_KEPT ? ing->n_equiv : GX_INGEST_EQUIV_KEPT;
+  size_t n = 0;
+  for (uint64_t k = 0; k < kept && n < max; k++) /* newest first */
+    out[n++] = ing->equiv[(ing->n_equiv - 1 - k) % GX_INGEST_EQUIV_KEPT];
+  if (seen) *seen = ing->n_equiv;
+  pthread_mutex_unlock(&ing->equiv_lock);
+  return n;
+}
+
 static void *gx_ingest_mempool_main(void *arg) {
   gx_ingest_t *ing = ((gx_ingest_stage_arg_t *)arg)->ing;
   gx_ingest_stats_t *st = &ing->st;
@@ -595,6 +639,7 @@ static void *gx_ingest_mempool_main(void *arg) {
         }
       } else {
         gx_metrics_add(&st->rejected[r], 1);
+        if (r == GX_MEMPOOL_ERR_CONFLICT && evicted.conflict) gx_ingest_note_equivocation(ing, evicted.enc, it->enc);
         /* refused for now, not for ever (too far ahead of its account, pool
          * or account table full): forget it in dedup, so the copy a wallet
          * re-sends once the gap before it is filled can get in */
@@ -721,6 +766,8 @@ gx_ingest_t *gx_ingest_new(const gx_ingest_cfg_t *cfg, gx_dp_queue_t *const *rxq
   ing->n_rx = n_rxq;
   for (int i = 0; i < n_rxq; i++) ing->rxq[i] = rxq[i];
   pthread_mutex_init(&ing->call_lock, NULL);
+  pthread_mutex_init(&ing->equiv_lock, NULL);
+  ing->equiv = calloc(GX_INGEST_EQUIV_KEPT, sizeof *ing->equiv); /* NULL: none kept */
   uint64_t bounds[] = {100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000,
                        25000000, 50000000, 100000000, 250000000, 1000000000};
   gx_metrics_hist_init(&ing->verify_hist, bounds, (int)GX_ARRAY_LEN(bounds), 1e-9);
@@ -872,6 +919,8 @@ void gx_ingest_delete(gx_ingest_t *ing) {
   for (int i = 0; i < GX_INGEST_MAX_RX; i++) free(ing->holes[i]);
   gx_mempool_delete(ing->mp);
   pthread_mutex_destroy(&ing->call_lock);
+  pthread_mutex_destroy(&ing->equiv_lock);
+  free(ing->equiv);
   free(ing);
 }
 
@@ -1018,6 +1067,9 @@ gx_metrics_err_t gx_ingest_metrics_register(gx_ingest_t *ing, gx_metrics_t *m) {
                             bp_help, &ing->st.waits));
   GX_TRY(gx_metrics_counter(m, "gx_backpressure_waits_total", "link=\"gossip_to_tx\"", bp_help,
                             &ing->st.gossip_waits));
+  GX_TRY(gx_metrics_counter(m, "gx_equivocations_seen_total", NULL,
+                            "Double spends seen by ingest (proofs at /v1/equivocations).",
+                            &ing->st.equivocations));
   GX_TRY(gx_metrics_counter(m, "gx_mempool_inserted_total", NULL,
                             "Verified transfers added to the mempool.", &ing->st.inserted));
   GX_TRY(gx_metrics_counter(m, "gx_mempool_evicted_total", NULL,

@@ -105,6 +105,7 @@ typedef struct {
   _Atomic uint64_t gossip_forwarded, gossip_copies, gossip_dgrams, gossip_hops_exceeded,
       gossip_waits;
   _Atomic uint64_t housekeeping_ticks;
+  _Atomic uint64_t equivocations;  /* double spends seen (both sides verified here) */
 } gx_ingest_stats_t;
 
 /* A plain snapshot for tests and logs (sums over threads). */
@@ -126,6 +127,25 @@ int gx_ingest_start(gx_ingest_t *ing, char *err, size_t errlen);
 void gx_ingest_stop(gx_ingest_t *ing);
 void gx_ingest_delete(gx_ingest_t *ing);
 void gx_ingest_snapshot(const gx_ingest_t *ing, gx_ingest_snapshot_t *out);
+
+/* Double spends this node saw: an account's two different transfers at one
+ * sequence number, both signatures of both verified here (the mempool held
+ * one when the other arrived). The proof is the two transfers: anyone can
+ * check it with gx_chain_is_equivocation (core/gx_chain.h). The last
+ * GX_INGEST_EQUIV_KEPT are kept, one per (account, seq); the losing transfer
+ * is not held, gossiped or proposed (the ledger would reject it anyway).
+ * Any thread. */
+#define GX_INGEST_EQUIV_KEPT 256
+typedef struct {
+  gx_pubkey_t account;
+  uint64_t seq;
+  uint8_t first[GX_XFER_SZ];   /* the one held (it may still commit) */
+  uint8_t second[GX_XFER_SZ];  /* the one refused */
+} gx_ingest_equivocation_t;
+/* Copies up to max kept proofs, newest first; returns how many. *seen (may be
+ * NULL): proofs recorded since start (kept or not). */
+size_t gx_ingest_equivocations(gx_ingest_t *ing, gx_ingest_equivocation_t *out, size_t max,
+                               uint64_t *seen);
 
 /* ---- the mempool, for the chain half ----
  * Typed requests that the mempool stage runs on its own thread (inline when

@@ -449,7 +449,7 @@ gx_mempool_err_t gx_mempool_insert(gx_mempool_t *mp, const uint8_t enc[GX_XFER_S
                                    const gx_hash_t *id, gx_mempool_evicted_t *ev) {
   gx_mempool_evicted_t dummy;
   if (!ev) ev = &dummy;
-  ev->evicted = ev->evicted_unknown = ev->unknown = 0;
+  ev->evicted = ev->evicted_unknown = ev->unknown = ev->conflict = 0;
   gx_xfer_t x;
   if (gx_xfer_decode(&x, enc, GX_XFER_SZ) != GX_PROTO_OK) return GX_MEMPOOL_ERR_DECODE;
   uint64_t seq = x.init_link.seq, next;
@@ -468,8 +468,13 @@ gx_mempool_err_t gx_mempool_insert(gx_mempool_t *mp, const uint8_t enc[GX_XFER_S
   uint32_t d = (uint32_t)(seq - next);
   if (ai != NIL) {
     uint32_t cur = *gx_slot(mp, ai, seq);
-    if (cur != NIL)
-      return gx_hash_eq(&mp->e[cur].id, id) ? GX_MEMPOOL_ERR_DUPLICATE : GX_MEMPOOL_ERR_CONFLICT;
+    if (cur != NIL) {
+      if (gx_hash_eq(&mp->e[cur].id, id)) return GX_MEMPOOL_ERR_DUPLICATE;
+      ev->conflict = 1;
+      memcpy(ev->enc, mp->e[cur].enc, GX_XFER_SZ);
+      ev->id = mp->e[cur].id;
+      return GX_MEMPOOL_ERR_CONFLICT;
+    }
   }
   int full = atomic_load_explicit(&mp->size, memory_order_relaxed) >= mp->cfg.capacity;
   uint32_t victim = NIL;

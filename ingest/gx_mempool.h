@@ -130,6 +130,8 @@ typedef struct {
   int evicted_unknown;        /* 1: that one was an unknown account's (oldest first) */
   int unknown;                /* 1: the new transfer's account is unknown: held in the
                                  unknown quota, not handed out before the account commits */
+  int conflict;               /* GX_MEMPOOL_ERR_CONFLICT: enc and id are the transfer held at
+                                 that (account, seq), the other side of a double spend */
   uint8_t enc[GX_XFER_SZ];
   gx_hash_t id;
 } gx_mempool_evicted_t;

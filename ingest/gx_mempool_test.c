@@ -96,8 +96,17 @@ static void test_window_dup_conflict(void **state) {
   assert_int_equal(gx_mempool_insert(mp, e, &id, NULL), GX_MEMPOOL_OK);
   assert_int_equal(gx_mempool_insert(mp, e, &id, NULL), GX_MEMPOOL_ERR_DUPLICATE);
   assert_true(gx_mempool_contains(mp, e, &id));
+  uint8_t held[GX_XFER_SZ];
+  gx_hash_t held_id = id;
+  memcpy(held, e, GX_XFER_SZ);
   mk(e, &id, 1, 1, 99); /* same account and seq, different transfer */
-  assert_int_equal(gx_mempool_insert(mp, e, &id, NULL), GX_MEMPOOL_ERR_CONFLICT);
+  gx_mempool_evicted_t ev;
+  assert_int_equal(gx_mempool_insert(mp, e, &id, &ev), GX_MEMPOOL_ERR_CONFLICT);
+  assert_int_equal(ev.conflict, 1); /* the other side of the double spend, for its proof */
+  assert_memory_equal(ev.enc, held, GX_XFER_SZ);
+  assert_memory_equal(ev.id.b, held_id.b, 32);
+  assert_int_equal(gx_mempool_insert(mp, held, &held_id, &ev), GX_MEMPOOL_ERR_DUPLICATE);
+  assert_int_equal(ev.conflict, 0);
   mk(e, &id, 1, 4, 0);
   assert_int_equal(gx_mempool_insert(mp, e, &id, NULL), GX_MEMPOOL_OK);
   mk(e, &id, 1, 5, 0); /* window [1, 5) */

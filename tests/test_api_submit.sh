@@ -12,7 +12,8 @@
 # 400 with the decoder's reason; bad query 400; body too large 413; wrong
 # method 405 with Allow; more waiters than GX_GALAXY_WAITERS 503 with
 # Retry-After; the token bucket 429 with Retry-After; a waiting request when
-# galaxyd stops gets 503 and galaxyd exits 0.
+# galaxyd stops gets 503 and galaxyd exits 0; a double spend posted back to
+# back leaves its proof at /v1/equivocations.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netlib.sh"
@@ -197,6 +198,40 @@ else:
     print("no 429 in 3000")
 PY
 check "a burst of POSTs: 429 rate_limited with Retry-After ($(cat "$T/rate.out"))" grep -qE '^429 [0-9]+ rate_limited [1-9][0-9]* True$' "$T/rate.out"
+
+# a double spend this node sees: two wallets of account A sign different
+# transfers at the same sequence; posted back to back, the second meets the
+# first in the mempool and the node keeps the proof (issue 19)
+sleep 2.5 # tokens again after the burst
+cp -r "$T/a" "$T/a5"; cp -r "$T/a" "$T/a6"
+"$S" pay --dir "$T/a5" --api "$API" --to "$B" --amount 1 --out "$T/h5.hex" >/dev/null 2>&1 &&
+  "$S" cosign "$T/h5.hex" --dir "$T/b" --api "$API" --out "$T/ds1.hex" >/dev/null 2>&1
+"$S" pay --dir "$T/a6" --api "$API" --to "$D" --amount 2 --out "$T/h6.hex" >/dev/null 2>&1 &&
+  "$S" cosign "$T/h6.hex" --dir "$T/d" --api "$API" --out "$T/ds2.hex" >/dev/null 2>&1
+check "two transfers of A at one sequence (a double spend)" test -s "$T/ds1.hex" -a -s "$T/ds2.hex"
+python3 - "$HPORT" "$T/ds1.hex" "$T/ds2.hex" >"$T/ds.out" 2>&1 <<'PY'
+import http.client, json, sys
+port, f1, f2 = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+for f in (f1, f2):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("POST", "/v1/tx", body=open(f, "rb").read(), headers={"Content-Type": "text/plain"})
+    r = c.getresponse(); print(r.status, json.loads(r.read()).get("code", "ok"))
+PY
+check "both posted ($(tr '\n' ' ' <"$T/ds.out"))" bash -c "[ \$(grep -c '^202 ' '$T/ds.out') -eq 2 ]"
+net_wait "curl -s $API/v1/equivocations | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)[\"seen\"] >= 1 else 1)'" 10 >/dev/null
+curl -s "$API/v1/equivocations" >"$T/eq.json"
+check "GET /v1/equivocations: the proof names A, both transfers, the same sequence" python3 - "$T/eq.json" "$A" "$T/ds1.hex" "$T/ds2.hex" <<'PY'
+import json, sys, hashlib
+j = json.load(open(sys.argv[1]))
+want = {open(f).read().split()[0].lower() for f in sys.argv[3:5]}
+p = [x for x in j["proofs"] if x["account"].lower() == sys.argv[2].lower()]
+assert j["seen"] >= 1 and j["kept"] == 256 and p, j
+x = p[0]
+assert {x["first"]["hex"], x["second"]["hex"]} == want, (x, want)
+s1, s2 = (int.from_bytes(bytes.fromhex(x[k]["hex"])[74:82], "little") for k in ("first", "second"))
+assert s1 == s2 == x["seq"], (s1, s2, x["seq"])
+PY
+check "gx_equivocations_seen_total counts it" bash -c "curl -s http://127.0.0.1:$HPORT/metrics | grep -qE '^gx_equivocations_seen_total [1-9]'"
 
 # a request waiting when galaxyd stops is answered; galaxyd exits 0
 sleep 0.5 # a token again

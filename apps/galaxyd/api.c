@@ -364,6 +364,48 @@ static int gx_api_raw_bh(void *ctx, const gx_http_req_t *req, char *body, size_t
   return 200;
 }
 
+/* GET /v1/equivocations: the double spends this node's ingest saw (newest
+ * first, at most GX_API_EQUIV_MAX): the account, the seq, both transfers
+ * (id and the 290 bytes in hex): anyone can check the proof. */
+#define GX_API_EQUIV_MAX 16
+static int gx_api_equivocations(void *ctx, const gx_http_req_t *req, char *body, size_t cap,
+                                size_t *len, const char **type) {
+  (void)req;
+  gx_galaxy_t *ch = ctx;
+  if (!ch->ingest) return GX_API_ERR(503, "no_ingest", "this node runs no ingest");
+  gx_ingest_equivocation_t eq[GX_API_EQUIV_MAX]; /* 16 x 620 bytes: each listener has its own thread */
+  uint64_t seen = 0;
+  size_t n = gx_ingest_equivocations(ch->ingest, eq, GX_API_EQUIV_MAX, &seen);
+  *type = "application/json";
+  size_t o = 0;
+#define GX_API_PUT(...)                                                                      \
+  do {                                                                                       \
+    int w_ = snprintf(body + o, o < cap ? cap - o : 0, __VA_ARGS__);                         \
+    if (w_ < 0 || (size_t)w_ >= (o < cap ? cap - o : 0))                                     \
+      return GX_API_ERR(500, "too_large", "answer larger than the server's buffer");         \
+    o += (size_t)w_;                                                                         \
+  } while (0)
+  GX_API_PUT("{\"seen\":%llu,\"kept\":%u,\"proofs\":[", (unsigned long long)seen, GX_INGEST_EQUIV_KEPT);
+  for (size_t i = 0; i < n; i++) {
+    char addr[GX_ADDR_LEN + 1], id1[65], id2[65], x1[2 * GX_XFER_SZ + 1], x2[2 * GX_XFER_SZ + 1];
+    gx_hash_t h1, h2;
+    gx_addr_encode(addr, &eq[i].account);
+    gx_xfer_id(&h1, eq[i].first);
+    gx_xfer_id(&h2, eq[i].second);
+    gx_hex_encode(id1, h1.b, 32);
+    gx_hex_encode(id2, h2.b, 32);
+    gx_hex_encode(x1, eq[i].first, GX_XFER_SZ);
+    gx_hex_encode(x2, eq[i].second, GX_XFER_SZ);
+    GX_API_PUT("%s{\"account\":\"%s\",\"seq\":%llu,\"first\":{\"id\":\"%s\",\"hex\":\"%s\"},"
+               "\"second\":{\"id\":\"%s\",\"hex\":\"%s\"}}",
+               i ? "," : "", addr, (unsigned long long)eq[i].seq, id1, x1, id2, x2);
+  }
+  GX_API_PUT("]}\n");
+#undef GX_API_PUT
+  *len = o;
+  return 200;
+}
+
 static int gx_api_raw_cert(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
                            const char **type) {
   gx_galaxy_t *ch = ctx;
@@ -425,5 +467,6 @@ int gx_api_routes(gx_galaxy_t *ch, gx_http_t *http) {
          gx_http_route_body(http, "POST", "/v1/tx", GX_TXBODY_MAX, gx_api_submit, ch) ||
          gx_http_route(http, "GET", "/v1/blackhole/*", gx_api_blackhole, ch) ||
          gx_http_route(http, "GET", "/v1/raw/blackhole/*", gx_api_raw_bh, ch) ||
-         gx_http_route(http, "GET", "/v1/raw/cert/*", gx_api_raw_cert, ch);
+         gx_http_route(http, "GET", "/v1/raw/cert/*", gx_api_raw_cert, ch) ||
+         gx_http_route(http, "GET", "/v1/equivocations", gx_api_equivocations, ch);
 }
