@@ -101,6 +101,10 @@ BINCT="application/octet-stream"
 api "POST hex ?wait=20: committed, with height and index" POST "/v1/tx?wait=20" "@$T/t1.hex" "$HEXCT" 200 \
   'j["committed"] is True and j["accepted"] is True and j["height"] >= 1 and j["index"] >= 0 and len(j["id"]) == 64'
 ID1=$(last id); H1=$(last height)
+"$BIN/galaxyctl" db --dir "$T/node-0/data" dump "$H1" >"$T/dump.txt" 2>&1
+check "galaxyctl db dump decodes the black hole: the transfer with gx addresses" \
+  bash -c "grep -qE '^blackhole: height $H1 ' '$T/dump.txt' && grep -qE '^transfer\[[0-9]+\]: id $ID1 from $A seq 1 to $B seq 1 amount 25 ' '$T/dump.txt'"
+check "  ... and the updates' accounts as gx addresses" grep -qE "^update\[[0-9]+\]: key [0-9a-f]{64} .* address $A$" "$T/dump.txt"
 api "GET /v1/tx/ID of it: committed at the same height" GET "/v1/tx/$ID1" '' '' 200 \
   "j['committed'] is True and j['height'] == $H1"
 api "POST of the same transfer again: committed, not sent again" POST /v1/tx "@$T/t1.hex" "$HEXCT" 200 \

@@ -2,7 +2,9 @@
  *
  *   galaxyctl db --dir DIR stat            heights, segments, sizes, counts
  *   galaxyctl db --dir DIR verify          full check of log and index (exit 1 on damage)
- *   galaxyctl db --dir DIR dump HEIGHT     one block: hash, body (hex), tx hashes, updates
+ *   galaxyctl db --dir DIR dump HEIGHT     one block: hash, body (hex), and a black hole's
+ *                                          header and transfers decoded (gx addresses),
+ *                                          tx hashes, updates (with their gx address)
  *   galaxyctl db --dir DIR tx HASH         which block holds a transaction
  *   galaxyctl db --dir DIR account ADDR    account state (gx... address or 64 hex key)
  *   galaxyctl db --dir DIR repair          cut the log at the first bad record, rebuild the index
@@ -65,6 +67,38 @@ static int db_stat(gx_store_t *st, const char *dir) {
   return GX_EXIT_OK;
 }
 
+/* A body that is a black hole (gx_bh_decode): its header and each transfer
+ * decoded, parties as gx addresses. Anything else is left as the hex above. */
+static void db_dump_blackhole(const uint8_t *body, uint32_t len) {
+  gx_bh_header_t h;
+  const uint8_t *xfers;
+  if (gx_bh_decode(&h, &xfers, body, len) != GX_PROTO_OK) {
+    printf("blackhole: no (the body does not decode as a black hole)\n");
+    return;
+  }
+  char prev[65], er[65], sr[65];
+  gx_hex_encode(prev, h.prev.b, 32);
+  gx_hex_encode(er, h.entries_root.b, 32);
+  gx_hex_encode(sr, h.state_root.b, 32);
+  printf("blackhole: height %" PRIu64 " epoch %" PRIu64 " prev %s entries_root %s state_root %s "
+         "transfers %u\n",
+         h.height, h.epoch, prev, er, sr, h.tx_count);
+  for (uint32_t i = 0; i < h.tx_count; i++) {
+    const uint8_t *enc = xfers + (size_t)i * GX_XFER_SZ;
+    gx_xfer_t x;
+    if (gx_xfer_decode(&x, enc, GX_XFER_SZ) != GX_PROTO_OK) continue; /* gx_bh_decode checked it */
+    gx_hash_t id;
+    gx_xfer_id(&id, enc);
+    char idh[65], from[GX_ADDR_LEN + 1], to[GX_ADDR_LEN + 1];
+    gx_hex_encode(idh, id.b, 32);
+    gx_addr_encode(from, &x.initiator);
+    gx_addr_encode(to, &x.counterparty);
+    printf("transfer[%u]: id %s from %s seq %" PRIu64 " to %s seq %" PRIu64 " amount %" PRIu64
+           " nonce %" PRIu64 "\n",
+           i, idh, from, x.init_link.seq, to, x.cp_link.seq, x.amount, x.nonce);
+  }
+}
+
 static int db_dump(gx_store_t *st, const char *arg) {
   uint64_t h;
   if (gx_parse_u64(arg, &h) != 0 || h == 0)
@@ -105,15 +139,19 @@ static int db_dump(gx_store_t *st, const char *arg) {
     snprintf(label, sizeof label, "tx[%u]: ", i);
     db_print_hash(label, rec.tx_hashes + 32ull * i);
   }
+  db_dump_blackhole(rec.body, rec.body_len);
   printf("update_count: %u\n", rec.update_count);
   for (uint32_t i = 0; i < rec.update_count; i++) {
     gx_store_account_update_t u;
     gx_store_rec_update(&rec, i, &u);
-    char k[65], hd[65];
+    char k[65], hd[65], addr[GX_ADDR_LEN + 1];
     gx_hex_encode(k, u.key, 32);
     gx_hex_encode(hd, u.state.head.b, 32);
-    printf("update[%u]: key %s balance %" PRIu64 " seq %" PRIu64 " head %s\n", i, k,
-           u.state.balance, u.state.seq, hd);
+    gx_pubkey_t pk;
+    memcpy(pk.b, u.key, 32);
+    gx_addr_encode(addr, &pk);
+    printf("update[%u]: key %s balance %" PRIu64 " seq %" PRIu64 " head %s address %s\n", i, k,
+           u.state.balance, u.state.seq, hd, addr);
   }
   free(buf);
   free(hex);
@@ -170,7 +208,8 @@ static int ctl_db(int argc, char **argv) {
       printf("usage: galaxyctl db %s\n"
              "  stat            heights, segments, sizes, counts\n"
              "  verify          full check of log and index (exit 1 on damage)\n"
-             "  dump HEIGHT     one block: hash, body (hex), tx hashes, updates\n"
+             "  dump HEIGHT     one block: hash, body (hex), a black hole decoded (gx addresses),\n"
+             "                  tx hashes, updates\n"
              "  tx HASH         which block holds a transaction\n"
              "  account ADDR    account state (gx... address or 64 hex key)\n"
              "  repair          cut the log at the first bad record, rebuild the index (galaxyd stopped)\n"
