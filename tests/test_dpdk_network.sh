@@ -118,8 +118,10 @@ check "DPDK node 1 received the gossiped load through its port" \
   [ "$(metric 1 gx_dpdk_rx_datagrams_total)" -gt 0 ]
 socks=$(N ss -uanH)
 echo "# kernel UDP sockets in the namespace:"; printf '%s\n' "$socks" | sed 's/^/#   /'
+# (the local address column only: a DPDK galaxyd's submit socket for POST
+# /v1/tx is a kernel socket whose peer is its own ingest address)
 check "no kernel socket holds a DPDK validator's consensus address" \
-  bash -c '! grep -qE "10\.78\.0\.[123]:" <<<"$0"' "$socks"
+  bash -c '! awk "{print \$4}" <<<"$0" | grep -qE "^10\.78\.0\.[123]:"' "$socks"
 check "the socket-mode validator's consensus socket is the kernel's" \
   bash -c 'grep -q "10\.78\.0\.4:'"$((CPORT + 3))"'" <<<"$0"' "$socks"
 
