@@ -238,6 +238,23 @@ static void gx_fold_sort(gx_fold_t *f, uint32_t n) {
   }
 }
 
+/* One evidence record, while there is room (the set holds at most
+ * GX_FOLD_MAX_INPUT blocks, each accused at most once). other may be NULL. */
+static void gx_fold_evidence_add(gx_fold_t *f, uint32_t *n_ev, uint8_t kind, const gx_lsh_header_t *h,
+                                 const gx_hash_t *block, const gx_hash_t *other, uint32_t tx_index,
+                                 uint64_t signers) {
+  if (*n_ev >= GX_FOLD_MAX_INPUT) return;
+  gx_fold_evidence_t *ev = &f->evidence[(*n_ev)++];
+  memset(ev, 0, sizeof *ev);
+  ev->kind = kind;
+  ev->cluster = h->cluster;
+  ev->height = h->height;
+  ev->block = *block;
+  if (other) ev->other = *other;
+  ev->tx_index = tx_index;
+  ev->signers = signers;
+}
+
 static int gx_fold_all_verified(void *ctx, const gx_hash_t *id) {
   (void)ctx;
   (void)id;
@@ -320,16 +337,7 @@ gx_fold_err_t gx_fold_apply(gx_fold_t *f, gx_ledger_t *ledger, uint64_t epoch,
           break;
         }
       }
-      if (n_ev < GX_FOLD_MAX_INPUT) {
-        gx_fold_evidence_t *ev = &f->evidence[n_ev++];
-        memset(ev, 0, sizeof *ev);
-        ev->kind = GX_FOLD_EV_CONFLICT;
-        ev->cluster = b->h.cluster;
-        ev->height = b->h.height;
-        ev->block = f->bid[i];
-        ev->other = other;
-        ev->signers = both;
-      }
+      gx_fold_evidence_add(f, &n_ev, GX_FOLD_EV_CONFLICT, &b->h, &f->bid[i], &other, 0, both);
       continue;
     }
     if (b->h.height > cs->height + 1) {
@@ -367,16 +375,7 @@ gx_fold_err_t gx_fold_apply(gx_fold_t *f, gx_ledger_t *ledger, uint64_t epoch,
     }
     if (bad != UINT32_MAX) {
       e->verdict = GX_FOLD_V_BAD_SIGNATURE;
-      if (n_ev < GX_FOLD_MAX_INPUT) {
-        gx_fold_evidence_t *ev = &f->evidence[n_ev++];
-        memset(ev, 0, sizeof *ev);
-        ev->kind = GX_FOLD_EV_BAD_SIGNATURE;
-        ev->cluster = b->h.cluster;
-        ev->height = b->h.height;
-        ev->block = f->bid[i];
-        ev->tx_index = bad;
-        ev->signers = signers;
-      }
+      gx_fold_evidence_add(f, &n_ev, GX_FOLD_EV_BAD_SIGNATURE, &b->h, &f->bid[i], NULL, bad, signers);
       continue;
     }
     /* fold it */

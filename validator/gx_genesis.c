@@ -128,6 +128,19 @@ static void gx_gen_put(gx_gen_hash_t *h, const void *p, size_t n) {
   crypto_generichash_blake2b_update(&h->st, p, n);
 }
 
+/* A validator or a star in the id: identity 32, coin key 32, u8 host length,
+ * host, port u16. */
+static void gx_gen_put_node(gx_gen_hash_t *h, const gx_genesis_validator_t *v) {
+  uint8_t b[2];
+  gx_gen_put(h, v->identity.b, 32);
+  gx_gen_put(h, v->coin_vk, 32);
+  b[0] = (uint8_t)strlen(v->host);
+  gx_gen_put(h, b, 1);
+  gx_gen_put(h, v->host, b[0]);
+  gx_st16(b, v->port);
+  gx_gen_put(h, b, 2);
+}
+
 static void gx_genesis_compute_id(gx_genesis_t *g) {
   uint8_t personal[16] = {0};
   const char *tag = gx_domain_tag(GX_DOM_CONSENSUS);
@@ -143,16 +156,7 @@ static void gx_genesis_compute_id(gx_genesis_t *g) {
   gx_gen_put(&h, b, 4);
   gx_st16(b, g->n);
   gx_gen_put(&h, b, 2);
-  for (unsigned i = 0; i < g->n; i++) {
-    const gx_genesis_validator_t *v = &g->v[i];
-    gx_gen_put(&h, v->identity.b, 32);
-    gx_gen_put(&h, v->coin_vk, 32);
-    b[0] = (uint8_t)strlen(v->host);
-    gx_gen_put(&h, b, 1);
-    gx_gen_put(&h, v->host, b[0]);
-    gx_st16(b, v->port);
-    gx_gen_put(&h, b, 2);
-  }
+  for (unsigned i = 0; i < g->n; i++) gx_gen_put_node(&h, &g->v[i]);
   gx_gen_put(&h, g->coin_group_vk, 32);
   gx_st32(b, g->balance_count);
   gx_gen_put(&h, b, 4);
@@ -173,16 +177,7 @@ static void gx_genesis_compute_id(gx_genesis_t *g) {
       const gx_genesis_cluster_t *cl = &g->cluster[c];
       gx_st16(b, cl->n);
       gx_gen_put(&h, b, 2);
-      for (unsigned i = 0; i < cl->n; i++) {
-        const gx_genesis_validator_t *v = &cl->star[i];
-        gx_gen_put(&h, v->identity.b, 32);
-        gx_gen_put(&h, v->coin_vk, 32);
-        b[0] = (uint8_t)strlen(v->host);
-        gx_gen_put(&h, b, 1);
-        gx_gen_put(&h, v->host, b[0]);
-        gx_st16(b, v->port);
-        gx_gen_put(&h, b, 2);
-      }
+      for (unsigned i = 0; i < cl->n; i++) gx_gen_put_node(&h, &cl->star[i]);
       gx_gen_put(&h, cl->coin_group_vk, 32);
     }
   }
@@ -394,6 +389,32 @@ int gx_genesis_parse_address(const char *s, char host[GX_GENESIS_HOST_MAX + 1], 
   return gx_gen_parse_address(s, host, port);
 }
 
+/* identity / address / coin_key of a validator's or a star's section; *have
+ * holds the GX_GEN_F_* bits given so far. 1 ok, 0 with the problem noted. */
+static int gx_gen_node_field(gx_gen_ctx_t *c, const char *section, const char *key, const char *value,
+                             gx_genesis_validator_t *v, uint8_t *have) {
+  int bit;
+  if (!strcmp(key, "identity")) {
+    bit = GX_GEN_F_IDENTITY;
+    if (!(*have & bit) && gx_hex_decode(v->identity.b, 32, value))
+      return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] identity: want 64 hex digits", section);
+  } else if (!strcmp(key, "address")) {
+    bit = GX_GEN_F_ADDRESS;
+    if (!(*have & bit) && gx_gen_parse_address(value, v->host, &v->port))
+      return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] address: '%s' is not host:port or [ipv6]:port",
+                        section, value);
+  } else if (!strcmp(key, "coin_key")) {
+    bit = GX_GEN_F_COIN;
+    if (!(*have & bit) && gx_hex_decode(v->coin_vk, 32, value))
+      return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] coin_key: want 64 hex digits", section);
+  } else {
+    return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] %s: unknown key", section, key);
+  }
+  if (*have & bit) return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] %s: given twice", section, key);
+  *have |= (uint8_t)bit;
+  return 1;
+}
+
 static int gx_gen_handler(void *user, const char *section, const char *key, const char *value) {
   gx_gen_ctx_t *c = user;
   gx_genesis_t *g = c->g;
@@ -469,27 +490,7 @@ static int gx_gen_handler(void *user, const char *section, const char *key, cons
         return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] coin_group_key: want 64 hex digits", section);
       return 1;
     }
-    gx_genesis_validator_t *v = &cl->star[si];
-    uint8_t *have = &c->sfields[ci][si];
-    int bit;
-    if (!strcmp(key, "identity")) {
-      bit = GX_GEN_F_IDENTITY;
-      if (!(*have & bit) && gx_hex_decode(v->identity.b, 32, value))
-        return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] identity: want 64 hex digits", section);
-    } else if (!strcmp(key, "address")) {
-      bit = GX_GEN_F_ADDRESS;
-      if (!(*have & bit) && gx_gen_parse_address(value, v->host, &v->port))
-        return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] address: '%s' is not host:port or [ipv6]:port",
-                          section, value);
-    } else if (!strcmp(key, "coin_key")) {
-      bit = GX_GEN_F_COIN;
-      if (!(*have & bit) && gx_hex_decode(v->coin_vk, 32, value))
-        return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] coin_key: want 64 hex digits", section);
-    } else {
-      return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] %s: unknown key", section, key);
-    }
-    if (*have & bit) return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] %s: given twice", section, key);
-    *have |= (uint8_t)bit;
+    if (!gx_gen_node_field(c, section, key, value, &cl->star[si], &c->sfields[ci][si])) return 0;
     if (si + 1 > cl->n) cl->n = (uint16_t)(si + 1);
     return 1;
   }
@@ -498,26 +499,7 @@ static int gx_gen_handler(void *user, const char *section, const char *key, cons
     const char *num = section + 10;
     if (gx_parse_u64(num, &idx) || idx >= GX_GENESIS_MAX_VALIDATORS || (num[0] == '0' && num[1]))
       return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s]: validator index must be 0..63", section);
-    gx_genesis_validator_t *v = &g->v[idx];
-    int bit;
-    if (!strcmp(key, "identity")) {
-      bit = GX_GEN_F_IDENTITY;
-      if (!(c->vfields[idx] & bit) && gx_hex_decode(v->identity.b, 32, value))
-        return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] identity: want 64 hex digits", section);
-    } else if (!strcmp(key, "address")) {
-      bit = GX_GEN_F_ADDRESS;
-      if (!(c->vfields[idx] & bit) && gx_gen_parse_address(value, v->host, &v->port))
-        return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] address: '%s' is not host:port or [ipv6]:port",
-                          section, value);
-    } else if (!strcmp(key, "coin_key")) {
-      bit = GX_GEN_F_COIN;
-      if (!(c->vfields[idx] & bit) && gx_hex_decode(v->coin_vk, 32, value))
-        return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] coin_key: want 64 hex digits", section);
-    } else {
-      return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] %s: unknown key", section, key);
-    }
-    if (c->vfields[idx] & bit) return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] %s: given twice", section, key);
-    c->vfields[idx] |= (uint8_t)bit;
+    if (!gx_gen_node_field(c, section, key, value, &g->v[idx], &c->vfields[idx])) return 0;
     if (idx + 1 > g->n) g->n = (uint16_t)(idx + 1);
     return 1;
   }

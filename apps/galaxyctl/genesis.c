@@ -209,6 +209,27 @@ static int ctl_parse_u64_arg(const char *opt, const char *v, uint64_t lo, uint64
   return gx_cli_parse_u64(opt, v, lo, hi, out);
 }
 
+/* The dealer's part of a genesis (consensus/gx_coin.h's trusted dealer, until
+ * issue 15's DKG): the validators' coin keys into pub and coin[0..n), then
+ * each cluster's into spub[c] and scoin[c * GX_GENESIS_CLUSTER_MAX + i], and
+ * the public halves into g. Identities are the caller's. Exit code. */
+static int ctl_genesis_deal(gx_genesis_t *g, gx_coin_pub_t *pub, gx_coin_secret_t *coin, gx_coin_pub_t *spub,
+                            gx_coin_secret_t *scoin) {
+  gx_coin_err_t ce = gx_coin_deal(pub, coin, g->n, gx_genesis_f(g), NULL);
+  if (ce != GX_COIN_OK) return gx_cli_fail(GX_EXIT_FAIL, "coin key dealing failed: %s", gx_coin_strerror(ce));
+  memcpy(g->coin_group_vk, pub->group_vk, 32);
+  for (unsigned i = 0; i < g->n; i++) memcpy(g->v[i].coin_vk, pub->vk[i], 32);
+  for (unsigned c = 0; c < g->cluster_count; c++) {
+    gx_genesis_cluster_t *cl = &g->cluster[c];
+    ce = gx_coin_deal(&spub[c], scoin + (size_t)c * GX_GENESIS_CLUSTER_MAX, cl->n, (cl->n - 1u) / 3u, NULL);
+    if (ce != GX_COIN_OK)
+      return gx_cli_fail(GX_EXIT_FAIL, "cluster %u coin key dealing failed: %s", c, gx_coin_strerror(ce));
+    memcpy(cl->coin_group_vk, spub[c].group_vk, 32);
+    for (unsigned i = 0; i < cl->n; i++) memcpy(cl->star[i].coin_vk, spub[c].vk[i], 32);
+  }
+  return GX_EXIT_OK;
+}
+
 static int ctl_exists(const char *path) {
   struct stat st;
   return lstat(path, &st) == 0;
@@ -322,28 +343,13 @@ static int ctl_genesis_members(const char *members, const ctl_gen_opts_t *o) {
     goto done;
   /* the dealing: the validators' coin, then each cluster's */
   gx_coin_pub_t *pub = &spub[GX_GENESIS_MAX_CLUSTERS];
-  gx_coin_err_t ce = gx_coin_deal(pub, coin, n, gx_genesis_f(g), NULL);
-  if (ce != GX_COIN_OK) {
-    rc = gx_cli_fail(GX_EXIT_FAIL, "coin key dealing failed: %s", gx_coin_strerror(ce));
-    goto done;
-  }
-  memcpy(g->coin_group_vk, pub->group_vk, 32);
-  for (unsigned i = 0; i < n; i++) memcpy(g->v[i].coin_vk, pub->vk[i], 32);
-  for (unsigned c = 0; c < clusters; c++) {
-    gx_genesis_cluster_t *cl = &g->cluster[c];
-    if (cl->n < GX_GENESIS_CLUSTER_MIN) {
-      rc = gx_cli_fail(GX_EXIT_USAGE, "%s: cluster %u has %u stars: want %u..%u", members, c, cl->n,
+  for (unsigned c = 0; c < clusters; c++)
+    if (g->cluster[c].n < GX_GENESIS_CLUSTER_MIN) {
+      rc = gx_cli_fail(GX_EXIT_USAGE, "%s: cluster %u has %u stars: want %u..%u", members, c, g->cluster[c].n,
                        GX_GENESIS_CLUSTER_MIN, GX_GENESIS_CLUSTER_MAX);
       goto done;
     }
-    ce = gx_coin_deal(&spub[c], scoin + (size_t)c * GX_GENESIS_CLUSTER_MAX, cl->n, (cl->n - 1u) / 3u, NULL);
-    if (ce != GX_COIN_OK) {
-      rc = gx_cli_fail(GX_EXIT_FAIL, "cluster %u coin key dealing failed: %s", c, gx_coin_strerror(ce));
-      goto done;
-    }
-    memcpy(cl->coin_group_vk, spub[c].group_vk, 32);
-    for (unsigned i = 0; i < cl->n; i++) memcpy(cl->star[i].coin_vk, spub[c].vk[i], 32);
-  }
+  if ((rc = ctl_genesis_deal(g, pub, coin, spub, scoin)) != GX_EXIT_OK) goto done;
   if (gx_genesis_finish(g, err, sizeof err) != GX_GENESIS_OK) {
     rc = gx_cli_fail(GX_EXIT_USAGE, "%s: %s", members, err);
     goto done;
@@ -615,29 +621,14 @@ static int ctl_genesis(int argc, char **argv) {
     gx_key_generate(&ids[i]);
     g->v[i].identity = ids[i].pk;
   }
-  gx_coin_err_t ce = gx_coin_deal(&pub, coin, (unsigned)n, gx_genesis_f(g), NULL);
-  if (ce != GX_COIN_OK) {
-    rc = gx_cli_fail(GX_EXIT_FAIL, "coin key dealing failed: %s", gx_coin_strerror(ce));
-    goto done;
-  }
-  memcpy(g->coin_group_vk, pub.group_vk, 32);
-  for (unsigned i = 0; i < n; i++) memcpy(g->v[i].coin_vk, pub.vk[i], 32);
   for (unsigned c = 0; c < clusters; c++) {
-    gx_genesis_cluster_t *cl = &g->cluster[c];
     gx_keypair_t *ck = sids + (size_t)c * GX_GENESIS_CLUSTER_MAX;
     for (unsigned i = 0; i < cluster_size; i++) {
       gx_key_generate(&ck[i]);
-      cl->star[i].identity = ck[i].pk;
+      g->cluster[c].star[i].identity = ck[i].pk;
     }
-    ce = gx_coin_deal(&spub[c], scoin + (size_t)c * GX_GENESIS_CLUSTER_MAX, (unsigned)cluster_size,
-                      ((unsigned)cluster_size - 1) / 3, NULL);
-    if (ce != GX_COIN_OK) {
-      rc = gx_cli_fail(GX_EXIT_FAIL, "cluster %u coin key dealing failed: %s", c, gx_coin_strerror(ce));
-      goto done;
-    }
-    memcpy(cl->coin_group_vk, spub[c].group_vk, 32);
-    for (unsigned i = 0; i < cluster_size; i++) memcpy(cl->star[i].coin_vk, spub[c].vk[i], 32);
   }
+  if ((rc = ctl_genesis_deal(g, &pub, coin, spub, scoin)) != GX_EXIT_OK) goto done;
   if (gx_genesis_finish(g, err, sizeof err) != GX_GENESIS_OK) {
     rc = gx_cli_fail(GX_EXIT_USAGE, "%s", err);
     goto done;
