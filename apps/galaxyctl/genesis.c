@@ -230,6 +230,20 @@ static int ctl_genesis_deal(gx_genesis_t *g, gx_coin_pub_t *pub, gx_coin_secret_
   return GX_EXIT_OK;
 }
 
+/* Finishes g (the checks of a loaded genesis; `where` names the member file
+ * in the message, or NULL) and formats its text into *text (malloc'd, the
+ * caller frees). Exit code. */
+static int ctl_genesis_text(gx_genesis_t *g, const char *where, char **text, size_t *tlen) {
+  char err[400];
+  if (gx_genesis_finish(g, err, sizeof err) != GX_GENESIS_OK)
+    return where ? gx_cli_fail(GX_EXIT_USAGE, "%s: %s", where, err) : gx_cli_fail(GX_EXIT_USAGE, "%s", err);
+  size_t tcap = gx_genesis_text_size(g);
+  *text = malloc(tcap);
+  *tlen = *text ? gx_genesis_format(g, *text, tcap) : 0;
+  if (!*tlen) return gx_cli_fail(GX_EXIT_FAIL, "cannot format the genesis file");
+  return GX_EXIT_OK;
+}
+
 static int ctl_exists(const char *path) {
   struct stat st;
   return lstat(path, &st) == 0;
@@ -349,18 +363,10 @@ static int ctl_genesis_members(const char *members, const ctl_gen_opts_t *o) {
                        GX_GENESIS_CLUSTER_MIN, GX_GENESIS_CLUSTER_MAX);
       goto done;
     }
-  if ((rc = ctl_genesis_deal(g, pub, coin, spub, scoin)) != GX_EXIT_OK) goto done;
-  if (gx_genesis_finish(g, err, sizeof err) != GX_GENESIS_OK) {
-    rc = gx_cli_fail(GX_EXIT_USAGE, "%s: %s", members, err);
+  size_t tlen = 0;
+  if ((rc = ctl_genesis_deal(g, pub, coin, spub, scoin)) != GX_EXIT_OK ||
+      (rc = ctl_genesis_text(g, members, &text, &tlen)) != GX_EXIT_OK)
     goto done;
-  }
-  size_t tcap = gx_genesis_text_size(g);
-  text = malloc(tcap);
-  size_t tlen = text ? gx_genesis_format(g, text, tcap) : 0;
-  if (!tlen) {
-    rc = gx_cli_fail(GX_EXIT_FAIL, "cannot format the genesis file");
-    goto done;
-  }
   /* refuse before writing anything (a bad member file made nothing) */
   if (mkdir(o->out, 0755) && errno != EEXIST) {
     rc = gx_cli_fail(GX_EXIT_FAIL, "%s: cannot create: %s", o->out, strerror(errno));
@@ -553,7 +559,6 @@ static int ctl_genesis(int argc, char **argv) {
   size_t key_cap = GX_GENESIS_NODE_KEY_MAX;
   char *key_text = malloc(key_cap);
   char *text = NULL;
-  char err[400];
   int rc = GX_EXIT_OK;
   gx_coin_pub_t pub;
   if (!g || !bal || !coin || !ids || !nk || !key_text || !sids || !scoin || !spub) {
@@ -628,18 +633,10 @@ static int ctl_genesis(int argc, char **argv) {
       g->cluster[c].star[i].identity = ck[i].pk;
     }
   }
-  if ((rc = ctl_genesis_deal(g, &pub, coin, spub, scoin)) != GX_EXIT_OK) goto done;
-  if (gx_genesis_finish(g, err, sizeof err) != GX_GENESIS_OK) {
-    rc = gx_cli_fail(GX_EXIT_USAGE, "%s", err);
+  size_t tlen = 0;
+  if ((rc = ctl_genesis_deal(g, &pub, coin, spub, scoin)) != GX_EXIT_OK ||
+      (rc = ctl_genesis_text(g, NULL, &text, &tlen)) != GX_EXIT_OK)
     goto done;
-  }
-  size_t tcap = gx_genesis_text_size(g);
-  text = malloc(tcap);
-  size_t tlen = text ? gx_genesis_format(g, text, tcap) : 0;
-  if (!tlen) {
-    rc = gx_cli_fail(GX_EXIT_FAIL, "cannot format the genesis file");
-    goto done;
-  }
   for (unsigned i = 0; i < n; i++) {
     memset(nk, 0, sizeof *nk);
     nk->index = (uint16_t)i;
