@@ -3,7 +3,8 @@
 # never overwrites, load accounts funded, --fund), --check re-loads it and
 # checks node keys against it, every bad input gives exit 2 and one line, and
 # the transfers of `star load` apply through the ledger on the genesis that
-# funds them (--replay).
+# funds them (--replay); ingest addresses (--ingest-port-base, --members'
+# fourth field and --ingest-port, refused duplicates, in the id).
 . "$(dirname "$0")/lib.sh"
 T=$(gx_tmpdir genesis); trap 'rm -rf "$T"' EXIT
 C="$BIN/galaxyctl"; S="$BIN/star"
@@ -112,4 +113,35 @@ expect_fail "a cluster of 3 stars (f_c = 0) is refused" 2 "must be at least 4" \
   "$C" genesis --validators 4 --clusters 2 --cluster-size 3 --out "$T/cl3"
 expect_fail "--clusters without --cluster-size" 2 "go together" "$C" genesis --validators 4 --clusters 2 --out "$T/cl4"
 expect_fail "--fold-sample without clusters" 2 "need --clusters" "$C" genesis --validators 4 --fold-sample 5 --out "$T/cl5"
+check "without --ingest-port-base a genesis gives no ingest address" bash -c "! grep -q '^ingest' '$T/cl/genesis.ini'"
+# ingest addresses (docs/LEDGER.md "Genesis"): where clients send transfers
+out=$("$C" genesis --validators 4 --clusters 2 --cluster-size 4 --out "$T/in" --base-port 9300 \
+      --ingest-port-base 9400 2>&1); rc=$?
+check "--ingest-port-base succeeds" test "$rc" -eq 0
+check "ingest addresses follow the consensus ports' layout from the ingest base" \
+  bash -c "grep -q '^ingest = 127.0.0.1:9400$' '$T/in/genesis.ini' && grep -q '^ingest = 127.0.0.1:9403$' '$T/in/genesis.ini' && grep -q '^ingest = 127.0.0.1:9404$' '$T/in/genesis.ini' && grep -q '^ingest = 127.0.0.1:9411$' '$T/in/genesis.ini' && [ \$(grep -c '^ingest = ' '$T/in/genesis.ini') -eq 12 ]"
+c=$("$C" genesis --check "$T/in/genesis.ini" --key "$T/in/star-1-3.key"); rc=$?
+check "--check loads it, a star key belongs to it" bash -c "[ $rc -eq 0 ] && [[ '$c' == *'star 3 of cluster 1'* ]]"
+expect_fail "ingest ports on the consensus ports are refused" 2 "ingest: same as \[validator 1\] address" \
+  "$C" genesis --validators 4 --out "$T/in2" --base-port 9500 --ingest-port-base 9501
+expect_fail "--ingest-port-base past 65535" 2 "ingest-port-base 65533: ports run past 65535" \
+  "$C" genesis --validators 4 --out "$T/in3" --ingest-port-base 65533
+expect_fail "--ingest-port is for --members" 2 "goes with --members" "$C" genesis --validators 4 --out "$T/in3" --ingest-port 9000
+sed '0,/^ingest = 127.0.0.1:9401$/s//ingest = 127.0.0.1:9400/' "$T/in/genesis.ini" >"$T/g5"
+expect_fail "--check: an ingest address twice" 2 "\[validator 1\] ingest: same as \[validator 0\] ingest" "$C" genesis --check "$T/g5"
+sed '/^ingest = /d' "$T/in/genesis.ini" >"$T/g6"
+id6=$("$C" genesis --check "$T/g6" | awk '{print $2}'); idin=$("$C" genesis --check "$T/in/genesis.ini" | awk '{print $2}')
+check "the ingest addresses are in the id" bash -c "[ -n '$id6' ] && [ -n '$idin' ] && [ '$id6' != '$idin' ]"
+# --members: an optional fourth field, --ingest-port for the rest
+for i in 0 1 2 3; do "$C" keygen --out "$T/id$i" --index "$i" --address "127.0.0.$((i + 1)):9600" >>"$T/members" 2>/dev/null; done
+sed -i '1s/$/ 127.0.0.1:9700/' "$T/members"
+"$C" genesis --members "$T/members" --out "$T/mem" --ingest-port 9800 >/dev/null 2>"$T/merr"; rc=$?
+check "--members: member 0's fourth field, the others their host at --ingest-port" \
+  bash -c "[ $rc -eq 0 ] && grep -q '^ingest = 127.0.0.1:9700$' '$T/mem/genesis.ini' && grep -q '^ingest = 127.0.0.4:9800$' '$T/mem/genesis.ini' && [ \$(grep -c '^ingest = ' '$T/mem/genesis.ini') -eq 4 ]"
+"$C" genesis --members "$T/members" --out "$T/mem2" >/dev/null 2>&1
+check "--members without --ingest-port: only member 0's" \
+  bash -c "[ \$(grep -c '^ingest = ' '$T/mem2/genesis.ini') -eq 1 ] && grep -q '^ingest = 127.0.0.1:9700$' '$T/mem2/genesis.ini'"
+sed 's/:9600$/:9600 127.0.0.9:9600/' "$T/members" >"$T/members2"
+expect_fail "--members: two members with one ingest address" 2 "ingest: same as" \
+  "$C" genesis --members "$T/members2" --out "$T/mem3"
 gx_done

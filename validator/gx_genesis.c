@@ -141,6 +141,33 @@ static void gx_gen_put_node(gx_gen_hash_t *h, const gx_genesis_validator_t *v) {
   gx_gen_put(h, b, 2);
 }
 
+/* Every node of the network (validators, then each cluster's stars), k-th;
+ * NULL past the last: for the uniqueness checks and the ingest suffix of the id. */
+static const gx_genesis_validator_t *gx_gen_node(const gx_genesis_t *g, unsigned k, char *name,
+                                                 size_t cap) {
+  if (k < g->n) {
+    snprintf(name, cap, "[validator %u]", k);
+    return &g->v[k];
+  }
+  k -= g->n;
+  for (unsigned c = 0; c < g->cluster_count; c++) {
+    if (k < g->cluster[c].n) {
+      snprintf(name, cap, "[cluster %u star %u]", c, k);
+      return &g->cluster[c].star[k];
+    }
+    k -= g->cluster[c].n;
+  }
+  return NULL;
+}
+
+int gx_genesis_has_ingest(const gx_genesis_t *g) {
+  char name[48];
+  const gx_genesis_validator_t *v;
+  for (unsigned k = 0; (v = gx_gen_node(g, k, name, sizeof name)) != NULL; k++)
+    if (v->ingest_port) return 1;
+  return 0;
+}
+
 static void gx_genesis_compute_id(gx_genesis_t *g) {
   uint8_t personal[16] = {0};
   const char *tag = gx_domain_tag(GX_DOM_CONSENSUS);
@@ -181,6 +208,19 @@ static void gx_genesis_compute_id(gx_genesis_t *g) {
       gx_gen_put(&h, cl->coin_group_vk, 32);
     }
   }
+  if (gx_genesis_has_ingest(g)) { /* absent when no node gives one: the id is unchanged */
+    char name[48];
+    gx_gen_put(&h, "ingest", 6);
+    for (unsigned k = 0;; k++) { /* every node, as gx_gen_node orders them */
+      const gx_genesis_validator_t *v = gx_gen_node(g, k, name, sizeof name);
+      if (!v) break;
+      b[0] = v->ingest_port ? (uint8_t)strlen(v->ingest_host) : 0;
+      gx_gen_put(&h, b, 1);
+      gx_gen_put(&h, v->ingest_host, b[0]);
+      gx_st16(b, v->ingest_port);
+      gx_gen_put(&h, b, 2);
+    }
+  }
   crypto_generichash_blake2b_final(&h.st, g->id.b, GX_HASH_SZ);
 }
 
@@ -199,25 +239,6 @@ static int gx_gen_name_ok(const char *s) {
 
 static int gx_gen_cmp_alloc(const void *a, const void *b) {
   return memcmp(((const gx_ledger_alloc_t *)a)->account.b, ((const gx_ledger_alloc_t *)b)->account.b, 32);
-}
-
-/* Every node of the network (validators, then each cluster's stars): for
- * the identity and address uniqueness checks. */
-static const gx_genesis_validator_t *gx_gen_node(const gx_genesis_t *g, unsigned k, char *name,
-                                                 size_t cap) {
-  if (k < g->n) {
-    snprintf(name, cap, "[validator %u]", k);
-    return &g->v[k];
-  }
-  k -= g->n;
-  for (unsigned c = 0; c < g->cluster_count; c++) {
-    if (k < g->cluster[c].n) {
-      snprintf(name, cap, "[cluster %u star %u]", c, k);
-      return &g->cluster[c].star[k];
-    }
-    k -= g->cluster[c].n;
-  }
-  return NULL;
 }
 
 static gx_genesis_err_t gx_genesis_check_clusters(const gx_genesis_t *g, char *err, size_t errlen) {
@@ -270,6 +291,33 @@ static gx_genesis_err_t gx_genesis_check_clusters(const gx_genesis_t *g, char *e
   return GX_GENESIS_OK;
 }
 
+/* Ingest addresses: well-formed, none twice, none a consensus address. */
+static gx_genesis_err_t gx_genesis_check_ingest(const gx_genesis_t *g, char *err, size_t errlen) {
+  char ni[48], nj[48];
+  const gx_genesis_validator_t *a, *b;
+  for (unsigned i = 0; (a = gx_gen_node(g, i, ni, sizeof ni)) != NULL; i++) {
+    if (!a->ingest_port) {
+      if (a->ingest_host[0])
+        return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "%s ingest: host without a port", ni);
+      continue;
+    }
+    char text[GX_GENESIS_HOST_MAX + 16], host[GX_GENESIS_HOST_MAX + 1];
+    uint16_t port;
+    snprintf(text, sizeof text, strchr(a->ingest_host, ':') ? "[%s]:%u" : "%s:%u", a->ingest_host,
+             a->ingest_port);
+    if (gx_genesis_parse_address(text, host, &port) || strcmp(host, a->ingest_host))
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "%s ingest: '%s' is not host:port or [ipv6]:port", ni,
+                         text);
+    for (unsigned j = 0; (b = gx_gen_node(g, j, nj, sizeof nj)) != NULL; j++) {
+      if (b->port == a->ingest_port && !strcmp(b->host, a->ingest_host))
+        return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "%s ingest: same as %s address (consensus)", ni, nj);
+      if (j < i && b->ingest_port == a->ingest_port && !strcmp(b->ingest_host, a->ingest_host))
+        return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "%s ingest: same as %s ingest", ni, nj);
+    }
+  }
+  return GX_GENESIS_OK;
+}
+
 gx_genesis_err_t gx_genesis_finish(gx_genesis_t *g, char *err, size_t errlen) {
   if (!gx_gen_name_ok(g->name))
     return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD,
@@ -300,6 +348,7 @@ gx_genesis_err_t gx_genesis_finish(gx_genesis_t *g, char *err, size_t errlen) {
                        gx_coin_strerror(ce));
   gx_genesis_err_t ce2 = gx_genesis_check_clusters(g, err, errlen);
   if (ce2 != GX_GENESIS_OK) return ce2;
+  if ((ce2 = gx_genesis_check_ingest(g, err, errlen)) != GX_GENESIS_OK) return ce2;
   qsort(g->balances, g->balance_count, sizeof g->balances[0], gx_gen_cmp_alloc);
   uint64_t supply = 0;
   for (uint32_t i = 0; i < g->balance_count; i++) {
@@ -322,7 +371,8 @@ gx_genesis_err_t gx_genesis_finish(gx_genesis_t *g, char *err, size_t errlen) {
 #define GX_GEN_F_IDENTITY 1
 #define GX_GEN_F_ADDRESS 2
 #define GX_GEN_F_COIN 4
-#define GX_GEN_F_ALL 7
+#define GX_GEN_F_ALL 7    /* the required fields */
+#define GX_GEN_F_INGEST 8 /* optional */
 
 typedef struct {
   gx_genesis_t *g;
@@ -407,6 +457,11 @@ static int gx_gen_node_field(gx_gen_ctx_t *c, const char *section, const char *k
     bit = GX_GEN_F_COIN;
     if (!(*have & bit) && gx_hex_decode(v->coin_vk, 32, value))
       return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] coin_key: want 64 hex digits", section);
+  } else if (!strcmp(key, "ingest")) {
+    bit = GX_GEN_F_INGEST;
+    if (!(*have & bit) && gx_gen_parse_address(value, v->ingest_host, &v->ingest_port))
+      return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] ingest: '%s' is not host:port or [ipv6]:port",
+                        section, value);
   } else {
     return gx_gen_bad(c, GX_GENESIS_ERR_FIELD, "[%s] %s: unknown key", section, key);
   }
@@ -560,7 +615,7 @@ gx_genesis_err_t gx_genesis_parse(gx_genesis_t *g, const char *text, char *err, 
   else if (!c->have_group) code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "[chain] coin_group_key: missing");
   else if (g->n == 0) code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "no [validator 0] section");
   for (unsigned i = 0; code == GX_GENESIS_OK && i < g->n; i++) {
-    if (c->vfields[i] == GX_GEN_F_ALL) continue;
+    if ((c->vfields[i] & GX_GEN_F_ALL) == GX_GEN_F_ALL) continue;
     if (!c->vfields[i])
       code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "[validator %u]: missing (validators must be 0..%u)", i,
                          g->n - 1u);
@@ -581,7 +636,7 @@ gx_genesis_err_t gx_genesis_parse(gx_genesis_t *g, const char *text, char *err, 
     }
     for (unsigned i = 0; code == GX_GENESIS_OK && i < g->cluster[k].n; i++) {
       uint8_t f = c->sfields[k][i];
-      if (f == GX_GEN_F_ALL) continue;
+      if ((f & GX_GEN_F_ALL) == GX_GEN_F_ALL) continue;
       if (!f)
         code = gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD,
                            "[cluster %u star %u]: missing (stars must be 0..%u)", k, i, g->cluster[k].n - 1u);
@@ -639,8 +694,8 @@ gx_genesis_err_t gx_genesis_load(gx_genesis_t *g, const char *path, char *err, s
 size_t gx_genesis_text_size(const gx_genesis_t *g) {
   size_t stars = 0;
   for (unsigned c = 0; c < g->cluster_count; c++) stars += g->cluster[c].n;
-  return 512 + (size_t)g->n * 320 + (size_t)g->balance_count * 120 + (size_t)g->cluster_count * 160 +
-         stars * 320;
+  return 512 + (size_t)g->n * 420 + (size_t)g->balance_count * 120 + (size_t)g->cluster_count * 160 +
+         stars * 420;
 }
 
 /* One validator's or star's section body. */
@@ -652,6 +707,10 @@ size_t gx_genesis_text_size(const gx_genesis_t *g) {
     else GX_OUT("address = %s:%u\n", (v)->host, (v)->port);                    \
     gx_hex_encode(hex, (v)->coin_vk, 32);                                      \
     GX_OUT("coin_key = %s\n", hex);                                            \
+    if ((v)->ingest_port && strchr((v)->ingest_host, ':'))                     \
+      GX_OUT("ingest = [%s]:%u\n", (v)->ingest_host, (v)->ingest_port);        \
+    else if ((v)->ingest_port)                                                 \
+      GX_OUT("ingest = %s:%u\n", (v)->ingest_host, (v)->ingest_port);          \
   } while (0)
 
 size_t gx_genesis_format(const gx_genesis_t *g, char *out, size_t cap) {
@@ -1285,9 +1344,9 @@ gx_genesis_err_t gx_genesis_members_parse(gx_genesis_t *g, const char *text, siz
     while (ll && (buf[ll - 1] == '\r' || buf[ll - 1] == ' ' || buf[ll - 1] == '\t')) buf[--ll] = 0;
     char *s = buf + strspn(buf, " \t");
     if (!*s || *s == '#') continue;
-    char *tok[4];
+    char *tok[5];
     int nt = 0;
-    for (char *t = s; *t && nt < 4;) {
+    for (char *t = s; *t && nt < 5;) {
       size_t tl = strcspn(t, " \t");
       tok[nt++] = t;
       if (!t[tl]) break;
@@ -1295,10 +1354,10 @@ gx_genesis_err_t gx_genesis_members_parse(gx_genesis_t *g, const char *text, siz
       t += tl + 1;
       t += strspn(t, " \t");
     }
-    if (nt != 3)
+    if (nt != 3 && nt != 4)
       return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD,
-                         "line %d: want 'INDEX IDENTITY HOST:PORT' (INDEX: I for validator I, C:I for star I of cluster C)",
-                         line);
+                         "line %d: want 'INDEX IDENTITY HOST:PORT [INGEST_HOST:PORT]' (INDEX: I for validator I, "
+                         "C:I for star I of cluster C)", line);
     uint64_t c = 0, i;
     int star = 0;
     char *colon = strchr(tok[0], ':');
@@ -1323,6 +1382,11 @@ gx_genesis_err_t gx_genesis_members_parse(gx_genesis_t *g, const char *text, siz
     if (gx_gen_parse_address(tok[2], host, &port))
       return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "line %d: address '%s': want host:port or [ipv6]:port", line,
                          tok[2]);
+    char ihost[GX_GENESIS_HOST_MAX + 1] = "";
+    uint16_t iport = 0;
+    if (nt == 4 && gx_gen_parse_address(tok[3], ihost, &iport))
+      return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "line %d: ingest address '%s': want host:port or [ipv6]:port",
+                         line, tok[3]);
     gx_genesis_validator_t *m;
     if (star) {
       if (sseen[c][i]++)
@@ -1340,6 +1404,8 @@ gx_genesis_err_t gx_genesis_members_parse(gx_genesis_t *g, const char *text, siz
     m->identity = pk;
     snprintf(m->host, sizeof m->host, "%s", host);
     m->port = port;
+    snprintf(m->ingest_host, sizeof m->ingest_host, "%s", ihost);
+    m->ingest_port = iport;
     lines++;
   }
   if (vmax < 0) return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD, "no validator (want lines for validators 0..n-1)");

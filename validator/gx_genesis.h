@@ -22,6 +22,14 @@
  * appear twice across validators and stars. Without clusters the id and the
  * text are exactly those of a flat genesis.
  *
+ * Ingest addresses (optional, docs/LEDGER.md "Genesis"): `ingest = HOST:PORT`
+ * in a [validator I] or [cluster C star I] section, the node's public UDP
+ * ingest address for clients (routing to home clusters, docs/CLUSTERS.md) and
+ * LSH chunk uplink. No two nodes may share one, and none may be any node's
+ * consensus address. They enter the id only when at least one is given (a
+ * suffix after the rest of the encoding), so a genesis without them keeps
+ * its text and id.
+ *
  * Node key file (text, mode 0600, never overwritten): the validator's index
  * (a star's: its index in its cluster, with a `cluster C` line), the genesis
  * id it belongs to, its ed25519 identity key, and its coin secret share
@@ -87,6 +95,11 @@ typedef struct {
   char host[GX_GENESIS_HOST_MAX + 1]; /* name, IPv4 or IPv6 (without brackets) */
   uint16_t port;
   uint8_t coin_vk[32];                /* coin verification key share vk_i */
+  /* Optional public ingest address ([node] listen of that node): where
+   * clients send transfers and clusters send LSH chunks. ingest_port 0: not
+   * given (ingest_host is then ""). */
+  char ingest_host[GX_GENESIS_HOST_MAX + 1];
+  uint16_t ingest_port;
 } gx_genesis_validator_t;
 
 /* A Star Cluster fixed at genesis: its stars (as validators of the cluster's
@@ -143,6 +156,8 @@ void gx_genesis_ledger_cfg(const gx_genesis_t *g, gx_ledger_cfg_t *cfg);
 /* Defaults a clustered genesis takes for fold_sample and lsh_max_txs. */
 #define GX_GENESIS_FOLD_SAMPLE_DEFAULT 4096
 #define GX_GENESIS_LSH_MAX_TXS_DEFAULT 2048
+/* 1 when at least one validator or star gives an ingest address. */
+int gx_genesis_has_ingest(const gx_genesis_t *g);
 /* Cluster c's committee (its stars, their addresses and coin keys; epoch 0 on). */
 void gx_genesis_cluster_committee(const gx_genesis_t *g, unsigned c, gx_committee_t *out);
 /* A galaxy's fold configuration and the clusters' memberships (clusters:
@@ -277,9 +292,10 @@ gx_genesis_err_t gx_genesis_identity_parse(gx_genesis_identity_t *id, const char
                                            size_t errlen);
 
 /* ---- member files (galaxyctl genesis --members) ------------------------------------- *
- * One member a line: `I IDENTITY HOST:PORT` (validator I) or `C:I IDENTITY
- * HOST:PORT` (star I of cluster C); IDENTITY is 64 hex of an ed25519 public
- * key that converts to X25519; fields apart by spaces or tabs; blank lines
+ * One member a line: `I IDENTITY HOST:PORT [INGEST_HOST:PORT]` (validator I) or
+ * `C:I IDENTITY HOST:PORT [INGEST_HOST:PORT]` (star I of cluster C); IDENTITY
+ * is 64 hex of an ed25519 public key that converts to X25519; the optional
+ * fourth field is the member's ingest address; fields apart by spaces or tabs; blank lines
  * and lines starting with # are skipped. Fills g's validators (n) and
  * clusters (cluster_count, each n, identities, addresses) and nothing else
  * (gx_genesis_init first): validators 0..n-1 and each cluster's stars

@@ -4,7 +4,10 @@
  * ceremony: member files, identity key files, sealed coin shares (open only
  * with the member's identity, checked against the genesis), passphrase-
  * encrypted files (round trip, wrong passphrase, strict parser), secret
- * files refused when others may read them, passphrases from a file or fd. */
+ * files refused when others may read them, passphrases from a file or fd;
+ * ingest addresses (optional: the ids of genesis files without them pinned
+ * to the values of the code before them; parse, format, id, every refusal,
+ * in member files). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -424,6 +427,133 @@ static void test_clusters(void **state) {
 }
 
 
+/* ---- ingest addresses ---------------------------------------------------------- */
+/* Ids of build() and build_clusters() computed by the code before ingest
+ * addresses existed: a genesis without them keeps its id. */
+#define PIN_FLAT "7b4d14f5e2a62b7579aa2ade4b803969ee875cc7d40476800f0f28c6b6dab741"
+#define PIN_CLUSTERS "629761568925a0ba66eb9a21e0afe1005cacf24884a1f7626113dc5a1e85f9d4"
+
+static void set_ingest(gx_genesis_validator_t *v, const char *host, unsigned port) {
+  snprintf(v->ingest_host, sizeof v->ingest_host, "%s", host);
+  v->ingest_port = (uint16_t)port;
+}
+
+/* ctext with every node's ingest address: validators 9000+i, stars 9100+10c+i. */
+static void build_ingest(void) {
+  build_clusters();
+  for (int i = 0; i < 4; i++) set_ingest(&g.v[i], i == 3 ? "::1" : "127.0.0.1", 9000u + (unsigned)i);
+  for (int c = 0; c < 2; c++)
+    for (int i = 0; i < 4; i++) set_ingest(&g.cluster[c].star[i], "127.0.0.1", 9100u + 10u * (unsigned)c + (unsigned)i);
+  char err[300];
+  assert_int_equal(gx_genesis_finish(&g, err, sizeof err), GX_GENESIS_OK);
+  assert_true(gx_genesis_format(&g, ctext, sizeof ctext) > 0);
+}
+
+static void test_ingest(void **state) {
+  (void)state;
+  char hex[65], err[300] = "";
+  build();
+  gx_hex_encode(hex, g.id.b, 32);
+  assert_string_equal(hex, PIN_FLAT);
+  assert_int_equal(gx_genesis_has_ingest(&g), 0);
+  assert_null(strstr(text, "ingest"));
+  build_clusters();
+  gx_hex_encode(hex, g.id.b, 32);
+  assert_string_equal(hex, PIN_CLUSTERS);
+  gx_hash_t plain = g.id;
+  build_ingest();
+  assert_int_equal(gx_genesis_has_ingest(&g), 1);
+  assert_memory_not_equal(g.id.b, plain.b, 32);
+  assert_non_null(strstr(ctext, "\n[validator 3]\nidentity = "));
+  assert_non_null(strstr(ctext, "ingest = [::1]:9003\n"));
+  assert_non_null(strstr(ctext, "ingest = 127.0.0.1:9113\n\n[balances]"));
+  /* parse, format: the same text and id */
+  gx_genesis_init(&h, bal_h, 16);
+  assert_int_equal(gx_genesis_parse(&h, ctext, err, sizeof err), GX_GENESIS_OK);
+  assert_memory_equal(h.id.b, g.id.b, 32);
+  assert_string_equal(h.v[3].ingest_host, "::1");
+  assert_int_equal(h.v[3].ingest_port, 9003);
+  assert_string_equal(h.cluster[1].star[2].ingest_host, "127.0.0.1");
+  assert_int_equal(h.cluster[1].star[2].ingest_port, 9112);
+  static char again[32768];
+  size_t n = gx_genesis_format(&h, again, sizeof again);
+  assert_int_equal(n, strlen(ctext));
+  assert_memory_equal(again, ctext, n);
+  assert_true(gx_genesis_text_size(&h) > n);
+  /* the committee is unchanged by them */
+  gx_committee_t com;
+  gx_genesis_cluster_committee(&h, 1, &com);
+  assert_int_equal(com.m[2].port, 8012);
+  /* the id covers each one, and whose it is */
+  gx_hash_t id = g.id;
+  g.cluster[1].star[3].ingest_port++;
+  assert_int_equal(gx_genesis_finish(&g, err, sizeof err), GX_GENESIS_OK);
+  assert_memory_not_equal(g.id.b, id.b, 32);
+  g.cluster[1].star[3].ingest_port--;
+  set_ingest(&g.cluster[1].star[3], "", 0); /* only some nodes give one */
+  assert_int_equal(gx_genesis_finish(&g, err, sizeof err), GX_GENESIS_OK);
+  gx_hash_t some = g.id;
+  assert_memory_not_equal(some.b, id.b, 32);
+  assert_memory_not_equal(some.b, plain.b, 32);
+  assert_true(gx_genesis_format(&g, again, sizeof again) > 0);
+  assert_null(strstr(strstr(again, "[cluster 1 star 3]"), "ingest"));
+  gx_genesis_init(&h, bal_h, 16);
+  assert_int_equal(gx_genesis_parse(&h, again, err, sizeof err), GX_GENESIS_OK);
+  assert_memory_equal(h.id.b, some.b, 32);
+  assert_int_equal(h.cluster[1].star[3].ingest_port, 0);
+  set_ingest(&g.cluster[1].star[3], "127.0.0.1", 9999); /* moved from star 2 to 3: another id */
+  set_ingest(&g.cluster[1].star[2], "", 0);
+  assert_int_equal(gx_genesis_finish(&g, err, sizeof err), GX_GENESIS_OK);
+  gx_hash_t moved = g.id;
+  set_ingest(&g.cluster[1].star[2], "127.0.0.1", 9999);
+  set_ingest(&g.cluster[1].star[3], "", 0);
+  assert_int_equal(gx_genesis_finish(&g, err, sizeof err), GX_GENESIS_OK);
+  assert_memory_not_equal(g.id.b, moved.b, 32);
+  /* refusals: the loader's, and finish's */
+  build_ingest();
+  static char t[32768];
+  edit(t, sizeof t, "ingest = 127.0.0.1:9112", "ingest = 127.0.0.1:9111");
+  expect_parse(t, GX_GENESIS_ERR_FIELD, "[cluster 1 star 2] ingest: same as [cluster 1 star 1] ingest");
+  edit(t, sizeof t, "ingest = 127.0.0.1:9112", "ingest = 127.0.0.1:9001");
+  expect_parse(t, GX_GENESIS_ERR_FIELD, "[cluster 1 star 2] ingest: same as [validator 1] ingest");
+  edit(t, sizeof t, "ingest = 127.0.0.1:9112", "ingest = 127.0.0.1:7002");
+  expect_parse(t, GX_GENESIS_ERR_FIELD, "[cluster 1 star 2] ingest: same as [validator 2] address (consensus)");
+  edit(t, sizeof t, "ingest = 127.0.0.1:9000", "ingest = 127.0.0.1:7000");
+  expect_parse(t, GX_GENESIS_ERR_FIELD, "[validator 0] ingest: same as [validator 0] address");
+  edit(t, sizeof t, "ingest = 127.0.0.1:9112", "ingest = 127.0.0.1");
+  expect_parse(t, GX_GENESIS_ERR_FIELD, "[cluster 1 star 2] ingest: '127.0.0.1' is not host:port");
+  edit(t, sizeof t, "ingest = 127.0.0.1:9112", "ingest = 127.0.0.1:65536");
+  expect_parse(t, GX_GENESIS_ERR_FIELD, "ingest: '127.0.0.1:65536'");
+  edit(t, sizeof t, "ingest = 127.0.0.1:9112", "ingest = 127.0.0.1:9112\ningest = 127.0.0.1:9112");
+  expect_parse(t, GX_GENESIS_ERR_FIELD, "[cluster 1 star 2] ingest: given twice");
+  edit(t, sizeof t, "ingest = 127.0.0.1:9112", "ingest = a b:1");
+  expect_parse(t, GX_GENESIS_ERR_FIELD, "is not host:port");
+  edit(t, sizeof t, "\n[balances]", "\n[validator 4]\ningest = 127.0.0.1:9004\n\n[balances]");
+  expect_parse(t, GX_GENESIS_ERR_FIELD, "[validator 4] identity: missing");
+  set_ingest(&g.v[1], "bad host", 5);
+  assert_int_equal(gx_genesis_finish(&g, err, sizeof err), GX_GENESIS_ERR_FIELD);
+  assert_non_null(strstr(err, "[validator 1] ingest: '"));
+  set_ingest(&g.v[1], "127.0.0.1", 0);
+  assert_int_equal(gx_genesis_finish(&g, err, sizeof err), GX_GENESIS_ERR_FIELD);
+  assert_non_null(strstr(err, "[validator 1] ingest: host without a port"));
+  /* member files: an optional fourth field */
+  static char m[4096];
+  size_t o = 0;
+  for (int i = 0; i < 4; i++) {
+    gx_hex_encode(hex, ids[i].pk.b, 32);
+    o += (size_t)snprintf(m + o, sizeof m - o, "%d %s 127.0.0.1:%d%s\n", i, hex, 7000 + i,
+                          i == 1 ? " [::1]:9001" : i == 2 ? "\t127.0.0.1:9002 " : "");
+  }
+  gx_genesis_init(&h, bal_h, 16);
+  assert_int_equal(gx_genesis_members_parse(&h, m, o, err, sizeof err), GX_GENESIS_OK);
+  assert_int_equal(h.v[0].ingest_port, 0);
+  assert_string_equal(h.v[0].ingest_host, "");
+  assert_string_equal(h.v[1].ingest_host, "::1");
+  assert_int_equal(h.v[1].ingest_port, 9001);
+  assert_string_equal(h.v[2].ingest_host, "127.0.0.1");
+  assert_int_equal(h.v[2].ingest_port, 9002);
+}
+
 /* ---- the key ceremony ------------------------------------------------------------ */
 /* Minimal argon2id limits: the tests check the format, not the cost. */
 #define T_OPS 1
@@ -482,8 +612,10 @@ static void test_members(void **state) {
     {"0 %s 127.0.0.1:1\n0:1 %s 127.0.0.1:2\n", "star 0:0 missing"},
     {"0 %s 127.0.0.1\n%s\n", "line 1: address"},
     {"0 %s 127.0.0.1:0\n%s\n", "line 1: address"},
-    {"0 %s\n%s\n", "line 1: want 'INDEX IDENTITY HOST:PORT'"},
-    {"0 %s 127.0.0.1:1 x\n%s\n", "line 1: want"},
+    {"0 %s\n%s\n", "line 1: want 'INDEX IDENTITY HOST:PORT [INGEST_HOST:PORT]'"},
+    {"0 %s 127.0.0.1:1 127.0.0.1:2 x\n%s\n", "line 1: want"},
+    {"0 %s 127.0.0.1:1 x\n%s\n", "line 1: ingest address 'x'"},
+    {"0 %s 127.0.0.1:1 127.0.0.1:0\n%s\n", "line 1: ingest address"},
     {"64 %s 127.0.0.1:1\n%s\n", "line 1: validator index"},
     {"00 %s 127.0.0.1:1\n%s\n", "line 1: validator index"},
     {"0:16 %s 127.0.0.1:1\n%s\n", "line 1: star index"},
@@ -823,6 +955,7 @@ int main(void) {
     cmocka_unit_test(test_node_keys),
     cmocka_unit_test(test_feeds_ledger),
     cmocka_unit_test(test_clusters),
+    cmocka_unit_test(test_ingest),
     cmocka_unit_test(test_members),
     cmocka_unit_test(test_identity_files),
     cmocka_unit_test(test_shares),

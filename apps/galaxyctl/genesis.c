@@ -6,9 +6,11 @@
  *       [--fund-load-seed S --fund-load-accounts K --fund-amount A]
  *       [--fund ADDR=AMOUNT ...] [--allow-f0]
  *       [--clusters K --cluster-size C [--fold-sample S] [--lsh-max-txs T]]
+ *       [--ingest-port-base Q]
  *   galaxyctl genesis --members FILE --out DIR [--name NAME] [--proposal-max-txs T]
  *       [--fund-load-seed S --fund-load-accounts K --fund-amount A]
  *       [--fund ADDR=AMOUNT ...] [--allow-f0] [--fold-sample S] [--lsh-max-txs T]
+ *       [--ingest-port Q]
  *   galaxyctl genesis --check FILE [--key NODE_KEY_FILE [--passphrase-file PATH]] [--replay DUMP]
  *
  * --members FILE builds the genesis of a real deployment from the members'
@@ -25,6 +27,14 @@
  * (docs/CLUSTERS.md): star (c, i) gets the consensus address of the first
  * host at port base + N + c*C + i, its own key file DIR/star-<c>-<i>.key, and
  * each cluster its own coin dealing.
+ *
+ * Ingest addresses (`ingest =` in the genesis: where clients send transfers,
+ * docs/CLUSTERS.md "Routing"): --ingest-port-base Q gives validator i the
+ * address of its host at port Q + i and star (c, i) the first host at port
+ * Q + N + c*C + i (the consensus ports' layout, from Q); --members takes a
+ * member's from the optional fourth field of its line, and --ingest-port Q
+ * gives every member without one its consensus host at port Q. Without them
+ * the genesis has none (clients then send where they are told: star --galaxy).
  *
  * --replay dry-runs transfers against the genesis through the ledger (no
  * network, no store): DUMP is `star load --dump` output, one transaction batch
@@ -305,6 +315,7 @@ typedef struct {
   int allow_f0, have_fold_opts;
   const char *const *fund;
   int nfund;
+  uint64_t ingest_port; /* --members --ingest-port: 0 none */
 } ctl_gen_opts_t;
 
 #define CTL_MEMBERS_MAX (1u << 16)
@@ -347,6 +358,13 @@ static int ctl_genesis_members(const char *members, const ctl_gen_opts_t *o) {
     rc = gx_cli_fail(GX_EXIT_USAGE, "--fold-sample and --lsh-max-txs need stars (C:I lines) in the member file");
     goto done;
   }
+  for (unsigned c = 0; o->ingest_port && c <= clusters; c++) /* members without an ingest field */
+    for (unsigned i = 0; i < (c == 0 ? n : g->cluster[c - 1].n); i++) {
+      gx_genesis_validator_t *m = c == 0 ? &g->v[i] : &g->cluster[c - 1].star[i];
+      if (m->ingest_port) continue;
+      snprintf(m->ingest_host, sizeof m->ingest_host, "%s", m->host);
+      m->ingest_port = (uint16_t)o->ingest_port;
+    }
   snprintf(g->name, sizeof g->name, "%s", o->name);
   g->proposal_max_txs = (uint32_t)(o->pmt ? o->pmt : GX_BH_MAX_TXS / n < 512 ? GX_BH_MAX_TXS / n : 512);
   if (clusters) {
@@ -429,7 +447,7 @@ done:
 static int ctl_genesis(int argc, char **argv) {
   uint64_t n = 0, base_port = 7000, load_seed = 0, load_accounts = 0, fund_amount = 0, pmt = 0;
   uint64_t clusters = 0, cluster_size = 0, fold_sample = GX_GENESIS_FOLD_SAMPLE_DEFAULT,
-           lsh_max_txs = GX_GENESIS_LSH_MAX_TXS_DEFAULT;
+           lsh_max_txs = GX_GENESIS_LSH_MAX_TXS_DEFAULT, ingest_base = 0, ingest_port = 0;
   int have_fold_opts = 0;
   int have_seed = 0, have_accounts = 0, have_amount = 0, allow_f0 = 0;
   const char *out = NULL, *host = "127.0.0.1", *name = "galaxy-local", *check = NULL, *key = NULL,
@@ -454,6 +472,8 @@ static int ctl_genesis(int argc, char **argv) {
     else if (!strcmp(a, "--fold-sample")) rc = ctl_parse_u64_arg(a, v, 0, 65536, &fold_sample), have_fold_opts = 1, i++;
     else if (!strcmp(a, "--lsh-max-txs"))
       rc = ctl_parse_u64_arg(a, v, 1, GX_LSH_MAX_TXS, &lsh_max_txs), have_fold_opts = 1, i++;
+    else if (!strcmp(a, "--ingest-port-base")) rc = ctl_parse_u64_arg(a, v, 1, 65535, &ingest_base), i++;
+    else if (!strcmp(a, "--ingest-port")) rc = ctl_parse_u64_arg(a, v, 1, 65535, &ingest_port), i++;
     else if (!strcmp(a, "--out") || !strcmp(a, "--host") || !strcmp(a, "--name") || !strcmp(a, "--fund") ||
              !strcmp(a, "--check") || !strcmp(a, "--key") || !strcmp(a, "--replay") || !strcmp(a, "--members") ||
              !strcmp(a, "--passphrase-file")) {
@@ -474,11 +494,14 @@ static int ctl_genesis(int argc, char **argv) {
              "         [--proposal-max-txs T] [--fund-load-seed S --fund-load-accounts K --fund-amount A]\n"
              "         [--fund ADDR=AMOUNT ...] [--allow-f0]\n"
              "         [--clusters K --cluster-size C [--fold-sample S] [--lsh-max-txs T]]\n"
+             "         [--ingest-port-base Q]   (ingest addresses: validator i at Q+i, star (c,i) at Q+N+c*C+i)\n"
              "       galaxyctl genesis --members FILE --out DIR [--name NAME] [--proposal-max-txs T]\n"
              "         [--fund-load-seed S --fund-load-accounts K --fund-amount A] [--fund ADDR=AMOUNT ...]\n"
-             "         [--allow-f0] [--fold-sample S] [--lsh-max-txs T]\n"
-             "         (FILE: one 'I IDENTITY HOST:PORT' or 'C:I IDENTITY HOST:PORT' line per member,\n"
-             "          as galaxyctl keygen prints; writes genesis.ini and the sealed coin shares)\n"
+             "         [--allow-f0] [--fold-sample S] [--lsh-max-txs T] [--ingest-port Q]\n"
+             "         (FILE: one 'I IDENTITY HOST:PORT [INGEST_HOST:PORT]' or 'C:I IDENTITY HOST:PORT\n"
+             "          [INGEST_HOST:PORT]' line per member, as galaxyctl keygen prints, the ingest address\n"
+             "          optional; --ingest-port Q: a member without one gets its host at port Q;\n"
+             "          writes genesis.ini and the sealed coin shares)\n"
              "       galaxyctl genesis --check FILE [--key NODE_KEY_FILE [--passphrase-file PATH]]\n"
              "         [--replay STAR_LOAD_DUMP]\n");
       return GX_EXIT_OK;
@@ -489,7 +512,7 @@ static int ctl_genesis(int argc, char **argv) {
   }
   if (check) {
     if (n || out || members || nfund || have_seed || have_accounts || have_amount || clusters || cluster_size ||
-        have_fold_opts)
+        have_fold_opts || ingest_base || ingest_port)
       return gx_cli_fail(GX_EXIT_USAGE, "genesis --check takes only --key, --passphrase-file and --replay");
     if (passfile && !key) return gx_cli_fail(GX_EXIT_USAGE, "--passphrase-file goes with --key");
     return ctl_genesis_check(check, key, passfile, replay);
@@ -499,14 +522,15 @@ static int ctl_genesis(int argc, char **argv) {
   if ((have_seed || have_accounts || have_amount) && !(have_seed && have_accounts && have_amount))
     return gx_cli_fail(GX_EXIT_USAGE, "--fund-load-seed, --fund-load-accounts and --fund-amount go together");
   if (members) {
-    if (n || clusters || cluster_size || have_host || have_base)
+    if (n || clusters || cluster_size || have_host || have_base || ingest_base)
       return gx_cli_fail(GX_EXIT_USAGE, "--members takes the validators, stars and addresses from its file: "
-                         "not with --validators, --clusters, --cluster-size, --host or --base-port");
+                         "not with --validators, --clusters, --cluster-size, --host, --base-port or "
+                         "--ingest-port-base (--ingest-port Q: the same ingest port on each member's host)");
     if (!out) return gx_cli_fail(GX_EXIT_USAGE, "genesis needs --out DIR");
     ctl_gen_opts_t o = {.out = out, .name = name, .pmt = pmt, .load_seed = load_seed,
                         .load_accounts = load_accounts, .fund_amount = fund_amount, .fold_sample = fold_sample,
                         .lsh_max_txs = lsh_max_txs, .allow_f0 = allow_f0, .have_fold_opts = have_fold_opts,
-                        .fund = fund, .nfund = nfund};
+                        .fund = fund, .nfund = nfund, .ingest_port = ingest_port};
     return ctl_genesis_members(members, &o);
   }
   if (!n) return gx_cli_fail(GX_EXIT_USAGE, "genesis needs --validators N (1..64)");
@@ -524,6 +548,10 @@ static int ctl_genesis(int argc, char **argv) {
     return gx_cli_fail(GX_EXIT_USAGE, "--fold-sample and --lsh-max-txs need --clusters");
   if (base_port + n + clusters * cluster_size - 1 > 65535)
     return gx_cli_fail(GX_EXIT_USAGE, "--base-port %llu: ports run past 65535", (unsigned long long)base_port);
+  if (ingest_port)
+    return gx_cli_fail(GX_EXIT_USAGE, "--ingest-port goes with --members (here: --ingest-port-base Q)");
+  if (ingest_base && ingest_base + n + clusters * cluster_size - 1 > 65535)
+    return gx_cli_fail(GX_EXIT_USAGE, "--ingest-port-base %llu: ports run past 65535", (unsigned long long)ingest_base);
   /* --host H (every validator) or H0,H1,...,H(N-1) (one each) */
   const char *hosts[GX_GENESIS_MAX_VALIDATORS];
   size_t host_len[GX_GENESIS_MAX_VALIDATORS];
@@ -576,6 +604,10 @@ static int ctl_genesis(int argc, char **argv) {
     memcpy(g->v[i].host, h, hl);
     g->v[i].host[hl] = 0;
     g->v[i].port = (uint16_t)(base_port + i);
+    if (ingest_base) {
+      memcpy(g->v[i].ingest_host, g->v[i].host, hl + 1);
+      g->v[i].ingest_port = (uint16_t)(ingest_base + i);
+    }
   }
   g->cluster_count = (uint16_t)clusters;
   if (clusters) {
@@ -592,6 +624,10 @@ static int ctl_genesis(int argc, char **argv) {
       memcpy(st->host, h, hl);
       st->host[hl] = 0;
       st->port = (uint16_t)(base_port + n + c * cluster_size + i);
+      if (ingest_base) {
+        memcpy(st->ingest_host, st->host, hl + 1);
+        st->ingest_port = (uint16_t)(ingest_base + n + c * cluster_size + i);
+      }
     }
   }
   if ((rc = ctl_genesis_fund(g, fund, nfund, load_seed, load_accounts, fund_amount)) != GX_EXIT_OK) goto done;
