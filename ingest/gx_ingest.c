@@ -135,6 +135,11 @@ struct gx_ingest {
   /* metrics */
   gx_ingest_rx_stats_t rx_stats[GX_INGEST_MAX_RX];
   gx_ingest_hole_t *holes[GX_INGEST_MAX_RX]; /* per RX thread, GX_INGEST_HOLES each */
+  /* LSH block intake: one reassembler per RX thread (NULL: lsh_slots 0), the
+   * sink (set before start, read by the RX threads) */
+  gx_chunk_rx_t *lsh_rx[GX_INGEST_MAX_RX];
+  gx_ingest_lsh_fn lsh_sink;
+  void *lsh_ctx;
   gx_ingest_verify_stats_t verify_stats[GX_INGEST_MAX_VERIFY];
   gx_ingest_stats_t st;
   gx_metrics_hist_t verify_hist;
@@ -205,6 +210,8 @@ void gx_ingest_cfg_defaults(gx_ingest_cfg_t *cfg) {
   cfg->link_ring = 16384;
   cfg->items = 131072;
   cfg->dedup_entries = 4194304;
+  cfg->lsh_slots = GX_INGEST_LSH_SLOTS;
+  cfg->lsh_done = GX_INGEST_LSH_DONE;
   gx_mempool_cfg_defaults(&cfg->mempool);
   gx_gossip_cfg_defaults(&cfg->gossip);
   cfg->name = "gx";
@@ -262,6 +269,76 @@ int gx_ingest_parse(gx_dedup_t *dedup, const uint8_t *buf, size_t len, gx_ingest
   return GX_PROTO_OK;
 }
 
+/* ---- LSH block intake ---- */
+static const char *const gx_ingest_lsh_labels[GX_INGEST_LSH__COUNT] = {
+  [GX_INGEST_LSH_NONE] = "none",
+  [GX_INGEST_LSH_ACCEPTED] = "accepted",
+  [GX_INGEST_LSH_BAD_DECODE] = "bad_decode",
+  [GX_INGEST_LSH_BAD_ID] = "bad_id",
+  [GX_INGEST_LSH_SINK_FULL] = "sink_full",
+};
+
+const char *gx_ingest_lsh_label(gx_ingest_lsh_verdict_t v) {
+  return (unsigned)v < GX_INGEST_LSH__COUNT ? gx_ingest_lsh_labels[v] : "unknown";
+}
+
+size_t gx_ingest_lsh_footprint(const gx_ingest_cfg_t *cfg) {
+  if (cfg->lsh_slots == 0) return 0;
+  return gx_chunk_rx_footprint(cfg->lsh_slots, (uint32_t)GX_LSH_MAX_SZ, cfg->lsh_done);
+}
+
+gx_chunk_verdict_t gx_ingest_lsh_chunk(gx_chunk_rx_t *r, const uint8_t *buf, size_t len,
+                                       gx_ingest_lsh_fn sink, void *ctx,
+                                       gx_ingest_lsh_verdict_t *block, gx_proto_err_t *why) {
+  gx_chunk_obj_t o;
+  gx_proto_err_t e = GX_PROTO_OK;
+  gx_chunk_verdict_t v = gx_chunk_rx_add(r, buf, len, &o, &e);
+  *block = GX_INGEST_LSH_NONE;
+  if (why) *why = e;
+  if (v != GX_CHUNK_COMPLETE) return v;
+  gx_lsh_t b;
+  e = gx_lsh_decode(&b, o.data, o.len);
+  if (why) *why = e;
+  if (e != GX_PROTO_OK) {
+    *block = GX_INGEST_LSH_BAD_DECODE;
+    gx_chunk_rx_reject(r, &o);
+    return v;
+  }
+  gx_hash_t id;
+  gx_lsh_id(&id, &b);
+  if (!gx_hash_eq(&id, &o.id)) {
+    *block = GX_INGEST_LSH_BAD_ID;
+    gx_chunk_rx_reject(r, &o);
+    return v;
+  }
+  if (sink(ctx, &o.id, o.data, o.len) == 0) {
+    *block = GX_INGEST_LSH_ACCEPTED;
+    gx_chunk_rx_accept(r, &o);
+  } else { /* refused for now: free the slot, remember the id neither way */
+    *block = GX_INGEST_LSH_SINK_FULL;
+    gx_hash_t keep = o.id;
+    gx_chunk_rx_reject(r, &o);
+    gx_chunk_rx_forget(r, &keep);
+  }
+  return v;
+}
+
+int gx_ingest_set_lsh_sink(gx_ingest_t *ing, gx_ingest_lsh_fn fn, void *ctx) {
+  if (ing->running || (fn && !ing->lsh_rx[0])) return -1;
+  ing->lsh_sink = fn;
+  ing->lsh_ctx = fn ? ctx : NULL;
+  return 0;
+}
+
+/* The RX thread's copy of its reassembler's counters into its atomics (the
+ * reassembler's own are plain: only this thread may read them). */
+static void gx_ingest_lsh_publish(gx_ingest_rx_stats_t *st, const gx_chunk_rx_t *r) {
+  const gx_chunk_stats_t *cs = gx_chunk_rx_stats(r);
+  for (int v = 0; v < GX_CHUNK__COUNT; v++)
+    atomic_store_explicit(&st->lsh_chunks[v], cs->chunks[v], memory_order_relaxed);
+  atomic_store_explicit(&st->lsh_evicted, cs->evicted, memory_order_relaxed);
+}
+
 /* ---- RX stage ---- */
 static void gx_ingest_rx_send_gossip(gx_ingest_t *ing, gx_dp_queue_t *q, gx_ingest_rx_stats_t *st) {
   void *bufs[GX_DP_BURST];
@@ -292,6 +369,7 @@ static void *gx_ingest_rx_main(void *arg) {
   void *items[GX_DP_BURST * GX_BATCH_MAX];
   uint8_t known[GX_DP_BURST * GX_BATCH_MAX]; /* the gate knew the item's account */
   gx_ingest_hole_t *holes = ing->holes[a->idx];
+  gx_chunk_rx_t *lsh = ing->lsh_sink ? ing->lsh_rx[a->idx] : NULL; /* fixed while running */
   unsigned spins = 0;
   while (!gx_stopping(ing)) {
     if (a->idx == 0) gx_ingest_rx_send_gossip(ing, q, st);
@@ -310,7 +388,7 @@ static void *gx_ingest_rx_main(void *arg) {
     spins = 0;
     unsigned ni = 0;
     uint64_t bytes = 0, xfers = 0, dups = 0, pool_empty = 0, gate_stale = 0, gate_far = 0;
-    uint64_t far_ahead = 0, behind_hole = 0, unknown_busy = 0;
+    uint64_t far_ahead = 0, behind_hole = 0, unknown_busy = 0, chunks = 0;
     /* Verify queue more than 3/4 full: admit, per account, only transfers
      * near its chain's head. Random drops at a full queue punch holes in
      * chains, and a hole blocks every later transfer of its account until the
@@ -326,6 +404,15 @@ static void *gx_ingest_rx_main(void *arg) {
     int busy = queued > cap / GX_INGEST_UNKNOWN_BUSY_DIV && gx_mempool_chain_view(ing->mp);
     for (int i = 0; i < n; i++) {
       bytes += dg[i].len;
+      if (lsh && dg[i].len >= 2 && dg[i].payload[0] == GX_PROTO_VERSION &&
+          dg[i].payload[1] == GX_MSG_LSH_CHUNK) {
+        gx_ingest_lsh_verdict_t bv;
+        gx_ingest_lsh_chunk(lsh, dg[i].payload, dg[i].len, ing->lsh_sink, ing->lsh_ctx, &bv,
+                            NULL);
+        if (bv != GX_INGEST_LSH_NONE) gx_metrics_add(&st->lsh_blocks[bv], 1);
+        chunks++;
+        continue;
+      }
       gx_ingest_parsed_t p;
       int e = gx_ingest_parse(ing->dedup, dg[i].payload, dg[i].len, &p);
       if (e != GX_PROTO_OK) {
@@ -385,6 +472,7 @@ static void *gx_ingest_rx_main(void *arg) {
     gx_metrics_add(&st->drop_far_ahead, far_ahead);
     gx_metrics_add(&st->drop_behind_hole, behind_hole);
     gx_metrics_add(&st->drop_unknown_busy, unknown_busy);
+    if (chunks) gx_ingest_lsh_publish(st, lsh);
     if (!ni) continue;
     unsigned k = rte_ring_enqueue_burst(ing->verify_ring, items, ni, NULL);
     if (k < ni) { /* ingress under overload: drop and count, forget the ids */
@@ -756,6 +844,12 @@ gx_ingest_t *gx_ingest_new(const gx_ingest_cfg_t *cfg, gx_dp_queue_t *const *rxq
     snprintf(err, errlen, "item pool of %u too small (at least 1024)", cfg->items);
     return NULL;
   }
+  if (cfg->lsh_slots > GX_CHUNK_MAX_SLOTS ||
+      (cfg->lsh_slots && (cfg->lsh_done < 1 || cfg->lsh_done > GX_CHUNK_MAX_DONE))) {
+    snprintf(err, errlen, "LSH intake: lsh_slots %u (0..%d) or lsh_done %u (1..%d) out of range",
+             cfg->lsh_slots, GX_CHUNK_MAX_SLOTS, cfg->lsh_done, GX_CHUNK_MAX_DONE);
+    return NULL;
+  }
   gx_ingest_t *ing = calloc(1, sizeof *ing);
   if (!ing) {
     snprintf(err, errlen, "out of memory");
@@ -803,6 +897,14 @@ gx_ingest_t *gx_ingest_new(const gx_ingest_cfg_t *cfg, gx_dp_queue_t *const *rxq
   for (int i = 0; i < n_rxq; i++)
     if (!(ing->holes[i] = calloc(GX_INGEST_HOLES, sizeof(gx_ingest_hole_t)))) {
       snprintf(err, errlen, "out of memory for the RX hole tables");
+      gx_ingest_delete(ing);
+      return NULL;
+    }
+  for (int i = 0; cfg->lsh_slots && i < n_rxq; i++)
+    if (!(ing->lsh_rx[i] = gx_chunk_rx_new(cfg->lsh_slots, (uint32_t)GX_LSH_MAX_SZ,
+                                           cfg->lsh_done))) {
+      snprintf(err, errlen, "out of memory for the LSH block reassemblers (%zu bytes each)",
+               gx_ingest_lsh_footprint(cfg));
       gx_ingest_delete(ing);
       return NULL;
     }
@@ -916,7 +1018,10 @@ void gx_ingest_delete(gx_ingest_t *ing) {
   gx_ingest_pool_fini(&ing->txbufs);
   gx_dedup_delete(ing->dedup);
   gx_dedup_delete(ing->preverified);
-  for (int i = 0; i < GX_INGEST_MAX_RX; i++) free(ing->holes[i]);
+  for (int i = 0; i < GX_INGEST_MAX_RX; i++) {
+    free(ing->holes[i]);
+    gx_chunk_rx_delete(ing->lsh_rx[i]);
+  }
   gx_mempool_delete(ing->mp);
   pthread_mutex_destroy(&ing->call_lock);
   pthread_mutex_destroy(&ing->equiv_lock);
@@ -944,6 +1049,9 @@ void gx_ingest_snapshot(const gx_ingest_t *ing, gx_ingest_snapshot_t *o) {
     o->gate_drops += s->gate_stale + s->gate_too_far;
     o->tx_dgrams += s->tx_dgrams;
     o->tx_drops += s->tx_drops;
+    for (int v = 0; v < GX_CHUNK__COUNT; v++) o->lsh_chunks[v] += s->lsh_chunks[v];
+    o->lsh_evicted += s->lsh_evicted;
+    for (int v = 0; v < GX_INGEST_LSH__COUNT; v++) o->lsh_blocks[v] += s->lsh_blocks[v];
   }
   for (int i = 0; i < ing->cfg.n_verify; i++) {
     o->verified_ok += ing->verify_stats[i].ok;
@@ -1007,6 +1115,23 @@ gx_metrics_err_t gx_ingest_metrics_register(gx_ingest_t *ing, gx_metrics_t *m) {
     GX_TRY(gx_metrics_counter_sum(m, "gx_parse_errors_total", lb,
                                   "Datagrams rejected by the parser, by reason.",
                                   &r0->parse_err[e], nr, rs));
+  }
+  for (int v = 0; v < GX_CHUNK__COUNT; v++) {
+    char lb[48];
+    snprintf(lb, sizeof lb, "verdict=\"%s\"", gx_chunk_verdict_label((gx_chunk_verdict_t)v));
+    GX_TRY(gx_metrics_counter_sum(m, "gx_lsh_chunks_total", lb,
+                                  "LSH block chunk datagrams taken by the reassemblers, by verdict.",
+                                  &r0->lsh_chunks[v], nr, rs));
+  }
+  GX_TRY(gx_metrics_counter_sum(m, "gx_lsh_objects_evicted_total", NULL,
+                                "LSH block objects dropped unfinished to make room for new ones.",
+                                &r0->lsh_evicted, nr, rs));
+  for (int v = GX_INGEST_LSH_NONE + 1; v < GX_INGEST_LSH__COUNT; v++) {
+    char lb[48];
+    snprintf(lb, sizeof lb, "verdict=\"%s\"", gx_ingest_lsh_label((gx_ingest_lsh_verdict_t)v));
+    GX_TRY(gx_metrics_counter_sum(m, "gx_lsh_blocks_total", lb,
+                                  "LSH blocks rebuilt from chunks, by verdict (accepted: handed on).",
+                                  &r0->lsh_blocks[v], nr, rs));
   }
   GX_TRY(gx_metrics_counter_sum(m, "gx_parse_transfers_total", NULL,
                                 "Transfers decoded from valid batch datagrams.",

@@ -26,12 +26,33 @@
  * signatures with gx_xfer_verify_enc, one by one: batches amortise ring
  * operations, they do not change which signatures pass).
  *
+ * LSH block intake (a galaxy; docs/CLUSTERS.md "Wiring into galaxyd" step 1):
+ * with a sink installed (gx_ingest_set_lsh_sink, before start), RX hands every
+ * 0x23 datagram (GX_MSG_LSH_CHUNK, core/gx_chunk.h) to its own reassembler
+ * (one gx_chunk_rx_t per RX thread: lsh_slots objects in flight of at most
+ * GX_LSH_MAX_SZ bytes, a done ring of lsh_done ids) instead of the batch
+ * parser. A completed object is strictly decoded (gx_lsh_decode; neither the
+ * tx root nor the certificate is checked here: gx_fold_check's job, on the
+ * chain half) and its block id recomputed (gx_lsh_id) and compared with the
+ * id the chunks announced; a bad one is rejected (gx_chunk_rx_reject: its
+ * later chunks count as "rejected"). A good one goes to the sink on the RX
+ * thread (gx_ingest_lsh_chunk below says what happens when it refuses). An
+ * object's chunks must all reach one RX queue: one sender's flow does (the
+ * kernel's SO_REUSEPORT hash, RSS), so a sender sends each object from one
+ * socket. Without a sink, 0x23 datagrams are parse errors (reason="type"), as
+ * for any other type the parser does not take. Memory per RX thread, made at
+ * gx_ingest_new whether or not a sink comes (calloc: pages are touched only
+ * when chunks arrive): gx_ingest_lsh_footprint(cfg), 19.5 MB at the default 8
+ * slots (2.43 MB a slot) and 256 done ids; lsh_slots = 0 allocates none (and
+ * no sink can be installed).
+ *
  * Lifecycle: gx_ingest_cfg_defaults -> gx_ingest_new (rings, pools, dedup,
- * mempool; nothing allocates later) -> gx_ingest_metrics_register ->
- * gx_ingest_start (threads) -> ... -> gx_ingest_stop (every thread joins
- * within ~100 ms) -> gx_ingest_delete.
- * Threads: new/start/stop/delete from one control thread; stats and metrics
- * from any thread; the mempool requests from any thread but the stages'.
+ * mempool, reassemblers; nothing allocates later) -> gx_ingest_metrics_register
+ * -> gx_ingest_set_lsh_sink (a galaxy) -> gx_ingest_start (threads) -> ... ->
+ * gx_ingest_stop (every thread joins within ~100 ms) -> gx_ingest_delete.
+ * Threads: new/set_lsh_sink/start/stop/delete from one control thread; stats
+ * and metrics from any thread; the mempool requests from any thread but the
+ * stages'; the LSH sink is called on the RX threads.
  * Errors: -1 / NULL with a one-line reason in err. */
 #ifndef GX_INGEST_H
 #define GX_INGEST_H
@@ -40,6 +61,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/gx_chunk.h"
+#include "core/gx_hash.h"
+#include "core/gx_lsh.h"
 #include "core/gx_metrics.h"
 #include "core/gx_proto.h"
 #include "dataplane/gx_dp.h"
@@ -52,6 +76,27 @@
 #define GX_INGEST_MAX_BATCH 256
 #define GX_INGEST_PARSE_OVERSIZE GX_PROTO_ERR__COUNT /* extra parse-error reason */
 #define GX_INGEST_PARSE_REASONS (GX_PROTO_ERR__COUNT + 1)
+#define GX_INGEST_LSH_SLOTS 8     /* default lsh_slots */
+#define GX_INGEST_LSH_DONE 256    /* default lsh_done */
+
+/* What became of a completed LSH block object (gx_ingest_lsh_chunk). */
+typedef enum {
+  GX_INGEST_LSH_NONE = 0,    /* the datagram completed no object */
+  GX_INGEST_LSH_ACCEPTED,    /* a valid block with the announced id; the sink took it */
+  GX_INGEST_LSH_BAD_DECODE,  /* the rebuilt bytes are not a valid LSH block (rejected) */
+  GX_INGEST_LSH_BAD_ID,      /* a valid block, but its id is not the announced one (rejected) */
+  GX_INGEST_LSH_SINK_FULL,   /* a good block the sink refused: dropped, id forgotten */
+  GX_INGEST_LSH__COUNT
+} gx_ingest_lsh_verdict_t;
+/* Stable label ("bad_id"); "none" for GX_INGEST_LSH_NONE, "unknown" out of range. */
+const char *gx_ingest_lsh_label(gx_ingest_lsh_verdict_t v);
+
+/* The chain half's intake of LSH blocks, called on an RX thread (several RX
+ * threads may call it at once) with a strictly decoded block whose id is id;
+ * block (len bytes) is valid during the call only. Return 0 when the callee
+ * copied it (into its own bounded queue), non-zero to refuse it (queue full).
+ * It must not block: RX waits for it. */
+typedef int (*gx_ingest_lsh_fn)(void *ctx, const gx_hash_t *id, const uint8_t *block, size_t len);
 
 typedef struct {
   int n_verify;                        /* verify worker threads; default 1 */
@@ -68,6 +113,10 @@ typedef struct {
   uint32_t link_ring;      /* mempool/gossip/tx ring slots; default 16384 */
   uint32_t items;          /* transfer items in the pool; default 131072 */
   uint64_t dedup_entries;  /* default 4,194,304 */
+  uint32_t lsh_slots;      /* LSH block objects in flight per RX thread, 0..GX_CHUNK_MAX_SLOTS
+                              (0: no intake); default GX_INGEST_LSH_SLOTS */
+  uint32_t lsh_done;       /* finished object ids remembered per RX thread,
+                              1..GX_CHUNK_MAX_DONE; default GX_INGEST_LSH_DONE */
   gx_mempool_cfg_t mempool;
   gx_gossip_cfg_t gossip;
   const char *name;        /* prefix of rte object names; default "gx" */
@@ -90,6 +139,12 @@ typedef struct {
                                           account unknown to the mempool (gx_mempool.h) */
   _Atomic uint64_t gate_stale, gate_too_far; /* the mempool would refuse them */
   _Atomic uint64_t tx_dgrams, tx_drops;/* gossip datagrams sent by queue 0 */
+  /* LSH block intake (sink installed): the reassembler's chunk verdicts
+   * (gx_chunk_stats_t.chunks, copied after each burst), objects it evicted
+   * unfinished, and what became of the completed objects */
+  _Atomic uint64_t lsh_chunks[GX_CHUNK__COUNT];
+  _Atomic uint64_t lsh_evicted;
+  _Atomic uint64_t lsh_blocks[GX_INGEST_LSH__COUNT];
 } __attribute__((aligned(64))) gx_ingest_rx_stats_t;
 
 typedef struct {
@@ -113,6 +168,9 @@ typedef struct {
   uint64_t dgrams, bytes, parse_errors, transfers, duplicates, ingress_drops, gate_drops;
   uint64_t verified_ok, verify_failed, mempool_inserted, mempool_rejected, mempool_size;
   uint64_t gossip_forwarded, gossip_dgrams, tx_dgrams, tx_drops;
+  uint64_t lsh_chunks[GX_CHUNK__COUNT];     /* chunk datagrams by gx_chunk verdict */
+  uint64_t lsh_evicted;                     /* objects evicted unfinished */
+  uint64_t lsh_blocks[GX_INGEST_LSH__COUNT];/* completed objects by verdict */
 } gx_ingest_snapshot_t;
 
 typedef struct gx_ingest gx_ingest_t;
@@ -127,6 +185,15 @@ int gx_ingest_start(gx_ingest_t *ing, char *err, size_t errlen);
 void gx_ingest_stop(gx_ingest_t *ing);
 void gx_ingest_delete(gx_ingest_t *ing);
 void gx_ingest_snapshot(const gx_ingest_t *ing, gx_ingest_snapshot_t *out);
+
+/* Installs the LSH block sink (fn NULL: none, 0x23 datagrams are parse errors
+ * again). Only while the pipeline is not running (from the control thread,
+ * before gx_ingest_start). -1 when it is running, or when lsh_slots is 0 and
+ * fn is not NULL. */
+int gx_ingest_set_lsh_sink(gx_ingest_t *ing, gx_ingest_lsh_fn fn, void *ctx);
+/* Bytes one RX thread's reassembler takes with this configuration (0 when
+ * lsh_slots is 0 or the LSH fields are out of range). */
+size_t gx_ingest_lsh_footprint(const gx_ingest_cfg_t *cfg);
 
 /* Double spends this node saw: an account's two different transfers at one
  * sequence number, both signatures of both verified here (the mempool held
@@ -199,5 +266,29 @@ typedef struct {
 int gx_ingest_parse(gx_dedup_t *dedup, const uint8_t *buf, size_t len, gx_ingest_parsed_t *out);
 /* Label of a parse-error reason ("trailing", "oversize"). */
 const char *gx_ingest_parse_label(int reason);
+/* The RX stage's work on one 0x23 datagram (buf[len], read only): hands it to
+ * the reassembler r (gx_chunk_rx_add) and returns its verdict. When it
+ * completed an object, *block (else GX_INGEST_LSH_NONE) says what became of
+ * it, in this order:
+ *   bad_decode  gx_lsh_decode refused the rebuilt bytes (*why: the reason);
+ *   bad_id      it decodes, but gx_lsh_id differs from the announced id;
+ *               both: gx_chunk_rx_reject (the id is remembered as bad, its
+ *               later chunks count as "rejected"; a sender can make an id look
+ *               bad, gx_chunk.h, so the chain half fetches a block it lacks);
+ *   accepted    sink(ctx, id, bytes, len) returned 0: gx_chunk_rx_accept (the
+ *               id is remembered as done, its late chunks count as "done");
+ *   sink_full   the sink refused it: gx_chunk_rx_reject then
+ *               gx_chunk_rx_forget. The slot is freed and the id is in the
+ *               done ring neither as done (accept would make a resend "done")
+ *               nor as bad (reject alone would make it "rejected"), so a
+ *               resend is rebuilt and offered again; the chunks still in
+ *               flight start a new object that a resend can complete (or
+ *               that is evicted in time). The cost: the ring entry the
+ *               reject took pushes the oldest remembered id out one place
+ *               early.
+ * On a malformed chunk *why is its reason; GX_PROTO_OK otherwise. */
+gx_chunk_verdict_t gx_ingest_lsh_chunk(gx_chunk_rx_t *r, const uint8_t *buf, size_t len,
+                                       gx_ingest_lsh_fn sink, void *ctx,
+                                       gx_ingest_lsh_verdict_t *block, gx_proto_err_t *why);
 
 #endif

@@ -5,13 +5,21 @@
  * datagrams are counted by reason; gossip carries transfers from node A to
  * node B; the mempool is reachable through the typed requests (gx_ingest_take_shard, _held, _committed); stop
  * returns; a transfer noted as verified elsewhere is not verified again. Also
- * the parse helper on its own. */
+ * the parse helper on its own. LSH block intake (a galaxy): a real certified
+ * LSH block of a few hundred transfers sent as erasure-coded chunks over UDP
+ * reaches the sink exactly once, also with chunks lost; duplicate, malformed,
+ * inconsistent chunks, an object that is no LSH block and one under another id
+ * are counted by verdict and never reach the sink; a refusing sink's block
+ * gets in when it is sent again; without a sink a chunk is a parse error of
+ * reason "type"; the per-datagram step (gx_ingest_lsh_chunk) on its own. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <netinet/in.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -20,7 +28,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/gx_chunk.h"
 #include "core/gx_key.h"
+#include "core/gx_lsh.h"
+#include "core/gx_metrics.h"
 #include "dataplane/gx_eal.h"
 #include "dataplane/gx_sock.h"
 #include "ingest/gx_ingest.h"
@@ -430,6 +441,437 @@ static void test_preverified_skips_the_check(void **state) {
   node_stop(&nd);
 }
 
+
+/* ---- LSH block intake ---- */
+
+enum { LB_TXS = 300, LB_MEMBERS = 4 };
+static uint8_t lb_xfers[LB_TXS * GX_XFER_SZ];
+
+/* LB_TXS signed transfers, each from its own account (seq 1). */
+static void lb_mk_xfers(void) {
+  for (int j = 0; j < LB_TXS; j++) {
+    gx_keypair_t a, b;
+    gx_key_derive(&a, "ingest-lsh", 1, (uint64_t)(2 * j));
+    gx_key_derive(&b, "ingest-lsh", 1, (uint64_t)(2 * j + 1));
+    gx_xfer_t x;
+    memset(&x, 0, sizeof x);
+    x.initiator = a.pk;
+    x.counterparty = b.pk;
+    x.amount = 5;
+    x.nonce = (uint64_t)j;
+    x.init_link.seq = 1;
+    x.cp_link.seq = 1;
+    assert_int_equal(gx_xfer_sign_init(&x, a.sk), 0);
+    assert_int_equal(gx_xfer_sign_cp(&x, b.sk), 0);
+    gx_xfer_encode(&x, lb_xfers + (size_t)j * GX_XFER_SZ);
+  }
+}
+
+/* A certified LSH block of cluster `cluster` at height 1 holding the first
+ * ntx of lb_xfers (4 members, 3 in, all 3 sign): what a Star Cluster emits.
+ * Returns its length; *id its block id. */
+static size_t lb_block(uint8_t *out, size_t cap, uint32_t cluster, uint32_t ntx, gx_hash_t *id) {
+  gx_lsh_header_t h;
+  memset(&h, 0, sizeof h);
+  h.cluster = cluster;
+  h.height = 1;
+  memset(h.base.b, 0x42, 32);
+  h.tx_count = ntx;
+  h.member_count = LB_MEMBERS;
+  gx_hash_t *ids = calloc(ntx, sizeof *ids), *scr = calloc(ntx, sizeof *scr);
+  assert_true(ids && scr);
+  assert_int_equal(gx_lsh_tx_root(&h.tx_root, lb_xfers, ntx, ids, scr), 0);
+  free(ids);
+  free(scr);
+  gx_lsh_report_t r[LB_MEMBERS];
+  memset(r, 0, sizeof r);
+  for (uint32_t i = 0; i < 3; i++) r[i] = (gx_lsh_report_t){GX_LSH_REPORT_INCLUDED, ntx, 90};
+  size_t len = gx_lsh_encode_unsigned(out, cap, &h, r, NULL, lb_xfers);
+  assert_true(len > 0);
+  gx_lsh_id_body(id, out, gx_lsh_body_size(LB_MEMBERS, 0));
+  gx_lsh_sig_t sigs[3];
+  for (uint16_t i = 0; i < 3; i++) {
+    gx_keypair_t kp;
+    gx_key_derive(&kp, "ingest-lsh-member", cluster, i);
+    sigs[i].member = i;
+    gx_lsh_sign(&sigs[i].sig, id, kp.sk);
+  }
+  len = gx_lsh_append_cert(out, cap, len, LB_MEMBERS, sigs, 3);
+  assert_true(len > 0);
+  gx_lsh_t b;
+  assert_int_equal(gx_lsh_decode(&b, out, len), GX_PROTO_OK);
+  return len;
+}
+
+/* A sink like galaxyd's: copies the block into its own bounded store, or
+ * refuses while `refuse` is set. Called on the RX thread. */
+enum { SINK_KEEP = 8 };
+typedef struct {
+  pthread_mutex_t lock;
+  int refuse;
+  unsigned calls, kept, refused;
+  gx_hash_t ids[SINK_KEEP];
+  size_t lens[SINK_KEEP];
+  uint8_t *blocks[SINK_KEEP];
+} sink_t;
+static sink_t sink = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static int sink_fn(void *ctx, const gx_hash_t *id, const uint8_t *block, size_t len) {
+  sink_t *k = ctx;
+  pthread_mutex_lock(&k->lock);
+  k->calls++;
+  int rc = -1;
+  if (k->refuse) {
+    k->refused++;
+  } else if (k->kept < SINK_KEEP && (k->blocks[k->kept] = malloc(len))) {
+    memcpy(k->blocks[k->kept], block, len);
+    k->ids[k->kept] = *id;
+    k->lens[k->kept] = len;
+    k->kept++;
+    rc = 0;
+  }
+  pthread_mutex_unlock(&k->lock);
+  return rc;
+}
+static void sink_reset(void) {
+  for (unsigned i = 0; i < sink.kept; i++) free(sink.blocks[i]);
+  pthread_mutex_lock(&sink.lock);
+  sink.refuse = 0;
+  sink.calls = sink.kept = sink.refused = 0;
+  pthread_mutex_unlock(&sink.lock);
+}
+static unsigned sink_calls(void) {
+  pthread_mutex_lock(&sink.lock);
+  unsigned n = sink.calls;
+  pthread_mutex_unlock(&sink.lock);
+  return n;
+}
+/* 1 when sink block i is exactly (id, block[len]). */
+static int sink_holds(unsigned i, const gx_hash_t *id, const uint8_t *block, size_t len) {
+  pthread_mutex_lock(&sink.lock);
+  int ok = i < sink.kept && sink.lens[i] == len && gx_hash_eq(&sink.ids[i], id) &&
+           memcmp(sink.blocks[i], block, len) == 0;
+  pthread_mutex_unlock(&sink.lock);
+  return ok;
+}
+
+static uint64_t lsh_chunks_total(const gx_ingest_snapshot_t *s) {
+  uint64_t n = 0;
+  for (int v = 0; v < GX_CHUNK__COUNT; v++) n += s->lsh_chunks[v];
+  return n;
+}
+static uint64_t expect_chunks;
+static int chunks_seen(const gx_ingest_snapshot_t *s) { return lsh_chunks_total(s) >= expect_chunks; }
+static uint64_t expect_dgrams;
+static int dgrams_seen(const gx_ingest_snapshot_t *s) { return s->dgrams >= expect_dgrams; }
+
+/* Sends the started object's datagrams (in the encoder's order) but those
+ * with drop(group, index) true; returns how many were sent. */
+static unsigned send_chunks(uint16_t port, gx_chunk_enc_t *e,
+                            int (*drop)(uint32_t group, uint32_t index)) {
+  uint8_t d[GX_UDP_PAYLOAD_MAX];
+  size_t n;
+  unsigned sent = 0;
+  while ((n = gx_chunk_enc_next(e, d)) > 0) {
+    gx_chunk_t c;
+    assert_int_equal(gx_chunk_decode(&c, d, n), GX_PROTO_OK);
+    if (drop && drop(c.group, c.index)) continue;
+    send_raw(port, d, n);
+    sent++;
+  }
+  return sent;
+}
+/* Sends everything, then waits until ingest has taken it all. */
+static void send_object(gx_ingest_t *ing, uint16_t port, gx_chunk_enc_t *e, const gx_hash_t *id,
+                        const uint8_t *obj, size_t len, int (*drop)(uint32_t, uint32_t)) {
+  assert_true(gx_chunk_enc_start(e, id, obj, (uint32_t)len) > 0);
+  gx_ingest_snapshot_t s;
+  gx_ingest_snapshot(ing, &s);
+  expect_chunks = lsh_chunks_total(&s) + send_chunks(port, e, drop);
+  wait_for(ing, chunks_seen);
+}
+/* Data chunks 0..3 of every group lost (<= m = 4): parity stands in. */
+static int skip_first4(uint32_t group, uint32_t index) {
+  (void)group;
+  return index < 4;
+}
+
+static char metrics_text[1 << 17];
+static const char *render(gx_metrics_t *m) {
+  gx_metrics_err_t me;
+  assert_true(gx_metrics_render(m, metrics_text, sizeof metrics_text, &me) > 0);
+  return metrics_text;
+}
+
+static void test_lsh_intake(void **state) {
+  (void)state;
+  lb_mk_xfers();
+  static uint8_t blk[4][GX_LSH_HDR_SZ + LB_MEMBERS * GX_LSH_REPORT_SZ + LB_TXS * GX_XFER_SZ + 2 +
+                       3 * GX_LSH_CERT_ENTRY_SZ];
+  gx_hash_t id[4];
+  size_t len[4];
+  for (uint32_t i = 0; i < 4; i++) len[i] = lb_block(blk[i], sizeof blk[i], 7 + i, LB_TXS - i, &id[i]);
+
+  gx_ingest_cfg_t c;
+  small_cfg(&c, "gxl");
+  node_t nd;
+  gx_sock_cfg_t sc;
+  gx_sock_cfg_defaults(&sc);
+  char err[256];
+  assert_int_equal(gx_sock_addr_parse("127.0.0.1:0", &sc.bind, 1, err, sizeof err), 0);
+  nd.sock = gx_sock_open(&sc, err, sizeof err);
+  assert_non_null(nd.sock);
+  gx_dp_queue_t *q = gx_sock_queue(nd.sock, 0);
+  nd.ing = gx_ingest_new(&c, &q, 1, err, sizeof err);
+  if (!nd.ing) fail_msg("gx_ingest_new: %s", err);
+  gx_ingest_t *ing = nd.ing;
+  static gx_metrics_t reg;
+  gx_metrics_init(&reg);
+  assert_int_equal(gx_ingest_metrics_register(ing, &reg), GX_METRICS_OK);
+  sink_reset();
+  assert_int_equal(gx_ingest_set_lsh_sink(ing, sink_fn, &sink), 0);
+  assert_int_equal(gx_ingest_start(ing, err, sizeof err), 0);
+  assert_int_equal(gx_ingest_set_lsh_sink(ing, NULL, NULL), -1); /* not while running */
+  uint16_t port = gx_sock_port(nd.sock);
+  sender_fd = socket(AF_INET, SOCK_DGRAM, 0);
+  gx_chunk_enc_t *e = gx_chunk_enc_new((uint32_t)len[0], 16, 4, 0);
+  assert_non_null(e);
+
+  /* (a) every chunk: the sink gets exactly the block's bytes, once; the
+   * parity that comes after the last data chunk is "done", and so is all of
+   * a second copy */
+  send_object(ing, port, e, &id[0], blk[0], len[0], NULL);
+  const gx_chunk_shape_t *sh = gx_chunk_enc_shape(e);
+  assert_true(sh->groups >= 4); /* 87 KB in chunks of 1427, 16 a group */
+  gx_ingest_snapshot_t s;
+  gx_ingest_snapshot(ing, &s);
+  assert_int_equal(sink_calls(), 1);
+  assert_true(sink_holds(0, &id[0], blk[0], len[0]));
+  assert_int_equal(s.lsh_blocks[GX_INGEST_LSH_ACCEPTED], 1);
+  assert_int_equal(s.lsh_chunks[GX_CHUNK_OK], sh->data - 1);
+  assert_int_equal(s.lsh_chunks[GX_CHUNK_COMPLETE], 1);
+  assert_int_equal(s.lsh_chunks[GX_CHUNK_DONE], sh->groups * sh->m);
+  assert_int_equal(s.parse_errors, 0);
+  send_object(ing, port, e, &id[0], blk[0], len[0], NULL);
+  gx_ingest_snapshot(ing, &s);
+  assert_int_equal(s.lsh_chunks[GX_CHUNK_DONE], sh->groups * sh->m + sh->datagrams);
+  assert_int_equal(sink_calls(), 1);
+
+  /* (b) four chunks of every group lost: rebuilt from parity */
+  send_object(ing, port, e, &id[1], blk[1], len[1], skip_first4);
+  gx_ingest_snapshot(ing, &s);
+  assert_int_equal(sink_calls(), 2);
+  assert_true(sink_holds(1, &id[1], blk[1], len[1]));
+  assert_int_equal(s.lsh_blocks[GX_INGEST_LSH_ACCEPTED], 2);
+  assert_int_equal(s.lsh_chunks[GX_CHUNK_COMPLETE], 2);
+
+  /* (c) what must not reach the sink */
+  gx_ingest_snapshot_t s0;
+  gx_ingest_snapshot(ing, &s0);
+  uint8_t d[GX_UDP_PAYLOAD_MAX];
+  assert_true(gx_chunk_enc_start(e, &id[2], blk[2], (uint32_t)len[2]) > 0);
+  size_t n = gx_chunk_enc_next(e, d);
+  send_raw(port, d, n);      /* ok: block 2's first chunk */
+  send_raw(port, d, n);      /* duplicate */
+  send_raw(port, d, n - 1);  /* malformed (short) */
+  gx_chunk_enc_t *e8 = gx_chunk_enc_new((uint32_t)len[2], 8, 2, 0);
+  assert_non_null(e8);
+  assert_true(gx_chunk_enc_start(e8, &id[2], blk[2], (uint32_t)len[2]) > 0);
+  assert_true(gx_chunk_enc_get(e8, 0, 1, d) > 0);
+  send_raw(port, d, GX_CHUNK_HDR_SZ + gx_chunk_enc_shape(e8)->chunk); /* inconsistent: k 8, not 16 */
+  expect_chunks = lsh_chunks_total(&s0) + 4;
+  wait_for(ing, chunks_seen);
+  gx_ingest_snapshot(ing, &s);
+  assert_int_equal(s.lsh_chunks[GX_CHUNK_OK] - s0.lsh_chunks[GX_CHUNK_OK], 1);
+  assert_int_equal(s.lsh_chunks[GX_CHUNK_DUPLICATE] - s0.lsh_chunks[GX_CHUNK_DUPLICATE], 1);
+  assert_int_equal(s.lsh_chunks[GX_CHUNK_MALFORMED] - s0.lsh_chunks[GX_CHUNK_MALFORMED], 1);
+  assert_int_equal(s.lsh_chunks[GX_CHUNK_INCONSISTENT] - s0.lsh_chunks[GX_CHUNK_INCONSISTENT], 1);
+  assert_int_equal(s.parse_errors, 0); /* chunk verdicts, not parse errors */
+  /* an object that is no LSH block (a block with one byte changed in its
+   * first transfer: an amount above the maximum fails the strict decode) */
+  static uint8_t junk[sizeof blk[3]];
+  memcpy(junk, blk[3], len[3]);
+  junk[gx_lsh_body_size(LB_MEMBERS, 0) + GX_XFER_OFF_INIT_SEQ - 1] = 0xff; /* amount's top byte */
+  gx_lsh_t lb;
+  assert_int_not_equal(gx_lsh_decode(&lb, junk, len[3]), GX_PROTO_OK);
+  gx_hash_t junk_id;
+  memset(junk_id.b, 0x5a, 32);
+  send_object(ing, port, e, &junk_id, junk, len[3], NULL);
+  /* a valid block under an id that is not its own */
+  gx_hash_t wrong = id[3];
+  wrong.b[0] ^= 1;
+  send_object(ing, port, e, &wrong, blk[3], len[3], NULL);
+  gx_ingest_snapshot(ing, &s);
+  assert_int_equal(s.lsh_blocks[GX_INGEST_LSH_BAD_DECODE], 1);
+  assert_int_equal(s.lsh_blocks[GX_INGEST_LSH_BAD_ID], 1);
+  assert_int_equal(s.lsh_blocks[GX_INGEST_LSH_ACCEPTED], 2);
+  assert_int_equal(sink_calls(), 2);
+  /* both ids are now remembered as bad: a copy's chunks are "rejected" */
+  uint64_t rej = s.lsh_chunks[GX_CHUNK_REJECTED];
+  send_object(ing, port, e, &wrong, blk[3], len[3], NULL);
+  gx_ingest_snapshot(ing, &s);
+  assert_int_equal(s.lsh_chunks[GX_CHUNK_REJECTED] - rej, gx_chunk_enc_shape(e)->datagrams);
+  assert_int_equal(sink_calls(), 2);
+
+  /* (d) a refusing sink: counted, not remembered; sent again, it gets in */
+  pthread_mutex_lock(&sink.lock);
+  sink.refuse = 1;
+  pthread_mutex_unlock(&sink.lock);
+  send_object(ing, port, e, &id[3], blk[3], len[3], NULL);
+  gx_ingest_snapshot(ing, &s);
+  assert_int_equal(s.lsh_blocks[GX_INGEST_LSH_SINK_FULL], 1);
+  assert_int_equal(sink_calls(), 3);
+  pthread_mutex_lock(&sink.lock);
+  sink.refuse = 0;
+  pthread_mutex_unlock(&sink.lock);
+  send_object(ing, port, e, &id[3], blk[3], len[3], NULL);
+  gx_ingest_snapshot(ing, &s);
+  assert_int_equal(s.lsh_blocks[GX_INGEST_LSH_ACCEPTED], 3);
+  assert_int_equal(sink_calls(), 4);
+  assert_true(sink_holds(2, &id[3], blk[3], len[3]));
+
+  /* the same counts on /metrics */
+  const char *txt = render(&reg);
+  assert_non_null(strstr(txt, "gx_lsh_blocks_total{verdict=\"accepted\"} 3\n"));
+  assert_non_null(strstr(txt, "gx_lsh_blocks_total{verdict=\"bad_decode\"} 1\n"));
+  assert_non_null(strstr(txt, "gx_lsh_blocks_total{verdict=\"bad_id\"} 1\n"));
+  assert_non_null(strstr(txt, "gx_lsh_blocks_total{verdict=\"sink_full\"} 1\n"));
+  assert_non_null(strstr(txt, "gx_lsh_chunks_total{verdict=\"duplicate\"} 1\n"));
+  assert_non_null(strstr(txt, "gx_lsh_chunks_total{verdict=\"malformed\"} 1\n"));
+  assert_non_null(strstr(txt, "gx_lsh_chunks_total{verdict=\"inconsistent\"} 1\n"));
+  assert_non_null(strstr(txt, "gx_lsh_chunks_total{verdict=\"complete\"} 6\n"));
+  assert_non_null(strstr(txt, "gx_lsh_objects_evicted_total "));
+  assert_non_null(strstr(txt, "gx_parse_errors_total{reason=\"type\"} 0\n"));
+
+  gx_chunk_enc_delete(e8);
+  gx_chunk_enc_delete(e);
+  close(sender_fd);
+  sender_fd = -1;
+  node_stop(&nd);
+  gx_metrics_fini(&reg);
+  sink_reset();
+}
+
+/* (e) no sink installed (a flat network): a chunk datagram is a parse error
+ * of reason "type", as before the intake existed; nothing is reassembled.
+ * lsh_slots 0: no reassembler, and no sink can be installed. */
+static void test_lsh_no_sink(void **state) {
+  (void)state;
+  static uint8_t blk[GX_LSH_HDR_SZ + LB_MEMBERS * GX_LSH_REPORT_SZ + 20 * GX_XFER_SZ + 2 +
+                     3 * GX_LSH_CERT_ENTRY_SZ];
+  gx_hash_t id;
+  size_t len = lb_block(blk, sizeof blk, 1, 20, &id);
+  gx_ingest_cfg_t c;
+  small_cfg(&c, "gxn");
+  node_t nd;
+  small_start(&nd, &c);
+  static gx_metrics_t reg;
+  gx_metrics_init(&reg);
+  assert_int_equal(gx_ingest_metrics_register(nd.ing, &reg), GX_METRICS_OK);
+  sender_fd = socket(AF_INET, SOCK_DGRAM, 0);
+  gx_chunk_enc_t *e = gx_chunk_enc_new((uint32_t)len, 32, 8, 0);
+  assert_true(gx_chunk_enc_start(e, &id, blk, (uint32_t)len) > 0);
+  unsigned sent = send_chunks(gx_sock_port(nd.sock), e, NULL);
+  expect_dgrams = sent;
+  wait_for(nd.ing, dgrams_seen);
+  gx_ingest_snapshot_t s;
+  gx_ingest_snapshot(nd.ing, &s);
+  assert_int_equal(s.dgrams, sent);
+  assert_int_equal(s.parse_errors, sent);
+  assert_int_equal(lsh_chunks_total(&s), 0);
+  char want[96];
+  snprintf(want, sizeof want, "gx_parse_errors_total{reason=\"type\"} %u\n", sent);
+  assert_non_null(strstr(render(&reg), want));
+  gx_chunk_enc_delete(e);
+  close(sender_fd);
+  sender_fd = -1;
+  node_stop(&nd);
+  gx_metrics_fini(&reg);
+
+  gx_ingest_cfg_defaults(&c);
+  assert_int_equal(c.lsh_slots, GX_INGEST_LSH_SLOTS);
+  size_t fp = gx_ingest_lsh_footprint(&c);
+  print_message("# LSH reassembler per RX thread at the defaults: %zu bytes\n", fp);
+  assert_true(fp > (size_t)c.lsh_slots * GX_LSH_MAX_SZ && fp < 21u * 1000 * 1000);
+  small_cfg(&c, "gxz");
+  c.lsh_slots = 0;
+  assert_int_equal(gx_ingest_lsh_footprint(&c), 0);
+  small_start(&nd, &c);
+  assert_int_equal(gx_ingest_set_lsh_sink(nd.ing, sink_fn, &sink), -1);
+  node_stop(&nd);
+  char err[256];
+  gx_dp_queue_t *q = NULL;
+  small_cfg(&c, "gxy");
+  c.lsh_slots = GX_CHUNK_MAX_SLOTS + 1;
+  assert_null(gx_ingest_new(&c, &q, 1, err, sizeof err));
+  assert_non_null(strstr(err, "lsh_slots"));
+  c.lsh_slots = 1;
+  c.lsh_done = 0;
+  assert_null(gx_ingest_new(&c, &q, 1, err, sizeof err));
+  assert_non_null(strstr(err, "lsh_done"));
+}
+
+/* The per-datagram step without threads: a refused block leaves no trace in
+ * the done ring (the same chunks rebuild it again), an accepted one does. */
+static void test_lsh_chunk_helper(void **state) {
+  (void)state;
+  static uint8_t blk[GX_LSH_HDR_SZ + LB_MEMBERS * GX_LSH_REPORT_SZ + 50 * GX_XFER_SZ + 2 +
+                     3 * GX_LSH_CERT_ENTRY_SZ];
+  gx_hash_t id;
+  size_t len = lb_block(blk, sizeof blk, 2, 50, &id);
+  gx_chunk_rx_t *r = gx_chunk_rx_new(2, (uint32_t)GX_LSH_MAX_SZ, 4);
+  gx_chunk_enc_t *e = gx_chunk_enc_new((uint32_t)len, 4, 1, 0);
+  assert_true(r && e);
+  sink_reset();
+  for (int round = 0; round < 3; round++) {
+    pthread_mutex_lock(&sink.lock);
+    sink.refuse = round == 0;
+    pthread_mutex_unlock(&sink.lock);
+    assert_true(gx_chunk_enc_start(e, &id, blk, (uint32_t)len) > 0);
+    uint8_t d[GX_UDP_PAYLOAD_MAX];
+    size_t n;
+    unsigned complete = 0, done = 0;
+    gx_ingest_lsh_verdict_t last = GX_INGEST_LSH_NONE;
+    while ((n = gx_chunk_enc_next(e, d)) > 0) {
+      gx_ingest_lsh_verdict_t bv;
+      gx_proto_err_t why;
+      gx_chunk_verdict_t v = gx_ingest_lsh_chunk(r, d, n, sink_fn, &sink, &bv, &why);
+      assert_int_equal(why, GX_PROTO_OK);
+      if (v == GX_CHUNK_COMPLETE) {
+        complete++;
+        last = bv;
+      } else {
+        assert_int_equal(bv, GX_INGEST_LSH_NONE);
+        done += v == GX_CHUNK_DONE;
+      }
+    }
+    if (round == 0) { /* refused: counted, the parity after it starts a new object */
+      assert_int_equal(complete, 1);
+      assert_int_equal(last, GX_INGEST_LSH_SINK_FULL);
+      assert_int_equal(done, 0);
+    } else if (round == 1) { /* the copy: rebuilt (with the parity held) and accepted */
+      assert_int_equal(complete, 1);
+      assert_int_equal(last, GX_INGEST_LSH_ACCEPTED);
+    } else { /* accepted before: every chunk is "done" */
+      assert_int_equal(complete, 0);
+      assert_int_equal(done, gx_chunk_enc_shape(e)->datagrams);
+    }
+  }
+  assert_int_equal(sink_calls(), 2);
+  assert_true(sink_holds(0, &id, blk, len));
+  gx_ingest_lsh_verdict_t bv;
+  gx_proto_err_t why;
+  uint8_t bad[3] = {GX_PROTO_VERSION, GX_MSG_LSH_CHUNK, 0};
+  assert_int_equal(gx_ingest_lsh_chunk(r, bad, sizeof bad, sink_fn, &sink, &bv, &why),
+                   GX_CHUNK_MALFORMED);
+  assert_int_equal(why, GX_PROTO_ERR_SHORT);
+  assert_string_equal(gx_ingest_lsh_label(GX_INGEST_LSH_BAD_ID), "bad_id");
+  assert_string_equal(gx_ingest_lsh_label(GX_INGEST_LSH__COUNT), "unknown");
+  gx_chunk_enc_delete(e);
+  gx_chunk_rx_delete(r);
+  sink_reset();
+}
+
 static void test_parse_helper(void **state) {
   (void)state;
   gx_dedup_t *d = gx_dedup_new(1024);
@@ -487,6 +929,9 @@ int main(void) {
       cmocka_unit_test(test_evicted_transfer_can_come_back),
       cmocka_unit_test(test_tail_drop_behind_a_hole),
       cmocka_unit_test(test_preverified_skips_the_check),
+      cmocka_unit_test(test_lsh_intake),
+      cmocka_unit_test(test_lsh_no_sink),
+      cmocka_unit_test(test_lsh_chunk_helper),
       cmocka_unit_test(test_parse_helper),
       cmocka_unit_test(test_bad_cfg),
   };
