@@ -45,6 +45,7 @@ struct gx_store {
   int lock_fd;
   MDB_env *env;
   MDB_dbi db_meta, db_height, db_hash, db_tx, db_acct, db_cert;
+  MDB_dbi db_aux[GX_STORE_AUX__COUNT]; /* gx_store_aux_put; 0: absent (read-only, old store) */
   struct io_uring ring;
   int ring_ok, direct, registered;
   uint32_t align; /* GX_STORE_ALIGN for O_DIRECT, 1 for buffered writes */
@@ -513,7 +514,7 @@ static gx_store_err_t gx_store_open_lmdb(gx_store_t *st, gx_store_error_t *err) 
     return gx_store_syserr(err, "cannot create", p);
   int rc = mdb_env_create(&st->env);
   if (rc) return gx_store_lmdberr(err, "cannot create LMDB environment for", rc, p);
-  mdb_env_set_maxdbs(st->env, 8);
+  mdb_env_set_maxdbs(st->env, 12);
   mdb_env_set_mapsize(st->env, st->cfg.lmdb_map_bytes);
   mdb_env_set_maxreaders(st->env, st->cfg.max_readers);
   unsigned flags = MDB_NOTLS;
@@ -561,6 +562,15 @@ static gx_store_err_t gx_store_open_lmdb(gx_store_t *st, gx_store_error_t *err) 
   else if (rc) {
     mdb_txn_abort(txn);
     return gx_store_lmdberr(err, "cannot open table in", rc, p);
+  }
+  static const char *const aux_names[GX_STORE_AUX__COUNT] = {"lsh", "fold"};
+  for (int i = 0; i < GX_STORE_AUX__COUNT; i++) { /* tables of the hierarchy: gx_store_aux_put */
+    rc = mdb_dbi_open(txn, aux_names[i], create, &st->db_aux[i]);
+    if (rc == MDB_NOTFOUND && st->cfg.read_only) st->db_aux[i] = 0;
+    else if (rc) {
+      mdb_txn_abort(txn);
+      return gx_store_lmdberr(err, "cannot open table in", rc, p);
+    }
   }
   MDB_val k = {6, "format"}, v;
   rc = mdb_get(txn, st->db_meta, &k, &v);
@@ -1776,6 +1786,46 @@ gx_store_err_t gx_store_get_cert(gx_store_t *st, uint64_t height, uint8_t *out, 
   else {
     memcpy(out, v.mv_data, v.mv_size);
     *len = v.mv_size;
+  }
+  mdb_txn_abort(txn);
+  return r;
+}
+
+gx_store_err_t gx_store_aux_put(gx_store_t *st, const gx_store_aux_t *items, size_t n) {
+  if (st->cfg.read_only) return GX_STORE_EINVAL;
+  for (size_t i = 0; i < n; i++)
+    if (items[i].table >= GX_STORE_AUX__COUNT || !st->db_aux[items[i].table] || !items[i].key_len ||
+        items[i].key_len > GX_STORE_AUX_KEY_MAX || !items[i].len)
+      return GX_STORE_EINVAL;
+  MDB_txn *txn;
+  int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+  if (rc) return gx_store_lmdb_code(rc);
+  for (size_t i = 0; i < n && !rc; i++) {
+    MDB_val k = {items[i].key_len, (void *)items[i].key}, v = {items[i].len, (void *)items[i].value};
+    rc = mdb_put(txn, st->db_aux[items[i].table], &k, &v, 0);
+  }
+  if (rc) {
+    mdb_txn_abort(txn);
+    return gx_store_lmdb_code(rc);
+  }
+  rc = mdb_txn_commit(txn);
+  return rc ? gx_store_lmdb_code(rc) : GX_STORE_OK;
+}
+
+gx_store_err_t gx_store_aux_get(gx_store_t *st, gx_store_aux_table_t table, const void *key,
+                                size_t key_len, uint8_t *out, size_t cap, size_t *len) {
+  if (table >= GX_STORE_AUX__COUNT || !key_len || key_len > GX_STORE_AUX_KEY_MAX) return GX_STORE_EINVAL;
+  if (!st->db_aux[table]) return GX_STORE_ENOTFOUND;
+  MDB_txn *txn;
+  if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) return GX_STORE_ELMDB;
+  MDB_val k = {key_len, (void *)key}, v;
+  int rc = mdb_get(txn, st->db_aux[table], &k, &v);
+  gx_store_err_t r = GX_STORE_OK;
+  if (rc) r = gx_store_lmdb_code(rc);
+  else {
+    *len = v.mv_size;
+    if (v.mv_size > cap) r = GX_STORE_ESMALL;
+    else memcpy(out, v.mv_data, v.mv_size);
   }
   mdb_txn_abort(txn);
   return r;

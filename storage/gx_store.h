@@ -195,6 +195,27 @@ gx_store_err_t gx_store_put_cert(gx_store_t *st, uint64_t height, const uint8_t 
 gx_store_err_t gx_store_get_cert(gx_store_t *st, uint64_t height, uint8_t *out, size_t cap,
                                  size_t *len);
 
+/* Side tables of the hierarchy (docs/CLUSTERS.md "Wiring into galaxyd"),
+ * written by the commit stage next to its black holes: "lsh", LSH blocks by
+ * block id (32-byte key), and "fold", the clusters' folded chains after each
+ * black hole (key: height, 8 bytes big endian). put writes all items in one
+ * LMDB transaction (durable when it returns, as LMDB commits are); a later
+ * put of a key replaces it. get copies the value into out[cap] and sets *len
+ * (ESMALL with *len set when it does not fit; ENOTFOUND when absent). Any
+ * thread; put from one writer at a time. */
+typedef enum { GX_STORE_AUX_LSH = 0, GX_STORE_AUX_FOLD = 1, GX_STORE_AUX__COUNT } gx_store_aux_table_t;
+#define GX_STORE_AUX_KEY_MAX 64
+typedef struct {
+  gx_store_aux_table_t table;
+  const void *key;
+  size_t key_len;
+  const void *value;
+  size_t len;
+} gx_store_aux_t;
+gx_store_err_t gx_store_aux_put(gx_store_t *st, const gx_store_aux_t *items, size_t n);
+gx_store_err_t gx_store_aux_get(gx_store_t *st, gx_store_aux_table_t table, const void *key,
+                                size_t key_len, uint8_t *out, size_t cap, size_t *len);
+
 /* Calls fn for each applied (visible) height in [from, to] in order, reading each record
  * into buf[cap] (ESMALL when one does not fit). fn returns non-zero to stop. */
 typedef int (*gx_store_range_fn_t)(void *ctx, const gx_store_rec_t *rec);
