@@ -111,7 +111,7 @@ void gx_apply_deliver(void *ctx, const gx_acs_batch_t *batch) {
 
 int gx_apply_open(gx_commit_t *c, char *err, size_t errlen) {
   gx_apply_t *a = &c->app;
-  a->max_txs = (size_t)c->cfg.max_members * c->g->proposal_max_txs;
+  a->max_txs = c->max_bh_txs;
   a->vids = malloc(a->max_txs * sizeof *a->vids);
   a->vflags = malloc(a->max_txs);
   a->all_ids = malloc(a->max_txs * sizeof *a->all_ids);

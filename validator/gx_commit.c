@@ -74,6 +74,7 @@ static void *gx_commit_main(void *arg) {
   uint64_t last_sync_try = 0;
   while (!atomic_load(&c->stop)) {
     uint64_t now = gx_commit_now_ns();
+    gx_hier_poll(c); /* LSH blocks from ingest into the pool, before we propose */
     gx_driver_maybe_propose(c, now);
     int timeout = now >= next_tick ? 0 : (int)((next_tick - now) / 1000000ull);
     if (timeout > 20) timeout = 20; /* re-check proposals and stop regularly */
@@ -159,11 +160,6 @@ gx_commit_t *gx_commit_new(const gx_commit_cfg_t *cfg, char *err, size_t errlen)
     return NULL;
   }
   if (gx_genesis_node_key_check(cfg->key, g, err, errlen) != GX_GENESIS_OK) return NULL;
-  if (cfg->key->star) { /* docs/CLUSTERS.md: the star role is not in galaxyd yet */
-    snprintf(err, errlen, "node key of star %u of cluster %u: galaxyd runs galaxies only (star nodes are not built yet)",
-             cfg->key->index, cfg->key->cluster);
-    return NULL;
-  }
   gx_commit_t *c = calloc(1, sizeof *c);
   if (!c) { snprintf(err, errlen, "out of memory"); return NULL; }
   c->cfg = *cfg;
@@ -173,6 +169,9 @@ gx_commit_t *gx_commit_new(const gx_commit_cfg_t *cfg, char *err, size_t errlen)
   if (c->cfg.max_members < g->n) c->cfg.max_members = g->n;
   if ((uint64_t)c->cfg.max_members * g->proposal_max_txs > GX_BH_MAX_TXS)
     c->cfg.max_members = (uint16_t)(GX_BH_MAX_TXS / g->proposal_max_txs);
+  c->max_bh_txs = (size_t)c->cfg.max_members * g->proposal_max_txs;
+  if (gx_hier_max_txs(g) > c->max_bh_txs) c->max_bh_txs = gx_hier_max_txs(g);
+  if (c->max_bh_txs > GX_BH_MAX_TXS) c->max_bh_txs = GX_BH_MAX_TXS;
   pthread_mutex_init(&c->ledger_lock, NULL);
   static const uint64_t epoch_bounds[] = {1000000, 5000000, 10000000, 25000000, 50000000,
       100000000, 250000000, 500000000, 1000000000, 2500000000, 5000000000, 10000000000};
@@ -181,7 +180,8 @@ gx_commit_t *gx_commit_new(const gx_commit_cfg_t *cfg, char *err, size_t errlen)
 
   /* the parts, all memory sized now */
   if (gx_sync_open(c, err, errlen) || gx_apply_open(c, err, errlen) ||
-      gx_galaxy_sink_open(c, err, errlen) || gx_driver_open(c, err, errlen))
+      gx_galaxy_sink_open(c, err, errlen) || gx_hier_open(c, err, errlen) ||
+      gx_driver_open(c, err, errlen))
     goto fail;
 
   /* ledger: sized for committees of up to max_members proposers */
@@ -189,6 +189,7 @@ gx_commit_t *gx_commit_new(const gx_commit_cfg_t *cfg, char *err, size_t errlen)
   gx_ledger_cfg_defaults(&lc);
   lc.max_proposers = c->cfg.max_members;
   lc.max_proposal_txs = g->proposal_max_txs;
+  gx_hier_ledger_cfg(g, &lc); /* clusters: one proposal per folded LSH block */
   size_t lsz = gx_ledger_footprint(&lc);
   if (!lsz || !(c->ledger_mem = aligned_alloc(GX_LEDGER_ALIGN, (lsz + 63) & ~(size_t)63)) ||
       !(c->ledger = gx_ledger_new(c->ledger_mem, &lc))) {
@@ -207,7 +208,7 @@ gx_commit_t *gx_commit_new(const gx_commit_cfg_t *cfg, char *err, size_t errlen)
     snprintf(err, errlen, "%s", se.msg);
     goto fail;
   }
-  if (gx_commit_restore(c, err, errlen) != 0) goto fail;
+  if (gx_commit_restore(c, err, errlen) != 0 || gx_hier_restore(c, err, errlen) != 0) goto fail;
   uint64_t height = gx_ledger_height(c->ledger);
 
   /* consensus: the committee of the next epoch (epoch e makes height e + 1) */
@@ -247,6 +248,7 @@ void gx_commit_delete(gx_commit_t *c) {
   if (c->store) gx_store_close(c->store);
   if (c->ledger) gx_ledger_delete(c->ledger);
   free(c->ledger_mem);
+  gx_hier_close(c);
   gx_galaxy_sink_close(c);
   gx_apply_close(c);
   gx_sync_close(c);
@@ -336,5 +338,6 @@ gx_metrics_err_t gx_commit_metrics_register(gx_commit_t *c, gx_metrics_t *m) {
                                    "Time from proposing in an epoch to committing its black hole.", &c->epoch_hist);
   if (!e) e = gx_metrics_histogram(m, "gx_blackhole_apply_seconds", NULL,
                                    "Ledger validation plus durable store append of one black hole.", &c->apply_hist);
+  if (!e) e = gx_hier_metrics_register(c, m);
   return e;
 }

@@ -46,6 +46,7 @@
 #include "validator/gx_genesis.h"
 #include "dataplane/gx_dp.h"
 #include "validator/gx_committee.h"
+#include "validator/gx_fold.h"
 #include "validator/gx_ledger.h"
 #include "validator/gx_txpool.h"
 
@@ -79,6 +80,7 @@ typedef struct {
   const char *sync_peers[GX_COMMIT_MAX_SYNC_PEERS]; /* "http://host:port" of peers' API */
   int n_sync_peers;
   int byzantine;                       /* GX_COMMIT_BYZ_* (tests only) */
+  uint32_t lsh_inbox;                  /* clusters: LSH blocks waiting to be checked; default 16 */
 } gx_commit_cfg_t;
 
 typedef struct {
@@ -141,5 +143,32 @@ void gx_commit_note_rejected(gx_commit_t *c, const gx_hash_t *id, gx_ledger_reje
  * (tests, with gx_committee_test_deal). 0, or -1 with a reason. */
 int gx_commit_change_committee(gx_commit_t *c, const gx_committee_t *next,
                                const gx_coin_secret_t *share, char *err, size_t errlen);
+
+/* ---- a genesis with Star Clusters (docs/CLUSTERS.md "Wiring into galaxyd") ----
+ * The stage then proposes the refs of the LSH blocks it holds instead of
+ * transfers, and folds the agreed ones (validator/gx_fold.h) into each black
+ * hole. Blocks come from ingest (galaxyd hands each rebuilt block to
+ * gx_commit_offer_lsh) or, for an agreed block this node lacks, from a sync
+ * peer (/v1/raw/lsh/ID). Folded blocks and the clusters' folded chains after
+ * each black hole are kept in the store's side tables (gx_store_aux_put).
+ *
+ * offer: any thread; copies buf into a bounded inbox (cfg.lsh_inbox slots)
+ * that the stage checks into its LSH pool; 0, or -1 when the inbox is full
+ * or the block is larger than any the network allows (counted). A flat
+ * network (no clusters) refuses everything (-1). */
+int gx_commit_offer_lsh(gx_commit_t *c, const uint8_t *buf, size_t len);
+/* The bytes of an LSH block this node holds (pool) or folded (store) into
+ * out[cap]; 0, -1 when unknown, -2 when cap is short (*len: its size). */
+int gx_commit_lsh(gx_commit_t *c, const gx_hash_t *id, uint8_t *out, size_t cap, size_t *len);
+/* The clusters' folded chains recorded with black hole height (K x 56
+ * bytes: height u64, id 32, folded u64, rejected u64, little endian) into
+ * out[cap]; 0, -1 when absent, -2 when cap is short. */
+int gx_commit_fold_record(gx_commit_t *c, uint64_t height, uint8_t *out, size_t cap, size_t *len);
+typedef struct {
+  uint32_t cluster_count;               /* 0: a flat network */
+  uint64_t held;                        /* LSH blocks in the pool */
+  gx_fold_cluster_state_t cluster[GX_GENESIS_MAX_CLUSTERS]; /* folded chains */
+} gx_commit_hier_status_t;
+void gx_commit_hier_status(gx_commit_t *c, gx_commit_hier_status_t *out);
 
 #endif

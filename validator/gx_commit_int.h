@@ -27,6 +27,8 @@
 #include "validator/gx_cert.h"
 #include "validator/gx_commit.h"
 #include "validator/gx_epoch.h"
+#include "validator/gx_fold.h"
+#include "validator/gx_lshpool.h"
 #include "validator/gx_sink.h"
 
 #define GX_COMMIT_CERT_RING 4096
@@ -67,7 +69,8 @@ typedef struct {
   uint16_t out_len[GX_COMMIT_TX_BATCH];
   gx_addr_t out_dst[GX_COMMIT_TX_BATCH];
   int n_out;
-  uint8_t *proposal;            /* batch_max * GX_XFER_SZ */
+  uint8_t *proposal;            /* proposal_cap: batch_max transfers, or a refs proposal */
+  size_t proposal_cap;
   /* a committee change handed in by another thread (gx_commit_change_committee) */
   pthread_mutex_t change_lock;
   _Atomic int change_pending;
@@ -109,6 +112,37 @@ typedef struct {
   uint8_t rej_key[16];            /* keys the set index (crypto_shorthash) */
 } gx_galaxy_sink_t;
 
+/* ---- the hierarchy, galaxy side (gx_hier.c): a genesis with Star Clusters ---- */
+#define GX_HIER_FOLD_REC_ENTRY 56 /* height u64, id 32, folded u64, rejected u64 */
+typedef struct {
+  int opened;                   /* gx_hier_open ran (the locks exist) */
+  int on;                       /* genesis cluster_count > 0 */
+  gx_fold_t *fold;
+  void *fold_mem;
+  gx_lshpool_t *pool;
+  void *pool_mem;
+  pthread_mutex_t pool_lock;    /* the pool: the stage writes, API threads read */
+  size_t max_block;             /* largest LSH block held */
+  /* the inbox: blocks ingest rebuilt (any thread), FIFO of fixed slots */
+  pthread_mutex_t inbox_lock;
+  uint8_t *inbox;               /* inbox_slots x max_block */
+  size_t *inbox_len;
+  uint32_t inbox_slots, inbox_head, inbox_count;
+  gx_sink_t inner;              /* the galaxy sink, wrapped */
+  int applying;                 /* a fold is pending while the sink runs */
+  gx_fold_agreed_ref_t *agreed, *scratch;
+  const uint8_t **blocks;       /* the agreed set, for gx_fold_apply */
+  size_t *lens;
+  gx_store_aux_t *aux;          /* side-table writes of one black hole */
+  uint8_t *fold_rec;            /* the clusters' chains after it */
+  size_t fold_rec_len;
+  uint64_t behind_epoch;        /* +1: could not fetch a block of this epoch's set */
+  _Atomic uint64_t st_offered, st_inbox_full, st_pool[GX_LSHPOOL_RES__COUNT];
+  _Atomic uint64_t st_verdict[GX_FOLD_V__COUNT], st_evidence, st_fetched, st_fetch_failed,
+      st_behind, st_refs_proposed, st_malformed_refs, st_sig_checked;
+  _Atomic uint64_t st_held;
+} gx_hier_t;
+
 /* ---- catch-up (gx_sync.c) ---- */
 typedef struct {
   uint8_t *buf;
@@ -125,6 +159,8 @@ struct gx_commit {
   gx_galaxy_sink_t gs;
   gx_sink_t sink;
   gx_sync_t sync;
+  gx_hier_t hier;
+  size_t max_bh_txs;           /* transfers of the largest black hole this node builds or syncs */
   /* ledger + store */
   pthread_mutex_t ledger_lock; /* the ledger is read by API threads */
   gx_ledger_t *ledger;
@@ -187,7 +223,31 @@ void gx_galaxy_sink_rekey(gx_commit_t *c, const gx_cert_set_t *set, uint64_t fir
 /* Tells the pool about every stored account's committed head (restart). */
 void gx_galaxy_sink_seed_pool(gx_commit_t *c);
 
+/* gx_hier.c (every function is a no-op, or 0, when hier.on is 0) */
+int gx_hier_open(gx_commit_t *c, char *err, size_t errlen);
+void gx_hier_close(gx_commit_t *c);
+/* The ledger sizes a fold needs (raises lc's limits). */
+void gx_hier_ledger_cfg(const gx_genesis_t *g, gx_ledger_cfg_t *lc);
+/* Transfers of the largest black hole a fold makes (0 without clusters). */
+size_t gx_hier_max_txs(const gx_genesis_t *g);
+/* After the store and ledger are restored: the clusters' chains and the
+ * known black holes from the store's side tables. */
+int gx_hier_restore(gx_commit_t *c, char *err, size_t errlen);
+/* Moves the inbox into the LSH pool (checks on this thread). */
+void gx_hier_poll(gx_commit_t *c);
+/* Our proposal: the refs of the pool's foldable blocks into out[cap];
+ * returns the length, *count the refs. */
+size_t gx_hier_proposal(gx_commit_t *c, uint8_t *out, size_t cap, uint32_t *count);
+/* The engine's deliver callback in a clustered network. */
+void gx_hier_deliver(void *ctx, const gx_acs_batch_t *batch);
+/* After catch-up applied black holes: the clusters' chains from a peer. */
+void gx_hier_synced(gx_commit_t *c);
+gx_metrics_err_t gx_hier_metrics_register(gx_commit_t *c, gx_metrics_t *m);
+
 /* gx_sync.c */
+/* GET path (e.g. "/v1/raw/lsh/ID") from the sync peers in order until one
+ * answers 200: the body is in c->sync.buf[0..len). 0, or -1 when none did. */
+int gx_sync_get(gx_commit_t *c, const char *path);
 int gx_sync_open(gx_commit_t *c, char *err, size_t errlen);
 void gx_sync_close(gx_commit_t *c);
 uint64_t gx_sync_run(gx_commit_t *c);

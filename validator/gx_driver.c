@@ -261,10 +261,18 @@ void gx_driver_maybe_propose(gx_commit_t *c, uint64_t now) {
   int any_ready = 0;
   gx_txpool_t *pool = c->cfg.pool;
   const gx_committee_t *com = gx_epoch_committee(d->epoch);
-  if (pool)
-    got = pool->take_shard(pool->ctx, gx_epoch_shard(d->epoch, epoch), com->n, d->proposal,
-                           c->cfg.batch_max, &any_ready);
-  GX_ASSERT(got <= c->cfg.batch_max, "the pool handed out %zu transfers, %u asked", got, c->cfg.batch_max);
+  size_t value_len;
+  if (c->hier.on) { /* clusters: the refs of the LSH blocks we hold (gx_hier.c) */
+    uint32_t refs = 0;
+    value_len = gx_hier_proposal(c, d->proposal, d->proposal_cap, &refs);
+    got = refs;
+  } else {
+    if (pool)
+      got = pool->take_shard(pool->ctx, gx_epoch_shard(d->epoch, epoch), com->n, d->proposal,
+                             c->cfg.batch_max, &any_ready);
+    GX_ASSERT(got <= c->cfg.batch_max, "the pool handed out %zu transfers, %u asked", got, c->cfg.batch_max);
+    value_len = got * GX_XFER_SZ;
+  }
   if (got == 0 && !any_ready) {
     /* Nothing to propose: wait a little, unless peers already run this epoch.
      * (Transfers of other shards only: propose our empty batch now, so the
@@ -273,7 +281,7 @@ void gx_driver_maybe_propose(gx_commit_t *c, uint64_t now) {
     if (now - d->epoch_started_ns < (uint64_t)c->cfg.idle_epoch_ms * 1000000ull) return;
   }
   if (!d->epoch_started_ns || got || any_ready) d->epoch_started_ns = now;
-  gx_acs_err_t e = gx_epoch_propose(d->epoch, epoch, d->proposal, (uint32_t)(got * GX_XFER_SZ));
+  gx_acs_err_t e = gx_epoch_propose(d->epoch, epoch, d->proposal, (uint32_t)value_len);
   if (e != GX_ACS_OK && e != GX_ACS_ERR_PROPOSED) {
     GX_WARN("commit", "proposal for epoch %llu refused: %s", (unsigned long long)epoch,
             gx_acs_strerror(e));
@@ -281,7 +289,7 @@ void gx_driver_maybe_propose(gx_commit_t *c, uint64_t now) {
   }
   d->proposed_epoch = epoch + 1;
   d->last_proposal_ns = now;
-  if ((c->cfg.byzantine & GX_COMMIT_BYZ_EQUIVOCATE) && got) {
+  if ((c->cfg.byzantine & GX_COMMIT_BYZ_EQUIVOCATE) && got && !c->hier.on) {
     /* a different value to every other peer: drop the last transfer */
     for (unsigned i = 0; i < com->n; i += 2)
       if ((int)i != gx_epoch_member(d->epoch))
@@ -329,7 +337,9 @@ int gx_driver_open(gx_commit_t *c, char *err, size_t errlen) {
     snprintf(err, errlen, "commit stage needs the consensus link queue (galaxyd builds it)");
     return -1;
   }
-  d->proposal = malloc((size_t)c->cfg.batch_max * GX_XFER_SZ + 1);
+  d->proposal_cap = (size_t)c->cfg.batch_max * GX_XFER_SZ + 1;
+  if (d->proposal_cap < gx_fold_refs_size(GX_FOLD_MAX_REFS)) d->proposal_cap = gx_fold_refs_size(GX_FOLD_MAX_REFS);
+  d->proposal = malloc(d->proposal_cap);
   d->out_buf = malloc((size_t)GX_COMMIT_TX_BATCH * GX_COMMIT_DGRAM_MAX);
   if (!d->proposal || !d->out_buf) {
     snprintf(err, errlen, "out of memory for the epoch driver's buffers");
@@ -348,7 +358,10 @@ int gx_driver_open(gx_commit_t *c, char *err, size_t errlen) {
   d->shares[0].share = c->cfg.key->coin;
   d->n_shares = 1;
   gx_epoch_cfg_t ec = {.max_proposal = c->g->proposal_max_txs * GX_XFER_SZ};
-  gx_epoch_out_t out = {.ctx = c, .send = gx_driver_engine_send, .deliver = gx_apply_deliver};
+  if (c->hier.on && ec.max_proposal < gx_fold_refs_size(GX_FOLD_MAX_REFS))
+    ec.max_proposal = (uint32_t)gx_fold_refs_size(GX_FOLD_MAX_REFS);
+  gx_epoch_out_t out = {.ctx = c, .send = gx_driver_engine_send,
+                        .deliver = c->hier.on ? gx_hier_deliver : gx_apply_deliver};
   d->epoch = gx_epoch_new(&ec, &out, err, errlen);
   if (!d->epoch) return -1;
   return 0;

@@ -433,6 +433,13 @@ gx_fold_err_t gx_fold_commit(gx_fold_t *f) {
   return gx_fold_note_blackhole(f, f->pending_height, &f->pending_id);
 }
 
+gx_fold_err_t gx_fold_pending_state(const gx_fold_t *f, uint32_t cluster,
+                                    gx_fold_cluster_state_t *out) {
+  if (!f || !out || cluster >= f->cfg.cluster_count) return GX_FOLD_EINVAL;
+  *out = f->pending ? f->next[cluster] : f->state[cluster];
+  return GX_FOLD_OK;
+}
+
 gx_fold_err_t gx_fold_abort(gx_fold_t *f) {
   if (!f) return GX_FOLD_EINVAL;
   if (!f->pending) return GX_FOLD_ENOPENDING;

@@ -259,6 +259,11 @@ uint32_t gx_fold_refs_agreed(const uint8_t *const *values, const uint32_t *lens,
  * and checked by the caller; sorts and deduplicates in place, returns count. */
 uint32_t gx_fold_refs_sort(gx_fold_ref_t *refs, uint32_t n);
 
+/* A cluster's folded chain as the pending apply leaves it (the committed
+ * one when no apply is pending): what a galaxy records next to the black
+ * hole before making it durable. */
+gx_fold_err_t gx_fold_pending_state(const gx_fold_t *f, uint32_t cluster,
+                                    gx_fold_cluster_state_t *out);
 /* A cluster's folded chain (committed). */
 gx_fold_err_t gx_fold_cluster_state(const gx_fold_t *f, uint32_t cluster,
                                     gx_fold_cluster_state_t *out);

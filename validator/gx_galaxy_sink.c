@@ -273,7 +273,7 @@ int gx_galaxy_sink_open(gx_commit_t *c, char *err, size_t errlen) {
   pthread_mutex_init(&s->rej_lock, NULL);
   randombytes_buf(s->rej_key, sizeof s->rej_key);
   s->rej = calloc(GX_COMMIT_REJECTED_KEPT, sizeof *s->rej);
-  s->max_heads = 2 * (size_t)c->cfg.max_members * c->g->proposal_max_txs; /* two parties a transfer */
+  s->max_heads = 2 * c->max_bh_txs; /* two parties a transfer */
   s->store_updates = malloc(s->max_heads * sizeof *s->store_updates);
   s->head_accounts = malloc(s->max_heads * sizeof *s->head_accounts);
   s->head_seqs = malloc(s->max_heads * sizeof *s->head_seqs);

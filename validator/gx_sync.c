@@ -48,18 +48,46 @@ static int gx_sync_fetch(gx_sync_t *s, CURL *curl, const char *url) {
   return status == 200 ? 0 : -1;
 }
 
-/* Fetches, checks and applies black holes from peers until none has more.
- * Returns how many were applied. */
-uint64_t gx_sync_run(gx_commit_t *c) {
-  gx_sync_t *s = &c->sync;
-  if (!c->cfg.n_sync_peers) return 0;
+static CURL *gx_sync_curl(gx_sync_t *s) {
   CURL *curl = curl_easy_init();
-  if (!curl) return 0;
+  if (!curl) return NULL;
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, gx_sync_curl_write);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, s);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 2000L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 500L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  return curl;
+}
+
+/* Sets peer p's token on curl and writes its base URL (without the token). */
+static void gx_sync_use_peer(gx_commit_t *c, CURL *curl, int p, char *base, size_t cap) {
+  char token[300];
+  gx_sync_peer(c->cfg.sync_peers[p], base, cap, token, sizeof token);
+  curl_easy_setopt(curl, CURLOPT_HTTPAUTH, token[0] ? CURLAUTH_BEARER : CURLAUTH_NONE);
+  curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, token[0] ? token : NULL);
+}
+
+int gx_sync_get(gx_commit_t *c, const char *path) {
+  CURL *curl = c->cfg.n_sync_peers ? gx_sync_curl(&c->sync) : NULL;
+  if (!curl) return -1;
+  int got = -1;
+  for (int p = 0; p < c->cfg.n_sync_peers && got && !atomic_load(&c->stop); p++) {
+    char url[512], peer[300];
+    gx_sync_use_peer(c, curl, p, peer, sizeof peer);
+    snprintf(url, sizeof url, "%s%s", peer, path);
+    got = gx_sync_fetch(&c->sync, curl, url);
+  }
+  curl_easy_cleanup(curl);
+  return got;
+}
+
+/* Fetches, checks and applies black holes from peers until none has more.
+ * Returns how many were applied. */
+uint64_t gx_sync_run(gx_commit_t *c) {
+  gx_sync_t *s = &c->sync;
+  if (!c->cfg.n_sync_peers) return 0;
+  CURL *curl = gx_sync_curl(s);
+  if (!curl) return 0;
   atomic_store(&c->st_syncing, 1);
   uint64_t applied = 0;
   uint8_t cert[GX_CERT_MAX_SZ];
@@ -72,10 +100,8 @@ uint64_t gx_sync_run(gx_commit_t *c) {
     gx_cert_set_t set;
     gx_committee_cert_set(com, &set);
     for (int p = 0; p < c->cfg.n_sync_peers; p++) {
-      char url[512], peer[300], token[300];
-      gx_sync_peer(c->cfg.sync_peers[p], peer, sizeof peer, token, sizeof token);
-      curl_easy_setopt(curl, CURLOPT_HTTPAUTH, token[0] ? CURLAUTH_BEARER : CURLAUTH_NONE);
-      curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, token[0] ? token : NULL);
+      char url[512], peer[300];
+      gx_sync_use_peer(c, curl, p, peer, sizeof peer);
       snprintf(url, sizeof url, "%s/v1/raw/cert/%llu", peer, (unsigned long long)h);
       if (gx_sync_fetch(s, curl, url) != 0 || s->len > sizeof cert) continue;
       size_t cert_len = s->len;
@@ -111,6 +137,7 @@ uint64_t gx_sync_run(gx_commit_t *c) {
     }
   }
   curl_easy_cleanup(curl);
+  if (applied) gx_hier_synced(c); /* the clusters' chains at the new height */
   if (applied) {
     uint64_t next = gx_ledger_height(c->ledger); /* epoch of the next black hole */
     gx_epoch_skip_to(c->drv.epoch, next);
@@ -125,10 +152,9 @@ uint64_t gx_sync_run(gx_commit_t *c) {
 
 int gx_sync_open(gx_commit_t *c, char *err, size_t errlen) {
   gx_sync_t *s = &c->sync;
-  size_t max_txs = (size_t)c->cfg.max_members * c->g->proposal_max_txs;
-  if (max_txs > GX_BH_MAX_TXS) max_txs = GX_BH_MAX_TXS;
+  size_t max_txs = c->max_bh_txs;
   s->cap = gx_bh_size((uint32_t)max_txs) + GX_STORE_REC_OVERHEAD +
-           max_txs * (GX_HASH_SZ + 2 * GX_STORE_UPDATE_SZ);
+           max_txs * (GX_HASH_SZ + 2 * GX_STORE_UPDATE_SZ); /* > any LSH block too */
   s->buf = malloc(s->cap);
   if (!s->buf) {
     snprintf(err, errlen, "out of memory for the catch-up buffer (%zu bytes)", s->cap);
