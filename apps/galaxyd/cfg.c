@@ -28,6 +28,7 @@ void gx_node_cfg_problem(gx_node_cfg_t *cfg, const char *fmt, ...) {
 void gx_node_cfg_defaults(gx_node_cfg_t *cfg) {
   memset(cfg, 0, sizeof *cfg);
   snprintf(cfg->mode, sizeof cfg->mode, "socket");
+  snprintf(cfg->role, sizeof cfg->role, "galaxy");
   snprintf(cfg->listen, sizeof cfg->listen, "[::]:7100");
   snprintf(cfg->rx_cores, sizeof cfg->rx_cores, "0");
   snprintf(cfg->verify_cores, sizeof cfg->verify_cores, "1");
@@ -130,6 +131,11 @@ static int gx_cfg_set(gx_node_cfg_t *cfg, const char *sec, const char *key, cons
   if (IS("node", "mode")) {
     if (strcmp(v, "socket") && strcmp(v, "dpdk")) BAD("'%s' is not socket or dpdk", v);
     gx_cfg_str(cfg->mode, sizeof cfg->mode, v, cfg, sec, key);
+    return 0;
+  }
+  if (IS("node", "role")) {
+    if (strcmp(v, "galaxy") && strcmp(v, "star")) BAD("'%s' is not galaxy or star", v);
+    gx_cfg_str(cfg->role, sizeof cfg->role, v, cfg, sec, key);
     return 0;
   }
   if (IS("node", "listen")) { gx_cfg_str(cfg->listen, sizeof cfg->listen, v, cfg, sec, key); return 0; }
@@ -467,7 +473,7 @@ int gx_node_cfg_finish(gx_node_cfg_t *cfg, int probe_ports) {
 
 void gx_node_cfg_print(const gx_node_cfg_t *c, FILE *o) {
   const gx_ingest_cfg_t *ic = &c->ingest;
-  fprintf(o, "[node]\nmode = %s\nlisten = %s\nkey_file = %s\nkey_passphrase_file = %s\n", c->mode, c->listen,
+  fprintf(o, "[node]\nrole = %s\nmode = %s\nlisten = %s\nkey_file = %s\nkey_passphrase_file = %s\n", c->role, c->mode, c->listen,
           c->key_file, c->key_passphrase_file);
   fprintf(o, "\n[cores]\nrx = %s\nverify = %s\nmempool = %d\ngossip = %d\nhousekeeping = %d\n",
           c->rx_cores, c->verify_cores, c->mempool_core, c->gossip_core, c->housekeeping_core);

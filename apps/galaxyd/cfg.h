@@ -34,6 +34,7 @@ typedef int (*gx_cfg_section_fn)(void *ctx, const char *key, const char *value, 
 typedef struct {
   /* [node] */
   char mode[16];              /* socket | dpdk */
+  char role[16];              /* galaxy | star ([chain] node_key must be of that kind) */
   char listen[GX_CFG_STR];    /* UDP address */
   gx_addr_t listen_addr;
   char key_file[GX_CFG_STR];

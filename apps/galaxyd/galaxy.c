@@ -93,6 +93,7 @@ bad:
 void gx_galaxy_check(gx_galaxy_t *ch, gx_node_cfg_t *cfg) {
   /* the submit path: our own ingest (socket mode; DPDK mode: gx_galaxy_open) */
   ch->max_future = cfg->ingest.mempool.max_future;
+  ch->star_role = !strcmp(cfg->role, "star");
   if (strcmp(cfg->mode, "dpdk") != 0 && cfg->listen_addr.family && cfg->listen_addr.port)
     ch->submit.ingest = cfg->listen_addr;
   if (!ch->genesis[0]) {
@@ -147,7 +148,18 @@ void gx_galaxy_check(gx_galaxy_t *ch, gx_node_cfg_t *cfg) {
       gx_node_cfg_problem(cfg, "[chain] node_key: %s", err); /* err names the file: key or passphrase */
     else if (gx_genesis_node_key_check(&ch->key, &ch->genesis_v, err, sizeof err) != GX_GENESIS_OK)
       gx_node_cfg_problem(cfg, "[chain] node_key %s: %s", ch->node_key, err);
+    else if (ch->key.star && !ch->star_role)
+      gx_node_cfg_problem(cfg, "[chain] node_key %s is star %u of cluster %u: set [node] role = star",
+                          ch->node_key, ch->key.index, ch->key.cluster);
+    else if (!ch->key.star && ch->star_role)
+      gx_node_cfg_problem(cfg, "[chain] node_key %s is validator %u (a galaxy): [node] role = star needs a "
+                          "star's key (galaxyctl genesis --clusters)", ch->node_key, ch->key.index);
   }
+  if (ch->star_role && !ch->commit_cfg.n_sync_peers)
+    gx_node_cfg_problem(cfg, "[chain] sync_peers: a star follows the galaxies' black holes from their API: "
+                        "give at least one galaxy's admin address");
+  if (ch->star_role && strcmp(cfg->mode, "socket") != 0)
+    gx_node_cfg_problem(cfg, "[node] role = star runs in socket mode only (the DPDK link channel is a galaxy's)");
 }
 
 void gx_galaxy_print(const gx_galaxy_t *ch, FILE *out) {
@@ -162,10 +174,12 @@ void gx_galaxy_print(const gx_galaxy_t *ch, FILE *out) {
             ch->genesis_v.name, ch->genesis_v.n, ch->key.index);
 }
 
-/* Our consensus address: our member entry in the first committee. */
+/* Our consensus address: our member entry in the first committee (a
+ * star's: in its cluster's). */
 static int gx_galaxy_consensus_addr(const gx_galaxy_t *ch, gx_addr_t *a, char *err, size_t errlen) {
   gx_committee_t com;
-  gx_genesis_committee(&ch->genesis_v, &com);
+  if (ch->key.star) gx_genesis_cluster_committee(&ch->genesis_v, ch->key.cluster, &com);
+  else gx_genesis_committee(&ch->genesis_v, &com);
   int i = gx_committee_index(&com, &ch->key.identity.pk);
   if (i < 0) {
     snprintf(err, errlen, "[chain] this node's identity is not a member of the first committee");
@@ -219,6 +233,87 @@ static void gx_galaxy_pool_committed(void *ctx, const gx_pubkey_t *accounts, con
   gx_ingest_committed(ctx, accounts, seqs, n_accounts, dropped, dropped_ids, n_dropped);
 }
 
+/* An exclusive UDP socket for consensus links at addr (port 0: any). */
+static gx_sock_t *gx_galaxy_link_socket(const gx_addr_t *addr, char *err, size_t errlen) {
+  gx_sock_cfg_t sc;
+  gx_sock_cfg_defaults(&sc);
+  sc.bind = *addr;
+  sc.rcvbuf_bytes = sc.sndbuf_bytes = 16 << 20;
+  sc.poll_timeout_ms = 0; /* the stage sleeps in gx_dp_rx_wait */
+  sc.exclusive = 1;       /* a second node on our address fails, as it must */
+  char why[256], text[GX_SOCK_ADDR_STRLEN + 8];
+  gx_sock_t *sock = gx_sock_open(&sc, why, sizeof why);
+  if (!sock) {
+    gx_sock_addr_format(addr, text, sizeof text);
+    snprintf(err, errlen, "cannot bind the consensus socket %s: %s", text, why);
+  }
+  return sock;
+}
+
+/* Ingest's rebuilt LSH blocks go to the commit stage's inbox (a galaxy of a
+ * clustered genesis). On an RX thread. */
+static int gx_galaxy_lsh_sink(void *ctx, const gx_hash_t *id, const uint8_t *block, size_t len) {
+  (void)id;
+  gx_galaxy_t *ch = ctx;
+  return ch->commit ? gx_commit_offer_lsh(ch->commit, block, len) : -1;
+}
+
+/* What a star knows of the chain: its commit stage's tip (it follows the
+ * galaxies) and the galaxies' folded chain of its cluster. */
+static void gx_galaxy_star_chain(void *ctx, gx_star_chain_t *out) {
+  gx_galaxy_t *ch = ctx;
+  gx_commit_status_t st;
+  gx_commit_status(ch->commit, &st);
+  out->base_height = st.height;
+  out->base = st.tip;
+  gx_commit_hier_status_t hs;
+  gx_commit_hier_status(ch->commit, &hs);
+  if (ch->key.cluster < hs.cluster_count) {
+    out->folded_height = hs.cluster[ch->key.cluster].height;
+    out->folded = hs.cluster[ch->key.cluster].id;
+  }
+}
+
+/* A star's stage: its cluster's consensus and LSH blocks, sent to every
+ * galaxy's ingest address from the genesis. */
+static int gx_galaxy_open_star(gx_galaxy_t *ch, gx_metrics_t *m, char *err, size_t errlen) {
+  gx_star_cfg_t *sc = &ch->star_cfg;
+  gx_star_cfg_defaults(sc);
+  const gx_genesis_t *g = &ch->genesis_v;
+  for (unsigned i = 0; i < g->n && sc->n_uplink < GX_STAR_MAX_UPLINK; i++) {
+    if (!g->v[i].ingest_port) continue;
+    char why[256];
+    if (gx_sock_addr_resolve(g->v[i].ingest_host, g->v[i].ingest_port, &sc->uplink[sc->n_uplink], why,
+                             sizeof why)) {
+      snprintf(err, errlen, "galaxy %u's ingest address: %s", i, why);
+      return -1;
+    }
+    sc->n_uplink++;
+  }
+  if (!sc->n_uplink) {
+    snprintf(err, errlen, "the genesis gives no galaxy an ingest address: a star has nowhere to send its "
+             "cluster's blocks (galaxyctl genesis --ingest-port-base)");
+    return -1;
+  }
+  sc->genesis = g;
+  sc->key = &ch->key;
+  sc->link_queue = gx_sock_queue(ch->star_sock, 0);
+  sc->pool = ch->commit_cfg.pool;
+  sc->chain = gx_galaxy_star_chain;
+  sc->chain_ctx = ch;
+  sc->batch_max = ch->batch_max;
+  sc->tick_ms = ch->tick_ms;
+  if (ch->idle_epoch_ms) sc->idle_epoch_ms = ch->idle_epoch_ms;
+  sc->core = ch->core;
+  if (!(ch->star = gx_star_new(sc, err, errlen))) return -1;
+  gx_metrics_err_t me = gx_star_metrics_register(ch->star, m);
+  if (me) {
+    snprintf(err, errlen, "metrics: %s", gx_metrics_strerror(me));
+    return -1;
+  }
+  return 0;
+}
+
 int gx_galaxy_open(gx_galaxy_t *ch, gx_ingest_t *ingest, gx_dpdk_t *dpdk, gx_metrics_t *m,
                    char *err, size_t errlen) {
   ch->ingest = ingest;
@@ -242,20 +337,15 @@ int gx_galaxy_open(gx_galaxy_t *ch, gx_ingest_t *ingest, gx_dpdk_t *dpdk, gx_met
     if (gx_galaxy_dpdk_check(ch, gx_dpdk_local(dpdk), err, errlen)) return -1;
     cc->link_queue = gx_dpdk_link_open(dpdk, addr.port, err, errlen);
     if (!cc->link_queue) return -1;
+  } else if (ch->key.star) { /* the cluster's links on our genesis address; the commit
+                                 stage only follows: a socket on a port of the system's */
+    if (!(ch->star_sock = gx_galaxy_link_socket(&addr, err, errlen))) return -1;
+    gx_addr_t any = addr;
+    any.port = 0;
+    if (!(ch->link_sock = gx_galaxy_link_socket(&any, err, errlen))) return -1;
+    cc->link_queue = gx_sock_queue(ch->link_sock, 0);
   } else { /* an exclusive UDP socket of its own at our genesis address */
-    gx_sock_cfg_t sc;
-    gx_sock_cfg_defaults(&sc);
-    sc.bind = addr;
-    sc.rcvbuf_bytes = sc.sndbuf_bytes = 16 << 20;
-    sc.poll_timeout_ms = 0; /* the commit stage sleeps in gx_dp_rx_wait */
-    sc.exclusive = 1;       /* a second node on our address fails, as it must */
-    char why[256], text[GX_SOCK_ADDR_STRLEN + 8];
-    ch->link_sock = gx_sock_open(&sc, why, sizeof why);
-    if (!ch->link_sock) {
-      gx_sock_addr_format(&addr, text, sizeof text);
-      snprintf(err, errlen, "cannot bind the consensus socket %s: %s", text, why);
-      return -1;
-    }
+    if (!(ch->link_sock = gx_galaxy_link_socket(&addr, err, errlen))) return -1;
     cc->link_queue = gx_sock_queue(ch->link_sock, 0);
   }
   cc->genesis = &ch->genesis_v;
@@ -280,6 +370,13 @@ int gx_galaxy_open(gx_galaxy_t *ch, gx_ingest_t *ingest, gx_dpdk_t *dpdk, gx_met
   gx_metrics_err_t me = gx_commit_metrics_register(ch->commit, m);
   if (me) {
     snprintf(err, errlen, "metrics: %s", gx_metrics_strerror(me));
+    return -1;
+  }
+  if (ch->key.star) return gx_galaxy_open_star(ch, m, err, errlen);
+  if (ch->genesis_v.cluster_count && ingest &&
+      gx_ingest_set_lsh_sink(ingest, gx_galaxy_lsh_sink, ch) != 0) {
+    snprintf(err, errlen, "ingest cannot take LSH blocks ([ingest] lsh_slots is 0?): a galaxy of a "
+             "clustered genesis needs them");
     return -1;
   }
   return 0;
@@ -486,6 +583,7 @@ static void *gx_galaxy_wait_main(void *arg) {
 int gx_galaxy_start(gx_galaxy_t *ch, char *err, size_t errlen) {
   if (!ch->commit) return 0;
   if (gx_commit_start(ch->commit, err, errlen) != 0) return -1;
+  if (ch->star && gx_star_start(ch->star, err, errlen) != 0) return -1;
   if (pthread_create(&ch->submit.thread, NULL, gx_galaxy_wait_main, ch) != 0) {
     snprintf(err, errlen, "cannot start the submit waiting thread");
     return -1;
@@ -504,10 +602,15 @@ void gx_galaxy_stop(gx_galaxy_t *ch) {
   pthread_cond_broadcast(&sb->cond);
   pthread_mutex_unlock(&sb->lock);
   if (up) pthread_join(sb->thread, NULL); /* it answers every waiting request */
+  gx_star_stop(ch->star);
   if (ch->commit) gx_commit_stop(ch->commit);
 }
 
 void gx_galaxy_close(gx_galaxy_t *ch) {
+  gx_star_delete(ch->star);
+  ch->star = NULL;
+  gx_sock_close(ch->star_sock);
+  ch->star_sock = NULL;
   gx_commit_delete(ch->commit);
   ch->commit = NULL;
   if (ch->submit.fd >= 0) close(ch->submit.fd);

@@ -32,6 +32,7 @@
 #include "dataplane/gx_sock.h"
 #include "ingest/gx_ingest.h"
 #include "validator/gx_commit.h"
+#include "validator/gx_star.h"
 
 #include <pthread.h>
 
@@ -102,6 +103,12 @@ typedef struct gx_galaxy {
   gx_ingest_t *ingest;
   gx_txpool_t pool; /* the commit stage's view of ingest's mempool */
   gx_sock_t *link_sock; /* socket mode: the consensus links' socket */
+  /* a star ([node] role = star): its cluster's stage on its genesis address;
+   * the commit stage then follows the galaxies (catch-up from sync_peers) */
+  int star_role;
+  gx_sock_t *star_sock;
+  gx_star_t *star;
+  gx_star_cfg_t star_cfg;
   uint32_t max_future;  /* the mempool's sequence window ([mempool] max_future) */
   gx_galaxy_submit_t submit;
 } gx_galaxy_t;
