@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "core/gx_key.h"
+#include "core/gx_lsh.h"
 #include "core/gx_txbody.h"
 #include "core/gx_util.h"
 #include "validator/gx_cert.h"
@@ -421,6 +422,40 @@ static int gx_api_raw_cert(void *ctx, const gx_http_req_t *req, char *body, size
   return 200;
 }
 
+/* An LSH block this galaxy holds or folded (clusters: a galaxy that lacks an
+ * agreed block fetches it here, docs/CLUSTERS.md). */
+static int gx_api_raw_lsh(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
+                          const char **type) {
+  gx_galaxy_t *ch = ctx;
+  if (!ch->commit) return GX_API_NO_CHAIN();
+  const char *a = gx_api_arg(req, "/v1/raw/lsh/");
+  gx_hash_t id;
+  if (!a || strlen(a) != 2 * GX_HASH_SZ || gx_hex_decode(id.b, GX_HASH_SZ, a) != 0)
+    return GX_API_ERR(400, "bad_argument", "expected /v1/raw/lsh/ID (64 hex digits)");
+  int r = gx_commit_lsh(ch->commit, &id, (uint8_t *)body, cap, len);
+  if (r == -2) return GX_API_ERR(500, "too_large", "the block does not fit a response");
+  if (r != 0) return GX_API_ERR(404, "no_lsh_block", "no LSH block with that id here");
+  *type = "application/octet-stream";
+  return 200;
+}
+
+/* The clusters' folded chains recorded with a black hole (a star or a
+ * catching-up galaxy takes them from here; gx_commit_fold_record). */
+static int gx_api_raw_fold(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
+                           const char **type) {
+  gx_galaxy_t *ch = ctx;
+  if (!ch->commit) return GX_API_NO_CHAIN();
+  const char *a = gx_api_arg(req, "/v1/raw/fold/");
+  uint64_t h;
+  if (!a) return GX_API_ERR(400, "missing_argument", "expected /v1/raw/fold/HEIGHT");
+  const char *bad = gx_api_height(a, &h);
+  if (bad) return gx_api_height_error(body, cap, len, type, bad);
+  if (gx_commit_fold_record(ch->commit, h, (uint8_t *)body, cap, len) != 0)
+    return GX_API_ERR(404, "no_fold_record", "no record of the clusters' chains at that height here");
+  *type = "application/octet-stream";
+  return 200;
+}
+
 static int gx_api_blackhole(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
                             const char **type) {
   gx_galaxy_t *ch = ctx;
@@ -460,6 +495,132 @@ static int gx_api_blackhole(void *ctx, const gx_http_req_t *req, char *body, siz
   return 200;
 }
 
+/* ---- the home-cluster map (docs/API.md "/v1/clusters") ---- */
+#define GX_API_HOME_RULE "shard_of_initiator_v1" /* gx_lsh_home_cluster */
+
+/* "host:port" or "[v6]:port". */
+static void gx_api_hostport(char *out, size_t cap, const char *host, unsigned port) {
+  snprintf(out, cap, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
+}
+
+#define GX_API_PUT(...)                                                                      \
+  do {                                                                                       \
+    int w_ = snprintf(body + o, o < cap ? cap - o : 0, __VA_ARGS__);                         \
+    if (w_ < 0 || (size_t)w_ >= (o < cap ? cap - o : 0))                                     \
+      return GX_API_ERR(500, "too_large", "answer larger than the server's buffer");         \
+    o += (size_t)w_;                                                                         \
+  } while (0)
+
+/* The JSON array of count nodes at v: index, identity, consensus address,
+ * ingest address (null when the genesis gives none), appended at body + *at.
+ * 200, or an error answer (then written over body). */
+static int gx_api_members(char *body, size_t cap, size_t *at, size_t *len, const char **type,
+                          const gx_genesis_validator_t *v, unsigned count) {
+  size_t o = *at;
+  GX_API_PUT("[");
+  for (unsigned i = 0; i < count; i++) {
+    char id[65], addr[GX_GENESIS_HOST_MAX + 10], ing[GX_GENESIS_HOST_MAX + 12];
+    gx_hex_encode(id, v[i].identity.b, 32);
+    gx_api_hostport(addr, sizeof addr, v[i].host, v[i].port);
+    if (v[i].ingest_port) {
+      char hp[GX_GENESIS_HOST_MAX + 10];
+      gx_api_hostport(hp, sizeof hp, v[i].ingest_host, v[i].ingest_port);
+      snprintf(ing, sizeof ing, "\"%s\"", hp);
+    } else {
+      snprintf(ing, sizeof ing, "null");
+    }
+    GX_API_PUT("%s{\"index\":%u,\"identity\":\"%s\",\"address\":\"%s\",\"ingest\":%s}", i ? "," : "", i, id,
+               addr, ing);
+  }
+  GX_API_PUT("]");
+  *at = o;
+  return 200;
+}
+
+/* ?known=GENESIS_ID (64 hex), the only parameter: NULL, or the error code. */
+static const char *gx_api_clusters_query(const char *q, int *have, gx_hash_t *known) {
+  *have = 0;
+  if (!q) return NULL;
+  char tmp[GX_HTTP_QUERY_MAX], *save = NULL;
+  snprintf(tmp, sizeof tmp, "%s", q);
+  for (char *t = strtok_r(tmp, "&", &save); t; t = strtok_r(NULL, "&", &save)) {
+    if (strncmp(t, "known=", 6) != 0) return "unknown_parameter";
+    if (strlen(t + 6) != 64 || gx_hex_decode(known->b, 32, t + 6) != 0) return "bad_genesis";
+    *have = 1;
+  }
+  return NULL;
+}
+
+/* GET /v1/clusters[?known=ID]: the clusters of our genesis, each member with
+ * its ingest address, and the galaxies'. With known = our genesis id, only
+ * {"genesis":ID,"unchanged":true}: a client's cached map is still right. */
+static int gx_api_clusters(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
+                           const char **type) {
+  gx_galaxy_t *ch = ctx;
+  if (!ch->commit) return GX_API_NO_CHAIN();
+  const gx_genesis_t *g = &ch->genesis_v;
+  gx_hash_t known;
+  int have_known;
+  const char *qerr = gx_api_clusters_query(req->query, &have_known, &known);
+  if (qerr && !strcmp(qerr, "bad_genesis")) return GX_API_ERR(400, qerr, "known must be a 64-hex genesis id");
+  if (qerr) return GX_API_ERR(400, qerr, "unknown query parameter (GET /v1/clusters takes known=GENESIS_ID)");
+  char gid[65];
+  gx_hex_encode(gid, g->id.b, 32);
+  *type = "application/json";
+  size_t o = 0;
+  if (have_known && gx_hash_eq(&known, &g->id)) {
+    GX_API_PUT("{\"genesis\":\"%s\",\"unchanged\":true}\n", gid);
+    *len = o;
+    return 200;
+  }
+  GX_API_PUT("{\"genesis\":\"%s\",\"rule\":\"" GX_API_HOME_RULE "\",\"cluster_count\":%u,\"clusters\":[", gid,
+             g->cluster_count);
+  for (unsigned c = 0; c < g->cluster_count; c++) {
+    GX_API_PUT("%s{\"id\":%u,\"members\":", c ? "," : "", c);
+    int st = gx_api_members(body, cap, &o, len, type, g->cluster[c].star, g->cluster[c].n);
+    if (st != 200) return st;
+    GX_API_PUT("}");
+  }
+  GX_API_PUT("],\"galaxies\":");
+  int st = gx_api_members(body, cap, &o, len, type, g->v, g->n);
+  if (st != 200) return st;
+  GX_API_PUT("}\n");
+  *len = o;
+  return 200;
+}
+
+/* GET /v1/clusters/home/ADDR: the home cluster of an account and its members. */
+static int gx_api_clusters_home(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
+                                const char **type) {
+  gx_galaxy_t *ch = ctx;
+  if (!ch->commit) return GX_API_NO_CHAIN();
+  const gx_genesis_t *g = &ch->genesis_v;
+  const char *a = gx_api_arg(req, "/v1/clusters/home/");
+  if (!a) return GX_API_ERR(400, "missing_argument", "expected /v1/clusters/home/ADDRESS");
+  gx_pubkey_t pk;
+  gx_addr_err_t ae = gx_addr_decode(&pk, a);
+  if (ae == GX_ADDR_ERR_CHECKSUM) return GX_API_ERR(400, "bad_checksum", "%s", gx_addr_strerror(ae));
+  if (ae) return GX_API_ERR(400, "bad_address", "%s", gx_addr_strerror(ae));
+  char gid[65];
+  gx_hex_encode(gid, g->id.b, 32);
+  *type = "application/json";
+  size_t o = 0;
+  GX_API_PUT("{\"address\":\"%s\",\"genesis\":\"%s\",\"rule\":\"" GX_API_HOME_RULE "\",\"cluster_count\":%u,", a,
+             gid, g->cluster_count);
+  if (!g->cluster_count) {
+    GX_API_PUT("\"cluster\":null,\"members\":[]}\n");
+  } else {
+    uint32_t c = gx_lsh_home_cluster(&pk, g->cluster_count);
+    GX_API_PUT("\"cluster\":%u,\"members\":", c);
+    int st = gx_api_members(body, cap, &o, len, type, g->cluster[c].star, g->cluster[c].n);
+    if (st != 200) return st;
+    GX_API_PUT("}\n");
+  }
+  *len = o;
+  return 200;
+}
+#undef GX_API_PUT
+
 int gx_api_routes(gx_galaxy_t *ch, gx_http_t *http) {
   return gx_http_route(http, "GET", "/v1/status", gx_api_status, ch) ||
          gx_http_route(http, "GET", "/v1/account/*", gx_api_account, ch) ||
@@ -468,5 +629,9 @@ int gx_api_routes(gx_galaxy_t *ch, gx_http_t *http) {
          gx_http_route(http, "GET", "/v1/blackhole/*", gx_api_blackhole, ch) ||
          gx_http_route(http, "GET", "/v1/raw/blackhole/*", gx_api_raw_bh, ch) ||
          gx_http_route(http, "GET", "/v1/raw/cert/*", gx_api_raw_cert, ch) ||
-         gx_http_route(http, "GET", "/v1/equivocations", gx_api_equivocations, ch);
+         gx_http_route(http, "GET", "/v1/raw/lsh/*", gx_api_raw_lsh, ch) ||
+         gx_http_route(http, "GET", "/v1/raw/fold/*", gx_api_raw_fold, ch) ||
+         gx_http_route(http, "GET", "/v1/equivocations", gx_api_equivocations, ch) ||
+         gx_http_route(http, "GET", "/v1/clusters", gx_api_clusters, ch) ||
+         gx_http_route(http, "GET", "/v1/clusters/home/*", gx_api_clusters_home, ch);
 }

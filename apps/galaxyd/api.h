@@ -7,6 +7,10 @@
  *   GET /v1/blackhole/HEIGHT       header and transfer ids of a black hole
  *   GET /v1/raw/blackhole/HEIGHT   the encoded black hole (binary, for sync)
  *   GET /v1/raw/cert/HEIGHT        its certificate (binary, for sync)
+ *   GET /v1/equivocations          double spends ingest saw, with both transfers
+ *   GET /v1/clusters[?known=ID]    the home-cluster map of our genesis: clusters,
+ *                                  members with their ingest addresses, galaxies
+ *   GET /v1/clusters/home/ADDR     an account's home cluster and its members
  * Errors are JSON {"error":"<message>","code":"<stable code>"} with an HTTP
  * status (docs/API.md lists the codes); never a crash.
  * Threads: the handlers run on the HTTP server's thread and use only the
