@@ -20,8 +20,8 @@ GX_APPS += star
 GX_APP_SRCS_star := $(call gx_lib_srcs,apps/star)
 GX_APP_LIBS_star := cli core
 # star's state decoders (they compile apps/star/star_state.c in: star is no layer)
-GX_UNIT_TESTS_cli := apps/star/star_state_test.c
-GX_FUZZERS_cli := apps/star/star_state_fuzz.c
+GX_UNIT_TESTS_cli := apps/star/star_state_test.c apps/star/route_test.c
+GX_FUZZERS_cli := apps/star/star_state_fuzz.c apps/star/route_fuzz.c
 # the monitor's decoders of what nodes answer (they compile
 # apps/galaxyctl/monitor_scrape.c in: it needs nothing but libc)
 GX_UNIT_TESTS_cli += apps/galaxyctl/monitor_scrape_test.c

@@ -134,11 +134,91 @@ static double star_now(void) {
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* ---- routing to home clusters ---- */
+typedef struct {
+  uint32_t k;                                                  /* clusters */
+  uint32_t n[STAR_ROUTE_CLUSTERS];                             /* members */
+  int fd[STAR_ROUTE_CLUSTERS][STAR_ROUTE_MEMBERS];             /* connected; -1: no address */
+  _Atomic uint64_t down_until_ms[STAR_ROUTE_CLUSTERS][STAR_ROUTE_MEMBERS];
+  _Atomic uint64_t refused, unroutable;
+} star_dest_t;
+
+static uint64_t star_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void star_dest_close(star_dest_t *d) {
+  for (uint32_t c = 0; c < d->k; c++)
+    for (uint32_t i = 0; i < d->n[c]; i++)
+      if (d->fd[c][i] >= 0) close(d->fd[c][i]);
+}
+
+/* One connected socket per member with an ingest address. 0, or -1 when no
+ * member at all can be reached (printed). */
+static int star_dest_open(star_dest_t *d, const star_route_map_t *m) {
+  memset(d, 0, sizeof *d);
+  d->k = m->cluster_count;
+  uint32_t open_ = 0;
+  for (uint32_t c = 0; c < d->k; c++) {
+    d->n[c] = m->n[c];
+    for (uint32_t i = 0; i < STAR_ROUTE_MEMBERS; i++) d->fd[c][i] = -1;
+    for (uint32_t i = 0; i < m->n[c]; i++) {
+      star_net_t net;
+      char err[256];
+      if (!m->ingest[c][i][0]) continue;
+      if (star_net_open(&net, m->ingest[c][i], err, sizeof err) != 0) {
+        fprintf(stderr, "star load: cluster %u member %u (%s): %s: left out\n", c, i, m->ingest[c][i], err);
+        continue;
+      }
+      d->fd[c][i] = net.fd;
+      open_++;
+    }
+    if (!star_route_known(m, c))
+      fprintf(stderr, "star load: cluster %u has no member with an ingest address: its accounts' transfers "
+              "are unroutable\n", c);
+  }
+  if (!open_) {
+    star_dest_close(d);
+    return gx_cli_fail(GX_EXIT_FAIL, "the cluster map names no ingest address star can send to"), -1;
+  }
+  return 0;
+}
+
+/* Sends a datagram of count transfers to the next member of cluster c from
+ * *rot on (advanced); a member that refused is left out a while, and the
+ * next one tried. 0 sent, -1 no member left (counted unroutable). */
+static int star_dest_send(star_dest_t *d, uint32_t c, uint32_t *rot, const uint8_t *dg, size_t len, size_t count) {
+  uint32_t n = c < d->k ? d->n[c] : 0;
+  uint64_t now = star_ms();
+  for (uint32_t k = 0; k < n; k++) {
+    uint32_t i = (*rot + k) % n;
+    if (d->fd[c][i] < 0 || atomic_load(&d->down_until_ms[c][i]) > now) continue;
+    for (int tries = 0; tries < 1000; tries++) {
+      if (send(d->fd[c][i], dg, len, 0) == (ssize_t)len) {
+        *rot = i + 1;
+        return 0;
+      }
+      if (errno == EINTR) continue;
+      if (errno == ENOBUFS || errno == EAGAIN) { usleep(100); continue; }
+      break;
+    }
+    if (errno == ECONNREFUSED) atomic_fetch_add(&d->refused, 1);
+    atomic_store(&d->down_until_ms[c][i], now + STAR_LOAD_DOWN_MS);
+  }
+  atomic_fetch_add(&d->unroutable, count);
+  return -1;
+}
+
 /* ---- re-sending stalled chains (--resend) ---- */
 typedef struct {
   const star_load_cfg_t *cfg;
   const uint8_t *xfers;
-  int fd;
+  int fd;                /* no routing */
+  star_dest_t *dest;     /* routing: the pair's home cluster */
+  const uint8_t *home;   /* routing: per pair, its home cluster */
+  uint32_t rot[STAR_ROUTE_CLUSTERS];
   uint64_t *first_seq;   /* per pair: the payer's committed seq when the load started */
   uint64_t *last_done;   /* per pair: transfers committed at the previous look */
   _Atomic uint64_t sent; /* transfers the main loop has sent (a prefix of xfers) */
@@ -197,7 +277,12 @@ static void *star_resend_main(void *arg) {
         memcpy(batch + n * GX_XFER_SZ, r->xfers + (p + i * c->pairs) * GX_XFER_SZ, GX_XFER_SZ);
         if (++n == GX_BATCH_MAX || i + 1 == end) {
           size_t len = gx_batch_encode(dgram, sizeof dgram, batch, n, 0);
-          if (len && send(r->fd, dgram, len, 0) == (ssize_t)len) atomic_fetch_add(&r->resent, n);
+          if (len && r->dest) {
+            if (star_dest_send(r->dest, r->home[p], &r->rot[r->home[p]], dgram, len, n) == 0)
+              atomic_fetch_add(&r->resent, n);
+          } else if (len && send(r->fd, dgram, len, 0) == (ssize_t)len) {
+            atomic_fetch_add(&r->resent, n);
+          }
           n = 0;
         }
       }
@@ -207,11 +292,73 @@ static void *star_resend_main(void *arg) {
   return NULL;
 }
 
+/* Routing: the transfers due now (xfers[from..to)), batched per home cluster
+ * in their order, GX_BATCH_MAX a datagram, each datagram to the next member. */
+typedef struct {
+  star_dest_t dest;
+  uint8_t *home; /* per pair */
+  uint32_t rot[STAR_ROUTE_CLUSTERS];
+  uint8_t batch[STAR_ROUTE_CLUSTERS][GX_BATCH_MAX * GX_XFER_SZ];
+  uint32_t count[STAR_ROUTE_CLUSTERS];
+  uint64_t datagrams, dups, bytes;
+} star_router_t;
+
+static void star_route_flush(star_router_t *rt, const star_load_cfg_t *c, uint32_t k, FILE *dump) {
+  uint8_t dg[GX_UDP_PAYLOAD_MAX];
+  size_t len = gx_batch_encode(dg, sizeof dg, rt->batch[k], rt->count[k], 0);
+  if (dump) {
+    char hex[2 * GX_UDP_PAYLOAD_MAX + 1];
+    gx_hex_encode(hex, dg, len);
+    fprintf(dump, "%s\n", hex);
+  }
+  rt->datagrams++;
+  rt->bytes += len;
+  if (star_dest_send(&rt->dest, k, &rt->rot[k], dg, len, rt->count[k]) == 0 && c->duplicate_every &&
+      rt->datagrams % c->duplicate_every == 0) {
+    uint32_t again = rt->rot[k] ? rt->rot[k] - 1 : 0; /* the same member */
+    if (star_dest_send(&rt->dest, k, &again, dg, len, 0) == 0) rt->dups++, rt->bytes += len;
+  }
+  rt->count[k] = 0;
+}
+
+static void star_route_step(star_router_t *rt, const star_load_cfg_t *c, const uint8_t *xfers, uint64_t from,
+                            uint64_t to, FILE *dump) {
+  for (uint64_t j = from; j < to; j++) {
+    uint32_t k = rt->home[j % c->pairs];
+    memcpy(rt->batch[k] + (size_t)rt->count[k] * GX_XFER_SZ, xfers + j * GX_XFER_SZ, GX_XFER_SZ);
+    if (++rt->count[k] == GX_BATCH_MAX) star_route_flush(rt, c, k, dump);
+  }
+  for (uint32_t k = 0; k < rt->dest.k; k++)
+    if (rt->count[k]) star_route_flush(rt, c, k, dump);
+}
+
 int star_load_run(const star_load_cfg_t *c) {
-  star_net_t net;
+  star_net_t net = {.fd = -1};
   char err[256];
-  if (star_net_open(&net, c->galaxy, err, sizeof err) != 0)
+  static star_router_t rt; /* ~24 KiB of batches: not on the stack */
+  memset(&rt, 0, sizeof rt);
+  if (c->route) {
+    if (star_dest_open(&rt.dest, c->route) != 0) return GX_EXIT_FAIL;
+    rt.home = calloc(c->pairs, 1);
+    if (!rt.home) {
+      star_dest_close(&rt.dest);
+      return gx_cli_fail(GX_EXIT_FAIL, "out of memory");
+    }
+    for (uint64_t p = 0; p < c->pairs; p++) { /* the payer initiates every transfer of pair p */
+      gx_keypair_t a;
+      gx_key_derive(&a, "star-load", c->seed, 2 * p);
+      rt.home[p] = (uint8_t)star_route_home(c->route, &a.pk);
+      gx_key_wipe(&a);
+    }
+  } else if (star_net_open(&net, c->galaxy, err, sizeof err) != 0) {
     return gx_cli_fail(GX_EXIT_USAGE, "--galaxy %s: %s", c->galaxy, err);
+  }
+#define STAR_LOAD_CLOSE()                                                      \
+  do {                                                                         \
+    star_net_close(&net);                                                      \
+    if (c->route) star_dest_close(&rt.dest);                                   \
+    free(rt.home);                                                             \
+  } while (0)
   uint64_t total = c->rate * c->duration;
   if (total > STAR_LOAD_MAX_XFERS) {
     fprintf(stderr, "star load: capping at %u pre-signed transfers (rate*duration = %llu)\n",
@@ -220,7 +367,7 @@ int star_load_run(const star_load_cfg_t *c) {
   }
   uint8_t *xfers = malloc(total * GX_XFER_SZ);
   if (!xfers) {
-    star_net_close(&net);
+    STAR_LOAD_CLOSE();
     return gx_cli_fail(GX_EXIT_FAIL, "out of memory for %llu transfers", (unsigned long long)total);
   }
   star_pair_start_t *starts = NULL;
@@ -229,7 +376,7 @@ int star_load_run(const star_load_cfg_t *c) {
     if (!starts || star_fetch_starts(c, starts) != 0) {
       free(starts);
       free(xfers);
-      star_net_close(&net);
+      STAR_LOAD_CLOSE();
       return gx_cli_fail(GX_EXIT_FAIL, "--api %s: cannot read the accounts' chain state", c->api);
     }
   }
@@ -250,6 +397,10 @@ int star_load_run(const star_load_cfg_t *c) {
   rs.cfg = c;
   rs.xfers = xfers;
   rs.fd = net.fd;
+  if (c->route) {
+    rs.dest = &rt.dest;
+    rs.home = rt.home;
+  }
   if (c->resend_s) {
     rs.first_seq = calloc(c->pairs, sizeof *rs.first_seq);
     rs.last_done = calloc(c->pairs, sizeof *rs.last_done);
@@ -258,7 +409,7 @@ int star_load_run(const star_load_cfg_t *c) {
       free(rs.last_done);
       free(starts);
       free(xfers);
-      star_net_close(&net);
+      STAR_LOAD_CLOSE();
       return gx_cli_fail(GX_EXIT_FAIL, "out of memory for --resend");
     }
     for (uint64_t p = 0; p < c->pairs; p++) rs.first_seq[p] = starts ? starts[p].from.seq : 0;
@@ -281,7 +432,7 @@ int star_load_run(const star_load_cfg_t *c) {
   if (c->dump_path && !(dump = fopen(c->dump_path, "w"))) {
     star_resend_end(&rs, 0);
     free(xfers);
-    star_net_close(&net);
+    STAR_LOAD_CLOSE();
     return gx_cli_fail(GX_EXIT_FAIL, "%s: %s", c->dump_path, strerror(errno));
   }
 
@@ -302,6 +453,23 @@ int star_load_run(const star_load_cfg_t *c) {
     if (sent >= due) {
       struct timespec ts = {0, 200000};
       nanosleep(&ts, NULL);
+    }
+    if (c->route) { /* by home cluster */
+      uint64_t to = due - sent > CHUNK * GX_BATCH_MAX ? sent + CHUNK * GX_BATCH_MAX : due;
+      if (sent < to) star_route_step(&rt, c, xfers, sent, to, dump);
+      sent = sent < to ? to : sent;
+      datagrams = rt.datagrams;
+      dups = rt.dups;
+      bytes = rt.bytes;
+      atomic_store(&rs.sent, sent);
+      double now = star_now();
+      if (now >= next_report) {
+        fprintf(stderr, "star load: %.0fs sent %llu/%llu transfers (%.0f/s) datagrams=%llu\n", now - start,
+                (unsigned long long)sent, (unsigned long long)total, (double)sent / (now - start),
+                (unsigned long long)datagrams);
+        next_report += 1.0;
+      }
+      continue;
     }
     int n = 0;
     while (n < CHUNK && sent < due) {
@@ -337,7 +505,7 @@ int star_load_run(const star_load_cfg_t *c) {
         star_resend_end(&rs, resending);
         free(xfers);
         if (dump) fclose(dump);
-        star_net_close(&net);
+        STAR_LOAD_CLOSE();
         return GX_EXIT_FAIL;
       }
       off += r;
@@ -353,13 +521,17 @@ int star_load_run(const star_load_cfg_t *c) {
   }
   double secs = star_now() - start;
   star_resend_end(&rs, resending);
+  if (c->route) send_errors = atomic_load(&rt.dest.refused);
   printf("summary transfers=%llu datagrams=%llu corrupted=%llu duplicates=%llu bytes=%llu "
-         "seconds=%.2f rate=%.0f refused=%llu resent=%llu\n",
+         "seconds=%.2f rate=%.0f refused=%llu resent=%llu",
          (unsigned long long)sent, (unsigned long long)datagrams, (unsigned long long)corrupted,
          (unsigned long long)dups, (unsigned long long)bytes, secs, (double)sent / secs,
          (unsigned long long)send_errors, (unsigned long long)atomic_load(&rs.resent));
+  if (c->route)
+    printf(" clusters=%u unroutable=%llu", rt.dest.k, (unsigned long long)atomic_load(&rt.dest.unroutable));
+  printf("\n");
   if (dump) fclose(dump);
   free(xfers);
-  star_net_close(&net);
+  STAR_LOAD_CLOSE();
   return 0;
 }

@@ -22,20 +22,35 @@
  * the STAR_LOAD_RESEND_WINDOW transfers after the committed one again (copies
  * the galaxy still holds cost it one dedup lookup).
  *
+ * Routing (route set: a cluster map with ingest addresses, apps/star/route.h;
+ * docs/STAR.md "Routing"): each transfer goes to its initiator's home
+ * cluster. Transfers are batched per cluster (the transfers due in one pacing
+ * step, in order, GX_BATCH_MAX a datagram); each datagram goes to the next
+ * member of its cluster in turn, one connected socket per member (opened at
+ * start: nothing is allocated in the send loop). A member that refuses (an
+ * ICMP port unreachable comes back as ECONNREFUSED on the next send to it) is
+ * left out for STAR_LOAD_DOWN_MS and the datagram goes to the next member; a
+ * cluster with no member left counts its datagrams' transfers as unroutable.
+ * --resend re-sends through the same route.
+ *
  * Progress: one line per second on stderr; one summary line on stdout:
  *   summary transfers=N datagrams=N corrupted=N duplicates=N bytes=N seconds=S rate=R
- *           refused=N resent=N
+ *           refused=N resent=N [clusters=K unroutable=N]   (the last two when routing)
  * Exit: 0 sent, 1 network failure, 2 bad arguments. */
 #ifndef STAR_LOAD_H
 #define STAR_LOAD_H
 
 #include <stdint.h>
 
+#include "apps/star/route.h"
+
 #define STAR_LOAD_MAX_XFERS (2u * 1000 * 1000)
 #define STAR_LOAD_RESEND_WINDOW 64 /* galaxyd's default [mempool] max_future */
+#define STAR_LOAD_DOWN_MS 1000     /* a member that refused is left out this long */
 
 typedef struct {
-  const char *galaxy;
+  const char *galaxy;       /* where every transfer goes; NULL when routing */
+  const star_route_map_t *route; /* route by home cluster (galaxy NULL); NULL: don't */
   uint64_t pairs, rate, duration, seed;
   uint64_t corrupt_every;   /* flip a signature bit in every K-th transfer (0: never) */
   uint64_t duplicate_every; /* send every K-th datagram twice (0: never) */

@@ -17,6 +17,7 @@
 #include "apps/gx_cli.h"
 #include "apps/star/load.h"
 #include "apps/star/net.h"
+#include "apps/star/route.h"
 #include "apps/star/sync.h"
 #include "apps/star/wallet.h"
 #include "core/gx_key.h"
@@ -43,6 +44,8 @@ static const char star_usage[] =
     "  submit  FILE [--galaxy HOST:PORT] [--wait [--api URL] [--timeout S]] [--dir DIR]\n"
     "                                            send a full transfer; --wait: until it is committed\n"
     "                                            (exit 1 on timeout) or rejected (exit 3, the reason printed)\n"
+    "                                            (no --galaxy and a network with clusters: to a member of\n"
+    "                                            the initiator's home cluster, another when one refuses)\n"
     "  sync    [--api URL] [--dir DIR]           set the wallet's chain to the committed chain; clear\n"
     "                                            a pending transfer that can no longer commit\n"
     "  pending [--out FILE] [--api URL] [--dir DIR]\n"
@@ -51,14 +54,17 @@ static const char star_usage[] =
     "  show    FILE                              decode a half or full transfer and print its fields\n"
     "  balance [ADDR] [--api URL] [--dir DIR]    committed balance and sequence (default: this wallet)\n"
     "  tx      ID [--api URL]                    committed (height), rejected (exit 3) or not (exit 1)\n"
-    "  load    --galaxy HOST:PORT --accounts N --rate R --duration S [--seed N]\n"
+    "  load    [--galaxy HOST:PORT] --accounts N --rate R --duration S [--seed N]\n"
+    "          (no --galaxy: each account's transfers to its home cluster, by --api's cluster map)\n"
     "          [--corrupt-every K] [--duplicate-every K] [--dump FILE] [--threads T]\n"
     "          [--api http://HOST:PORT]   continue the accounts' chains from a galaxy's API\n"
     "          [--resend S]   (with --api) re-send a stalled account's next transfers every S s\n"
     "                                            pre-sign transfers between N account pairs and send them\n"
     "  --help, --version                         this text; the version\n"
     "DIR defaults to $STAR_DIR, else ~/.star. --api defaults to DIR/api and --galaxy to\n"
-    "DIR/galaxy (star init). With an API, pay, cosign, submit, pending and cancel follow the\n"
+    "DIR/galaxy (star init). Routing: with clusters, submit and load send each transfer to\n"
+    "its initiator's home cluster (the map from the API's /v1/clusters, cached in\n"
+    "DIR/clusters); an explicit --galaxy sends there instead. With an API, pay, cosign, submit, pending and cancel follow the\n"
     "committed chain first; pay and cosign wait up to --settle S (default 10) for a transfer\n"
     "this wallet co-signed or sent less than S seconds ago. Numbers are decimal whole\n"
     "numbers (leading zeros are ignored: 010 is 10). Every option is checked before\n"
@@ -476,10 +482,9 @@ static int star_submit(star_args_t *a) {
   char galbuf[600], apibuf[600];
   const char *galaxy, *api = NULL;
   if ((rc = star_galaxy_resolve(a, galbuf, sizeof galbuf, &galaxy))) return rc;
-  if (!galaxy) return gx_cli_fail(GX_EXIT_USAGE, "--galaxy HOST:PORT is required (or star init --galaxy)");
-  if (a->wait) {
+  if (a->wait || !a->galaxy) { /* --wait reads the outcome, routing the cluster map */
     if ((rc = star_api_resolve(a, apibuf, sizeof apibuf, &api))) return rc;
-    if (!api) return gx_cli_fail(GX_EXIT_USAGE, "--wait needs --api http://HOST:PORT (a galaxy's API)");
+    if (a->wait && !api) return gx_cli_fail(GX_EXIT_USAGE, "--wait needs --api http://HOST:PORT (a galaxy's API)");
   } else if (a->api && strncmp(a->api, "http://", 7) != 0) {
     return gx_cli_fail(GX_EXIT_USAGE, "--api '%s': expected http://HOST:PORT", a->api);
   }
@@ -497,17 +502,48 @@ static int star_submit(star_args_t *a) {
   int have_wallet = access(keypath, F_OK) == 0;
   if (have_wallet && (rc = star_wallet_open(&w, dir))) return rc;
   if (have_wallet) star_wallet_close(&w); /* no signing here */
-  star_net_t net;
+  /* Routing (docs/STAR.md "Routing"): a member of the initiator's home
+   * cluster, unless --galaxy says where. */
+  static star_route_map_t map; /* 20 KiB */
+  int routed = 0;
+  uint32_t home = 0;
+  if (!a->galaxy && star_route_get(dir, api, &map, 1) && map.cluster_count) {
+    home = star_route_home(&map, &x.initiator);
+    routed = star_route_known(&map, home) > 0;
+    if (!routed)
+      fprintf(stderr, "star: the home cluster %u of the initiator has no member with an ingest address: "
+              "sending to %s\n", home, galaxy ? galaxy : "--galaxy (none given)");
+  }
+  if (!routed && !galaxy)
+    return gx_cli_fail(GX_EXIT_USAGE, "--galaxy HOST:PORT is required (or star init --galaxy; or an API whose "
+                       "network has clusters with ingest addresses)");
   char err[256];
-  if (star_net_open(&net, galaxy, err, sizeof err) != 0)
-    return gx_cli_fail(GX_EXIT_USAGE, "--galaxy %s: %s", galaxy, err);
   uint8_t dgram[GX_UDP_PAYLOAD_MAX];
   size_t len = gx_batch_encode(dgram, sizeof dgram, enc, 1, 0);
-  if (star_net_send(&net, dgram, len, err, sizeof err) != 0) {
+  if (routed) {
+    uint32_t skip = 0, start = randombytes_uniform(map.n[home]);
+    int m;
+    while ((m = star_route_pick(&map, home, start, skip)) >= 0) {
+      if (star_net_send_checked(map.ingest[home][m], dgram, len, STAR_NET_REFUSE_WAIT_MS, err, sizeof err) == 0)
+        break;
+      fprintf(stderr, "star: member %d of cluster %u at %s: %s: trying another member\n", m, home,
+              map.ingest[home][m], err);
+      skip |= 1u << m;
+    }
+    if (m < 0)
+      return gx_cli_fail(GX_EXIT_FAIL, "send failed: no member of the home cluster %u took the transfer", home);
+    fprintf(stderr, "star: sent to member %d of cluster %u at %s (the initiator's home cluster)\n", m, home,
+            map.ingest[home][m]);
+  } else {
+    star_net_t net;
+    if (star_net_open(&net, galaxy, err, sizeof err) != 0)
+      return gx_cli_fail(GX_EXIT_USAGE, "--galaxy %s: %s", galaxy, err);
+    if (star_net_send(&net, dgram, len, err, sizeof err) != 0) {
+      star_net_close(&net);
+      return gx_cli_fail(GX_EXIT_FAIL, "send to %s failed: %s", galaxy, err);
+    }
     star_net_close(&net);
-    return gx_cli_fail(GX_EXIT_FAIL, "send to %s failed: %s", galaxy, err);
   }
-  star_net_close(&net);
   double t0 = star_mono();
   gx_hash_t id;
   gx_xfer_id(&id, enc);
@@ -750,8 +786,7 @@ static int star_load_cmd(star_args_t *a) {
   star_load_cfg_t c;
   memset(&c, 0, sizeof c);
   int rc;
-  if (!a->galaxy) return gx_cli_fail(GX_EXIT_USAGE, "--galaxy HOST:PORT is required");
-  {
+  if (a->galaxy) {
     struct sockaddr_storage ss;
     socklen_t sl;
     char err[256];
@@ -775,6 +810,17 @@ static int star_load_cmd(star_args_t *a) {
   if (a->resend) {
     if (!a->api) return gx_cli_fail(GX_EXIT_USAGE, "--resend needs --api http://HOST:PORT (it reads the accounts' committed state)");
     if ((rc = star_u64("resend", a->resend, 1, 3600, &c.resend_s))) return rc;
+  }
+  /* no --galaxy: route each account's transfers to its home cluster, by the
+   * map of --api or of the wallet directory's cache */
+  static star_route_map_t map;
+  if (!a->galaxy) {
+    char dir[512];
+    star_wallet_dir(dir, sizeof dir, a->dir);
+    if (!star_route_get(dir, a->api, &map, 1) || !map.cluster_count)
+      return gx_cli_fail(GX_EXIT_USAGE, "--galaxy HOST:PORT is required (no cluster map: --api of a network "
+                         "with clusters and ingest addresses routes by home cluster instead)");
+    c.route = &map;
   }
   return star_load_run(&c);
 }

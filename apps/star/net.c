@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,29 @@ int star_net_send(star_net_t *n, const void *buf, size_t len, char *err, size_t 
 void star_net_close(star_net_t *n) {
   if (n->fd >= 0) close(n->fd);
   n->fd = -1;
+}
+
+int star_net_send_checked(const char *hostport, const void *buf, size_t len, int wait_ms, char *err,
+                          size_t errlen) {
+  star_net_t n;
+  if (star_net_open(&n, hostport, err, errlen) != 0) return -1;
+  int rc = star_net_send(&n, buf, len, err, errlen);
+  struct pollfd p = {.fd = n.fd, .events = 0};
+  /* an ICMP error on a connected UDP socket: POLLERR, then the error itself */
+  while (rc == 0 && wait_ms > 0) {
+    int r = poll(&p, 1, wait_ms);
+    if (r < 0 && errno == EINTR) continue;
+    if (r > 0 && (p.revents & POLLERR)) {
+      int e = 0;
+      socklen_t el = sizeof e;
+      getsockopt(n.fd, SOL_SOCKET, SO_ERROR, &e, &el);
+      snprintf(err, errlen, "%s", e == ECONNREFUSED ? "refused (nothing listens there)" : strerror(e ? e : EIO));
+      rc = -1;
+    }
+    break;
+  }
+  star_net_close(&n);
+  return rc;
 }
 
 typedef struct {

@@ -19,6 +19,13 @@ int star_net_parse(const char *hostport, struct sockaddr_storage *addr, socklen_
 int star_net_open(star_net_t *n, const char *hostport, char *err, size_t errlen);
 int star_net_send(star_net_t *n, const void *buf, size_t len, char *err, size_t errlen);
 void star_net_close(star_net_t *n);
+/* Sends one datagram to hostport from a fresh connected socket, then waits up
+ * to wait_ms for the host to refuse it (an ICMP port unreachable: nothing
+ * listens there). 0 sent and not refused within wait_ms (UDP: not a proof
+ * of delivery), -1 with the reason (cannot resolve, socket, send, refused). */
+#define STAR_NET_REFUSE_WAIT_MS 100
+int star_net_send_checked(const char *hostport, const void *buf, size_t len, int wait_ms, char *err,
+                          size_t errlen);
 /* Joins API base, path ("/v1/tx/") and arg into out: trailing slashes of the
  * base are dropped, so "http://h:p/" and "http://h:p" give the same URL. */
 void star_url(char *out, size_t cap, const char *base, const char *path, const char *arg);

@@ -1,8 +1,11 @@
 #include "apps/star/sync.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "apps/star/net.h"
@@ -118,4 +121,67 @@ star_sync_rc_t star_sync(star_wallet_t *w, const char *api, uint64_t settle_s, c
             "the committed chain (at sequence %llu)\n",
             (unsigned long long)r.pending_seq, (unsigned long long)committed.seq);
   return STAR_SYNC_OK;
+}
+
+/* ---- the home-cluster map ---------------------------------------------------------- */
+int star_route_get(const char *dir, const char *api, star_route_map_t *m, int notes) {
+  char path[600];
+  char *text = malloc(STAR_ROUTE_TEXT_MAX + 1); /* once per command, never in a loop */
+  star_route_map_t *cache = malloc(sizeof *cache);
+  int have_cache = 0, rc = 0, unchanged;
+  memset(m, 0, sizeof *m);
+  if (!text || !cache) {
+    free(text);
+    free(cache);
+    return 0;
+  }
+  snprintf(path, sizeof path, "%s/clusters", dir);
+  long n = gx_file_read(path, text, STAR_ROUTE_TEXT_MAX);
+  if (n >= 0) {
+    text[n] = 0;
+    const char *why = (size_t)n == strlen(text) ? star_route_decode(cache, text, &unchanged) : "a NUL byte";
+    if (!why && unchanged) why = "not a map";
+    if (why && notes) fprintf(stderr, "star: warning: %s: %s: ignored (fetched again from the API)\n", path, why);
+    have_cache = !why;
+  } else if (errno != ENOENT && notes) {
+    fprintf(stderr, "star: warning: %s: %s: ignored\n", path, strerror(errno));
+  }
+  if (api) {
+    char url[800], gid[65];
+    star_url(url, sizeof url, api, "/v1/clusters", "");
+    if (have_cache) {
+      gx_hex_encode(gid, cache->genesis.b, 32);
+      snprintf(url + strlen(url), sizeof url - strlen(url), "?known=%s", gid);
+    }
+    long st = star_http_get(url, text, STAR_ROUTE_TEXT_MAX + 1);
+    const char *why = st == 200 ? star_route_decode(m, text, &unchanged) : "no map";
+    if (st < 0) {
+      if (notes && have_cache)
+        fprintf(stderr, "star: warning: cannot reach API at %s: routing by the cached map %s\n", url, path);
+      if (have_cache) *m = *cache, rc = 1;
+    } else if (why) {
+      if (notes && st == 200) fprintf(stderr, "star: warning: %s: not a cluster map (%s): not routing\n", url, why);
+      memset(m, 0, sizeof *m);
+    } else if (unchanged && have_cache && gx_hash_eq(&m->genesis, &cache->genesis)) {
+      *m = *cache;
+      rc = 1;
+    } else if (unchanged) { /* unchanged, but not what we asked about */
+      if (notes) fprintf(stderr, "star: warning: %s: an unchanged answer for another genesis: not routing\n", url);
+      memset(m, 0, sizeof *m);
+    } else {
+      rc = 1;
+      if (notes && have_cache && !gx_hash_eq(&m->genesis, &cache->genesis))
+        fprintf(stderr, "star: the API's network has another genesis than the cached cluster map: map refreshed\n");
+      struct stat sb;
+      if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+          gx_file_write_atomic(path, text, strlen(text), 0644, 0) != 0 && notes)
+        fprintf(stderr, "star: warning: %s: cannot write: %s\n", path, strerror(errno));
+    }
+  } else if (have_cache) {
+    *m = *cache;
+    rc = 1;
+  }
+  free(text);
+  free(cache);
+  return rc;
 }

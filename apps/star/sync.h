@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "apps/star/route.h"
 #include "apps/star/star_state.h"
 #include "apps/star/wallet.h"
 
@@ -40,5 +41,16 @@ star_tx_state_t star_sync_tx(const char *api, const char *idhex, long timeout_ms
  * NULL) gets the committed account. */
 star_sync_rc_t star_sync(star_wallet_t *w, const char *api, uint64_t settle_s, const uint8_t *except_half,
                          int notes, star_account_t *acct, char *err, size_t errlen);
+
+/* The home-cluster map (apps/star/route.h) for routing, from the API and
+ * the wallet directory's cache DIR/clusters (the API's answer as it came):
+ * with an API, GET /v1/clusters?known=CACHED_ID; unchanged: the cache; a map
+ * of another genesis (or no cache): that map, written to DIR/clusters
+ * (atomically; not when DIR does not exist); no answer: the cache. Without
+ * an API: the cache. An API that answers without a map (a galaxyd without
+ * /v1/clusters, no chain) gives none: the cache may be another network's.
+ * 1 with *m set, 0 none (then *m is zeroed). notes: one line to stderr when
+ * the map changed, the cache was bad or the API did not answer. */
+int star_route_get(const char *dir, const char *api, star_route_map_t *m, int notes);
 
 #endif
