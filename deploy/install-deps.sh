@@ -9,7 +9,8 @@ libbenchmark-dev libmicrohttpd-dev libinih-dev libcmocka-dev
 prometheus iproute2 tcpreplay python3 gnuplot-nox curl jq
 libcurl4-openssl-dev nftables libxxhash-dev
 debhelper help2man systemd adduser python3-yaml strace
-libncurses-dev tmux"
+libncurses-dev tmux
+ansible ansible-lint yamllint"
 missing=""
 for p in $PKGS; do
   st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
