@@ -1,14 +1,22 @@
 #!/bin/sh
-# dpdk-setup.sh: prepares a host for galaxyd's DPDK mode (docs/OPERATIONS.md).
+# dpdk-setup.sh: a thin wrapper over `galaxyctl configure` (docs/OPERATIONS.md
+# "Host set-up: galaxyctl configure"), plus one-off helpers for trials.
 #
-#   deploy/dpdk-setup.sh check              report hugepages, IOMMU/vfio, NIC bindings (changes nothing)
+#   deploy/dpdk-setup.sh check [CONFIG] [OPTS]   galaxyctl configure check --config CONFIG OPTS (changes nothing)
+#   deploy/dpdk-setup.sh init  [CONFIG] [OPTS]   galaxyctl configure init ... (hugepages, sysctl, vfio, irq, governor, memlock)
+#   deploy/dpdk-setup.sh fini  [CONFIG] [OPTS]   galaxyctl configure fini ... (undo what init recorded)
+# CONFIG defaults to /etc/galaxyd/main.ini; OPTS are configure's (--stage NAME, --root DIR).
+# galaxyctl: $GALAXYCTL, else the one in PATH, else this tree's build/bin/galaxyctl.
+#
+# One-off helpers for development and trials: no config, nothing recorded,
+# nothing persisted (on servers use init/fini above):
 #   deploy/dpdk-setup.sh hugepages [N]      reserve N 2 MiB hugepages (default 1024 = 2 GiB) and mount hugetlbfs
 #   deploy/dpdk-setup.sh bind PCI_ADDR      load vfio-pci and bind the NIC to it (the kernel loses the port)
 #   deploy/dpdk-setup.sh unbind PCI_ADDR DRIVER   give the NIC back to its kernel driver (e.g. ice, mlx5_core)
 #
-# Exit: 0 done / all checks pass; 1 something failed or a check did not pass;
-# 2 usage. Needs root for everything but check. Uses dpdk-devbind.py (Debian
-# package dpdk).
+# Exit: configure's for check/init/fini (0 ok; 1 a stage fails; 2 usage or
+# config); for the helpers 0 done, 1 failed, 2 usage. Needs root for all but
+# check. bind/unbind use dpdk-devbind.py (Debian package dpdk).
 set -u
 
 die() { echo "dpdk-setup: $*" >&2; exit 1; }
@@ -18,38 +26,15 @@ devbind() {
   dpdk-devbind.py "$@"
 }
 
-check() {
-  rc=0
-  total=$(awk '/^HugePages_Total:/ {print $2}' /proc/meminfo)
-  free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
-  size=$(awk '/^Hugepagesize:/ {print $2}' /proc/meminfo)
-  echo "hugepages: $free free of $total (${size} kB each)"
-  if [ "${free:-0}" -eq 0 ]; then
-    echo "  -> none free: DPDK runs with --no-huge (slower); reserve with: $0 hugepages 1024"
-    rc=1
-  fi
-  if grep -qs hugetlbfs /proc/mounts; then
-    echo "hugetlbfs: mounted at $(awk '$3 == "hugetlbfs" {print $2; exit}' /proc/mounts)"
-  else
-    echo "hugetlbfs: not mounted (EAL in-memory mode does not need it; '$0 hugepages' mounts /dev/hugepages)"
-  fi
-  if [ -d /sys/kernel/iommu_groups ] && [ -n "$(ls /sys/kernel/iommu_groups 2>/dev/null)" ]; then
-    echo "iommu: enabled ($(ls /sys/kernel/iommu_groups | wc -l) groups)"
-  else
-    echo "iommu: no IOMMU groups (boot with intel_iommu=on iommu=pt, or amd_iommu=on; vfio-pci needs it)"
-    rc=1
-  fi
-  if [ -e /dev/vfio/vfio ]; then echo "vfio: /dev/vfio/vfio present"
-  else echo "vfio: module not loaded (modprobe vfio-pci)"; rc=1; fi
-  if command -v dpdk-devbind.py >/dev/null 2>&1; then
-    echo "network devices:"
-    dpdk-devbind.py --status-dev net 2>/dev/null | sed 's/^/  /'
-  else
-    echo "dpdk-devbind.py: not installed (apt-get install dpdk)"; rc=1
-  fi
-  echo "cpus online: $(nproc); isolated: $(cat /sys/devices/system/cpu/isolated 2>/dev/null || echo none)"
-  echo "  (poll-mode lcores spin at 100%: give them isolated cores, isolcpus=/nohz_full= on the kernel command line)"
-  return $rc
+configure() { # VERB [CONFIG] [OPTS...]
+  verb=$1; shift
+  cfg=/etc/galaxyd/main.ini
+  case ${1:-} in ''|-*) ;; *) cfg=$1; shift ;; esac
+  ctl=${GALAXYCTL:-}
+  [ -n "$ctl" ] || ctl=$(command -v galaxyctl 2>/dev/null) || ctl=
+  [ -n "$ctl" ] || ctl=$(dirname "$0")/../build/bin/galaxyctl
+  [ -x "$ctl" ] || die "galaxyctl not found (install galaxy-appliance, build it, or set GALAXYCTL)"
+  exec "$ctl" configure "$verb" --config "$cfg" "$@"
 }
 
 hugepages() {
@@ -62,7 +47,7 @@ hugepages() {
   if ! grep -qs hugetlbfs /proc/mounts; then
     mkdir -p /dev/hugepages && mount -t hugetlbfs nodev /dev/hugepages || die "mount hugetlbfs failed"
   fi
-  echo "hugepages: $got reserved (persist with vm.nr_hugepages=$n in /etc/sysctl.d/ or hugepages=$n at boot)"
+  echo "hugepages: $got reserved, until reboot (galaxyctl configure init reserves and persists what the config needs)"
 }
 
 bind() {
@@ -82,10 +67,10 @@ unbind() {
 cmd=${1:-check}
 [ $# -gt 0 ] && shift
 case $cmd in
-  check) check ;;
+  check|init|fini) configure "$cmd" "$@" ;;
   hugepages) hugepages "$@" ;;
   bind) bind "$@" ;;
   unbind) unbind "$@" ;;
-  -h|--help|help) sed -n '2,13p' "$0" ;;
-  *) echo "usage: $0 check|hugepages [N]|bind PCI|unbind PCI DRIVER" >&2; exit 2 ;;
+  -h|--help|help) sed -n '2,19p' "$0" ;;
+  *) echo "usage: $0 check|init|fini [CONFIG] [OPTS]|hugepages [N]|bind PCI|unbind PCI DRIVER" >&2; exit 2 ;;
 esac
