@@ -296,8 +296,8 @@ chown 65534 "$R/var/lib/galaxyd/configure"
 expect_fail "a state directory of another user is refused (fini writes where it says)" 1 \
   "state directory .* belongs to uid 65534 or others may write it: refusing" "$C" configure fini --root "$R"
 chown 0 "$R/var/lib/galaxyd/configure"
-flock "$R/var/lib/galaxyd/configure" sleep 3 &
-sleep 0.3
+flock "$R/var/lib/galaxyd/configure" sleep 5 &
+for _ in $(seq 50); do flock -n "$R/var/lib/galaxyd/configure" true || break; sleep 0.1; done # held
 expect_fail "one init or fini at a time" 1 "another galaxyctl configure init or fini is running" "$C" configure init --root "$R"
 wait
 check "configure --help" bash -c "'$C' configure --help | grep -q 'fini    undo what init recorded'"

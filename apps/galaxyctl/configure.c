@@ -67,10 +67,10 @@
 #include "core/gx_util.h"
 
 #define CF_USAGE "check|init|fini [--config FILE] [--stage NAME]... [--root DIR]: set up this host for a config"
-#define CF_PATH 1024    /* a path, root included */
-#define CF_VAL 256      /* a value read from /proc or /sys */
-#define CF_TEXT 2048    /* one stage's line */
-#define CF_CPUS 1024    /* CPU numbers handled (CPU_SETSIZE) */
+#define CF_PATH 1024 /* a path, root included */
+#define CF_VAL 256   /* a value read from /proc or /sys */
+#define CF_TEXT 2048 /* one stage's line */
+#define CF_CPUS 1024 /* CPU numbers handled (CPU_SETSIZE) */
 #define CF_MAX_RECS 4096
 #define CF_MAX_IRQS 8192
 #define CF_FILE_MAX 65536 /* config snippets: sysctl.d, units, limits.d */
@@ -86,7 +86,9 @@ enum { CF_OK, CF_WARN, CF_FAIL };
 enum { CF_CHECK, CF_INIT, CF_FINI };
 
 /* ---- CPU sets ---- */
-typedef struct { uint64_t w[CF_CPUS / 64]; } cf_cpus_t;
+typedef struct {
+  uint64_t w[CF_CPUS / 64];
+} cf_cpus_t;
 
 static void cf_cpu_add(cf_cpus_t *s, unsigned c) {
   if (c < CF_CPUS) s->w[c / 64] |= 1ull << (c % 64);
@@ -237,10 +239,14 @@ static int cf_cfg_str(cf_cfg_t *c, const char *sec, const char *key, const char 
 }
 
 static int cf_cfg_huge(cf_cfg_t *c, const char *sec, const char *key, const char *v, int *out) {
-  if (!strcmp(v, "auto")) *out = -1;
-  else if (!strcmp(v, "yes")) *out = 1;
-  else if (!strcmp(v, "no")) *out = 0;
-  else return cf_cfg_bad(c, sec, key, v, "auto, yes or no");
+  if (!strcmp(v, "auto"))
+    *out = -1;
+  else if (!strcmp(v, "yes"))
+    *out = 1;
+  else if (!strcmp(v, "no"))
+    *out = 0;
+  else
+    return cf_cfg_bad(c, sec, key, v, "auto, yes or no");
   return 1;
 }
 
@@ -338,7 +344,8 @@ static int cf_cfg_load(cf_cfg_t *c, const char *file) {
   c->instance[bl] = 0;
   int rc = ini_parse(file, cf_ini, c);
   if (rc < 0) {
-    snprintf(c->err, sizeof c->err, "cannot read config %.200s: %s", file, rc == -1 ? strerror(errno) : "out of memory");
+    snprintf(c->err, sizeof c->err, "cannot read config %.200s: %s", file,
+             rc == -1 ? strerror(errno) : "out of memory");
     return -1;
   }
   if (c->err[0] || rc > 0) {
@@ -522,8 +529,7 @@ static int cf_unesc(const char *in, char *out, size_t cap) {
     if (n + 1 >= cap) return -1;
     if (*p == '%') {
       unsigned v;
-      if (!isxdigit((unsigned char)p[1]) || !isxdigit((unsigned char)p[2]) || sscanf(p + 1, "%2x", &v) != 1)
-        return -1;
+      if (!isxdigit((unsigned char)p[1]) || !isxdigit((unsigned char)p[2]) || sscanf(p + 1, "%2x", &v) != 1) return -1;
       out[n++] = (char)v;
       p += 2;
     } else {
@@ -538,7 +544,8 @@ static int cf_unesc(const char *in, char *out, size_t cap) {
 static int cf_state_path_ok(const char *kind, const char *path) {
   char pci[16];
   if (!strcmp(kind, "bind")) return cf_pci(path, pci, sizeof pci) && !strcmp(pci, path);
-  int clean = !strstr(path, "/../") && !strstr(path, "/./") && (strlen(path) < 3 || strcmp(path + strlen(path) - 3, "/.."));
+  int clean =
+      !strstr(path, "/../") && !strstr(path, "/./") && (strlen(path) < 3 || strcmp(path + strlen(path) - 3, "/.."));
   if (!strcmp(kind, "write")) return clean && (!strncmp(path, "/proc/", 6) || !strncmp(path, "/sys/", 5));
   if (!strcmp(kind, "file") || !strcmp(kind, "mkdir")) return clean && !strncmp(path, "/etc/", 5);
   return 0;
@@ -583,12 +590,13 @@ static int cf_state_open(cf_t *cf, char *err, size_t errlen) {
     return -1;
   }
   if (st.st_uid != geteuid() || (st.st_mode & 022)) {
-    snprintf(err, errlen, "state directory %s belongs to uid %u or others may write it: refusing (remove it if unsure)", d,
-             (unsigned)st.st_uid);
+    snprintf(err, errlen, "state directory %s belongs to uid %u or others may write it: refusing (remove it if unsure)",
+             d, (unsigned)st.st_uid);
     return -1;
   }
   if (flock(cf->sfd, LOCK_EX | LOCK_NB) < 0) {
-    snprintf(err, errlen, "%s: %s", d, errno == EWOULDBLOCK ? "another galaxyctl configure init or fini is running" : strerror(errno));
+    snprintf(err, errlen, "%s: %s", d,
+             errno == EWOULDBLOCK ? "another galaxyctl configure init or fini is running" : strerror(errno));
     return -1;
   }
   return 0;
@@ -696,7 +704,8 @@ static int cf_state_load(cf_t *cf, char *err, size_t errlen) {
         cf_unesc(f[2], r->path, sizeof r->path) || cf_unesc(f[3], r->a, sizeof r->a) ||
         cf_unesc(f[4], r->b, sizeof r->b) || !cf_state_path_ok(f[1], r->path) ||
         (!strcmp(f[1], "file") && r->a[0] && (strchr(r->a, '/') || r->a[0] == '.')) ||
-        (!strcmp(f[1], "bind") && strspn(r->a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(r->a))) {
+        (!strcmp(f[1], "bind") &&
+         strspn(r->a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(r->a))) {
       snprintf(err, errlen, "state file %s line %d: not STAGE write|file|mkdir|bind PATH A B", p, line);
       rc = -1;
       break;
@@ -752,8 +761,7 @@ static int cf_state_save(cf_t *cf, char *err, size_t errlen) {
 
 static cf_rec_t *cf_rec_find(cf_t *cf, const char *kind, const char *path) {
   for (int i = 0; i < cf->n_recs; i++)
-    if (!cf->recs[i].dead && !strcmp(cf->recs[i].kind, kind) && !strcmp(cf->recs[i].path, path))
-      return &cf->recs[i];
+    if (!cf->recs[i].dead && !strcmp(cf->recs[i].kind, kind) && !strcmp(cf->recs[i].path, path)) return &cf->recs[i];
   return NULL;
 }
 
@@ -862,7 +870,10 @@ static int cf_put_file(cf_t *cf, const char *rel, const char *content) {
 }
 
 /* ---- sysctl.d: what a boot applies ---- */
-typedef struct { char name[256]; char path[CF_PATH / 2]; } cf_conf_t;
+typedef struct {
+  char name[256];
+  char path[CF_PATH / 2];
+} cf_conf_t;
 
 static int cf_conf_cmp(const void *a, const void *b) {
   return strcmp(((const cf_conf_t *)a)->name, ((const cf_conf_t *)b)->name);
@@ -940,7 +951,8 @@ static int cf_sysctl_persisted(const cf_t *cf, const char *key, long *val, char 
 /* The text of a sysctl.d file holding keys = vals, keeping the other lines of
  * what is there now (old, may be NULL). */
 static void cf_sysctl_text(const char *old, const char *const *keys, const long *vals, int n, char *out, size_t cap) {
-  static const char hdr[] = "# written by `galaxyctl configure init` for galaxyd; `galaxyctl configure fini` takes it back\n";
+  static const char hdr[] =
+      "# written by `galaxyctl configure init` for galaxyd; `galaxyctl configure fini` takes it back\n";
   size_t len = (size_t)snprintf(out, cap, "%s", hdr);
   static char copy[CF_FILE_MAX + 1];
   snprintf(copy, sizeof copy, "%s", old ? old : "");
@@ -956,7 +968,8 @@ static void cf_sysctl_text(const char *old, const char *const *keys, const long 
     }
     if (!ours) len += (size_t)snprintf(out + len, cap - len, "%s\n", l);
   }
-  for (int i = 0; i < n && len < cap; i++) len += (size_t)snprintf(out + len, cap - len, "%s = %ld\n", keys[i], vals[i]);
+  for (int i = 0; i < n && len < cap; i++)
+    len += (size_t)snprintf(out + len, cap - len, "%s = %ld\n", keys[i], vals[i]);
 }
 
 /* init: persists keys = vals in the sysctl.d file rel. 1 written, 0 already, -1 failed. */
@@ -976,9 +989,12 @@ static long cf_cmdline_hugepages(const cf_t *cf) {
   int two_mb = 1; /* hugepages= counts the size of the hugepagesz= before it, else the default */
   if (cf_read(cf, "/proc/cmdline", buf, sizeof buf)) return -1;
   for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-    if (!strncmp(t, "hugepagesz=", 11)) two_mb = !strcmp(t + 11, "2M") || !strcmp(t + 11, "2048K");
-    else if (!strncmp(t, "default_hugepagesz=", 19) && strcmp(t + 19, "2M") && strcmp(t + 19, "2048K")) two_mb = 0;
-    else if (!strncmp(t, "hugepages=", 10) && two_mb) n = strtol(t + 10, NULL, 10);
+    if (!strncmp(t, "hugepagesz=", 11))
+      two_mb = !strcmp(t + 11, "2M") || !strcmp(t + 11, "2048K");
+    else if (!strncmp(t, "default_hugepagesz=", 19) && strcmp(t + 19, "2M") && strcmp(t + 19, "2048K"))
+      two_mb = 0;
+    else if (!strncmp(t, "hugepages=", 10) && two_mb)
+      n = strtol(t + 10, NULL, 10);
   }
   return n;
 }
@@ -1033,10 +1049,11 @@ static void cf_hugepages(cf_t *cf) {
       if (cf_set(cf, nrp, old, val, got, sizeof got) == 0) {
         long g = strtol(got, NULL, 10);
         if (g < need)
-          cf_say(cf, lack,
-                 "asked the kernel for %ld hugepages, it gave %ld (memory fragmented: reserve them at boot, hugepages=%ld "
-                 "on the kernel command line)",
-                 need, g, need);
+          cf_say(
+              cf, lack,
+              "asked the kernel for %ld hugepages, it gave %ld (memory fragmented: reserve them at boot, hugepages=%ld "
+              "on the kernel command line)",
+              need, g, need);
         else
           cf_did(cf, "reserved %ld 2 MiB hugepages (was %ld) for %s = %u", g, nr, src, mb);
         cf->changed = 1;
@@ -1046,8 +1063,9 @@ static void cf_hugepages(cf_t *cf) {
   } else {
     if (cf_read_long(cf, CF_HUGE_DIR "/free_hugepages", &fr)) fr = nr;
     if (fr < need)
-      cf_say(cf, CF_WARN, "%ld reserved but only %ld free, %ld needed (in use by a running galaxyd or another DPDK program?)",
-             nr, fr, need);
+      cf_say(cf, CF_WARN,
+             "%ld reserved but only %ld free, %ld needed (in use by a running galaxyd or another DPDK program?)", nr,
+             fr, need);
     else
       cf_say(cf, CF_OK, "%ld 2 MiB hugepages reserved (%ld free), %ld needed for %s = %u", nr, fr, need, src, mb);
   }
@@ -1064,7 +1082,8 @@ static void cf_hugepages(cf_t *cf) {
   } else if (cf_sysctl_persisted(cf, "vm.nr_hugepages", &pv, from, sizeof from) && pv >= need) {
     cf_say(cf, CF_OK, "persisted: vm.nr_hugepages = %ld in %s", pv, from);
   } else if (!init) {
-    cf_say(cf, CF_WARN, "not persisted (lost at reboot)%s", hinted ? "" : "; fix: galaxyctl configure init (writes " CF_HUGE_FILE ")");
+    cf_say(cf, CF_WARN, "not persisted (lost at reboot)%s",
+           hinted ? "" : "; fix: galaxyctl configure init (writes " CF_HUGE_FILE ")");
   } else {
     const char *k[1] = {"vm.nr_hugepages"};
     int w = cf_persist_sysctl(cf, CF_HUGE_FILE, k, &keep, 1);
@@ -1115,7 +1134,8 @@ static void cf_sysctl(cf_t *cf) {
     }
   }
   if (bad_now)
-    cf_say(cf, CF_WARN, "%s: below [ingest] rcvbuf_bytes = %ld (galaxyd's socket buffers get less); fix: galaxyctl configure init",
+    cf_say(cf, CF_WARN,
+           "%s: below [ingest] rcvbuf_bytes = %ld (galaxyd's socket buffers get less); fix: galaxyctl configure init",
            low, need);
   for (int i = 0; i < 2; i++) {
     from[i][0] = 0;
@@ -1129,7 +1149,8 @@ static void cf_sysctl(cf_t *cf) {
     return;
   }
   if (!init) {
-    cf_say(cf, CF_WARN, "not persisted (lost at reboot)%s", bad_now ? "" : "; fix: galaxyctl configure init (writes " CF_SYSCTL_FILE ")");
+    cf_say(cf, CF_WARN, "not persisted (lost at reboot)%s",
+           bad_now ? "" : "; fix: galaxyctl configure init (writes " CF_SYSCTL_FILE ")");
     return;
   }
   long vals[2] = {now[0] > need ? now[0] : need, now[1] > need ? now[1] : need};
@@ -1220,7 +1241,8 @@ static void cf_vfio(cf_t *cf) {
   cf_pci_driver(cf, pci, drv, sizeof drv);
   int have_vfio = cf_exists(cf, "/dev/vfio/vfio");
   if (!strcmp(drv, "vfio-pci")) {
-    cf_say(cf, have_vfio ? CF_OK : CF_WARN, "%s bound to vfio-pci%s", pci, have_vfio ? "" : ", but /dev/vfio/vfio is missing");
+    cf_say(cf, have_vfio ? CF_OK : CF_WARN, "%s bound to vfio-pci%s", pci,
+           have_vfio ? "" : ", but /dev/vfio/vfio is missing");
     return;
   }
   const char *now = drv[0] ? drv : "no driver";
@@ -1242,8 +1264,8 @@ static void cf_vfio(cf_t *cf) {
     return;
   }
   if (cf->op != CF_INIT) {
-    cf_say(cf, CF_FAIL, "%s is bound to %s, not vfio-pci; fix: galaxyctl configure init (the kernel loses the port)", pci,
-           now);
+    cf_say(cf, CF_FAIL, "%s is bound to %s, not vfio-pci; fix: galaxyctl configure init (the kernel loses the port)",
+           pci, now);
     return;
   }
   if (!cf_exists(cf, "/sys/bus/pci/drivers/vfio-pci")) {
@@ -1269,7 +1291,8 @@ static void cf_vfio(cf_t *cf) {
   if (drv[0]) {
     snprintf(rel, sizeof rel, "/sys/bus/pci/devices/%s/driver/unbind", pci);
     if (cf_write(cf, rel, pci) || cf_pci_wait(cf, pci, "")) {
-      cf_say(cf, CF_FAIL, "unbinding %s from %s failed: %s", pci, drv, errno ? strerror(errno) : "still bound after 2 s");
+      cf_say(cf, CF_FAIL, "unbinding %s from %s failed: %s", pci, drv,
+             errno ? strerror(errno) : "still bound after 2 s");
       return;
     }
   }
@@ -1361,7 +1384,8 @@ static void cf_irq(cf_t *cf) {
     if (cf_read(cf, rel, buf, sizeof buf) || cf_cpus_parse_list(buf, &cur) || !cf_cpus_meet(&cur, pin)) continue;
     if (!init) {
       on_pinned++;
-      if (onl + 12 < sizeof on_list) onl += (size_t)snprintf(on_list + onl, sizeof on_list - onl, "%s%d", onl ? "," : "", irqs[i]);
+      if (onl + 12 < sizeof on_list)
+        onl += (size_t)snprintf(on_list + onl, sizeof on_list - onl, "%s%d", onl ? "," : "", irqs[i]);
       continue;
     }
     /* keep the unpinned CPUs it had; none: all the unpinned online ones */
@@ -1404,8 +1428,9 @@ static void cf_irq(cf_t *cf) {
   int balance = cf_irqbalance(cf);
   if (!init) {
     if (on_pinned || dm_bad)
-      cf_say(cf, CF_WARN, "%d of %d IRQs may run on pinned cores %s (%s%s)%s; fix: galaxyctl configure init", on_pinned, n, pl,
-             on_list[0] ? "IRQ " : "", on_list[0] ? on_list : "", dm_bad ? ", and so would new ones (default_smp_affinity)" : "");
+      cf_say(cf, CF_WARN, "%d of %d IRQs may run on pinned cores %s (%s%s)%s; fix: galaxyctl configure init", on_pinned,
+             n, pl, on_list[0] ? "IRQ " : "", on_list[0] ? on_list : "",
+             dm_bad ? ", and so would new ones (default_smp_affinity)" : "");
     else
       cf_say(cf, CF_OK, "no IRQ on pinned cores %s (%d IRQs, on %s)", pl, n, tl);
   } else {
@@ -1414,8 +1439,10 @@ static void cf_irq(cf_t *cf) {
     if (!moved && !stuck && !cf->changed) cf_say(cf, CF_OK, "no IRQ on pinned cores %s", pl);
   }
   if (balance)
-    cf_say(cf, CF_WARN, "irqbalance is running and moves IRQs back: IRQBALANCE_BANNED_CPULIST=%s in /etc/default/irqbalance, "
-           "then restart it", pl);
+    cf_say(cf, CF_WARN,
+           "irqbalance is running and moves IRQs back: IRQBALANCE_BANNED_CPULIST=%s in /etc/default/irqbalance, "
+           "then restart it",
+           pl);
 }
 
 /* ---- stage: governor ---- */
@@ -1440,7 +1467,8 @@ static void cf_governor(cf_t *cf) {
     if (!cf_read(cf, rel, av, sizeof av)) {
       int found = 0;
       char *save = NULL;
-      for (char *t = strtok_r(av, " ", &save); t && !found; t = strtok_r(NULL, " ", &save)) found = !strcmp(t, "performance");
+      for (char *t = strtok_r(av, " ", &save); t && !found; t = strtok_r(NULL, " ", &save))
+        found = !strcmp(t, "performance");
       if (!found) {
         if (nl + 16 < sizeof nope) nl += (size_t)snprintf(nope + nl, sizeof nope - nl, "%scpu%u", nl ? "," : "", c);
         continue;
@@ -1475,10 +1503,22 @@ static long long cf_limit_bytes(const char *v) {
   if (end == v || errno) return -1;
   int shift = 0;
   switch (*end) {
-  case 'K': shift = 10; end++; break;
-  case 'M': shift = 20; end++; break;
-  case 'G': shift = 30; end++; break;
-  case 'T': shift = 40; end++; break;
+  case 'K':
+    shift = 10;
+    end++;
+    break;
+  case 'M':
+    shift = 20;
+    end++;
+    break;
+  case 'G':
+    shift = 30;
+    end++;
+    break;
+  case 'T':
+    shift = 40;
+    end++;
+    break;
   default: break;
   }
   if (*end && *end != ':' && !isspace((unsigned char)*end)) return -1;
@@ -1586,16 +1626,21 @@ static void cf_memlock(cf_t *cf) {
       return;
     }
     if (!init) {
-      cf_say(cf, CF_FAIL,
-             "galaxyd@%s: LimitMEMLOCK %s (%s) is below the %u MiB DPDK locks ([dpdk] mem_mb); fix: galaxyctl configure "
-             "init (drop-in %s)",
-             c->instance, b == -3 ? "is systemd's default" : b == -1 ? "unreadable" : "set", from, c->dpdk_mem_mb,
-             CF_MEMLOCK_DROPIN);
+      cf_say(
+          cf, CF_FAIL,
+          "galaxyd@%s: LimitMEMLOCK %s (%s) is below the %u MiB DPDK locks ([dpdk] mem_mb); fix: galaxyctl configure "
+          "init (drop-in %s)",
+          c->instance,
+          b == -3   ? "is systemd's default"
+          : b == -1 ? "unreadable"
+                    : "set",
+          from, c->dpdk_mem_mb, CF_MEMLOCK_DROPIN);
       return;
     }
     snprintf(rel, sizeof rel, "/etc/systemd/system/galaxyd@%s.service.d/%s", c->instance, CF_MEMLOCK_DROPIN);
-    int w = cf_put_file(cf, rel, "# written by `galaxyctl configure init`: DPDK locks its memory (vfio DMA mappings)\n"
-                                 "[Service]\nLimitMEMLOCK=infinity\n");
+    int w = cf_put_file(cf, rel,
+                        "# written by `galaxyctl configure init`: DPDK locks its memory (vfio DMA mappings)\n"
+                        "[Service]\nLimitMEMLOCK=infinity\n");
     if (w < 0) return;
     cf_unit_memlock(cf, &b, from, sizeof from, unit, sizeof unit);
     if (b == -2 || b >= need)
@@ -1617,9 +1662,11 @@ static void cf_memlock(cf_t *cf) {
            CF_LIMITS_FILE);
     return;
   }
-  int w = cf_put_file(cf, CF_LIMITS_FILE, "# written by `galaxyctl configure init`: DPDK locks its memory\n"
-                                          "galaxyd - memlock unlimited\n");
-  if (w > 0) cf_did(cf, "wrote %s (galaxyd - memlock unlimited; applies to PAM sessions: su, runuser -l, ssh)", CF_LIMITS_FILE);
+  int w = cf_put_file(cf, CF_LIMITS_FILE,
+                      "# written by `galaxyctl configure init`: DPDK locks its memory\n"
+                      "galaxyd - memlock unlimited\n");
+  if (w > 0)
+    cf_did(cf, "wrote %s (galaxyd - memlock unlimited; applies to PAM sessions: su, runuser -l, ssh)", CF_LIMITS_FILE);
 }
 
 /* ---- fini ---- */
@@ -1693,7 +1740,8 @@ static void cf_fini(cf_t *cf) {
         if (r->a[0] && strcmp(drv, r->a)) {
           snprintf(rel, sizeof rel, "/sys/bus/pci/drivers/%s/bind", r->a);
           if (cf_write(cf, rel, pci) || cf_pci_wait(cf, pci, r->a)) {
-            cf_say(cf, CF_FAIL, "cannot bind %s back to %s: %s", pci, r->a, errno ? strerror(errno) : "not bound after 2 s");
+            cf_say(cf, CF_FAIL, "cannot bind %s back to %s: %s", pci, r->a,
+                   errno ? strerror(errno) : "not bound after 2 s");
             continue;
           }
         }
@@ -1719,22 +1767,21 @@ static void cf_fini(cf_t *cf) {
 static const struct {
   const char *name;
   void (*fn)(cf_t *);
-} cf_stages[] = {{"hugepages", cf_hugepages}, {"sysctl", cf_sysctl}, {"vfio", cf_vfio},
-                 {"irq", cf_irq},             {"governor", cf_governor}, {"memlock", cf_memlock}};
+} cf_stages[] = {{"hugepages", cf_hugepages}, {"sysctl", cf_sysctl},  {"vfio", cf_vfio}, {"irq", cf_irq},
+                 {"governor", cf_governor},   {"memlock", cf_memlock}};
 #define CF_NSTAGES ((int)GX_ARRAY_LEN(cf_stages))
 
 static int cf_usage(FILE *f) {
-  fprintf(f,
-          "usage: galaxyctl configure check|init|fini [--config FILE] [--stage NAME]... [--root DIR]\n"
-          "  check   report each stage: ok, warn or fail with what to do (changes nothing);\n"
-          "          exit 1 when the config cannot run on this host\n"
-          "  init    fix what it can (idempotent), recording every change in\n"
-          "          ROOT" CF_STATE_DIR "/state\n"
-          "  fini    undo what init recorded (and only that)\n"
-          "  --config FILE  the galaxyd config (default ROOT/etc/galaxyd/main.ini)\n"
-          "  --stage NAME   only these stages (repeat, or NAME,NAME): hugepages, sysctl, vfio, irq,\n"
-          "                 governor, memlock (default: all, in that order; fini in reverse)\n"
-          "  --root DIR     take /proc, /sys, /etc, /dev, /var/lib under DIR (tests; default /)\n");
+  fprintf(f, "usage: galaxyctl configure check|init|fini [--config FILE] [--stage NAME]... [--root DIR]\n"
+             "  check   report each stage: ok, warn or fail with what to do (changes nothing);\n"
+             "          exit 1 when the config cannot run on this host\n"
+             "  init    fix what it can (idempotent), recording every change in\n"
+             "          ROOT" CF_STATE_DIR "/state\n"
+             "  fini    undo what init recorded (and only that)\n"
+             "  --config FILE  the galaxyd config (default ROOT/etc/galaxyd/main.ini)\n"
+             "  --stage NAME   only these stages (repeat, or NAME,NAME): hugepages, sysctl, vfio, irq,\n"
+             "                 governor, memlock (default: all, in that order; fini in reverse)\n"
+             "  --root DIR     take /proc, /sys, /etc, /dev, /var/lib under DIR (tests; default /)\n");
   return f == stdout ? GX_EXIT_OK : GX_EXIT_USAGE;
 }
 
@@ -1761,17 +1808,23 @@ static int ctl_configure(int argc, char **argv) {
   if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) return cf_usage(stdout);
   memset(&cf, 0, sizeof cf);
   cf.sfd = -1;
-  if (!strcmp(argv[1], "check")) cf.op = CF_CHECK;
-  else if (!strcmp(argv[1], "init")) cf.op = CF_INIT;
-  else if (!strcmp(argv[1], "fini")) cf.op = CF_FINI;
-  else return gx_cli_fail(GX_EXIT_USAGE, "configure: '%s' is not check, init or fini", argv[1]);
+  if (!strcmp(argv[1], "check"))
+    cf.op = CF_CHECK;
+  else if (!strcmp(argv[1], "init"))
+    cf.op = CF_INIT;
+  else if (!strcmp(argv[1], "fini"))
+    cf.op = CF_FINI;
+  else
+    return gx_cli_fail(GX_EXIT_USAGE, "configure: '%s' is not check, init or fini", argv[1]);
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) return cf_usage(stdout);
     if (!strcmp(a, "--config") || !strcmp(a, "--root")) {
       if (!v || !*v) return gx_cli_fail(GX_EXIT_USAGE, "%s needs a value", a);
-      if (!strcmp(a, "--config")) cfg = v;
-      else root = v;
+      if (!strcmp(a, "--config"))
+        cfg = v;
+      else
+        root = v;
       i++;
     } else if (!strcmp(a, "--stage")) {
       if ((rc = cf_pick(want, v))) return rc;
@@ -1788,7 +1841,8 @@ static int ctl_configure(int argc, char **argv) {
   if (rl >= sizeof cf.root) return gx_cli_fail(GX_EXIT_USAGE, "--root: path too long");
   if (!(rl == 1 && root[0] == '/')) {
     struct stat st;
-    if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode)) return gx_cli_fail(GX_EXIT_USAGE, "--root %s: not a directory", root);
+    if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode))
+      return gx_cli_fail(GX_EXIT_USAGE, "--root %s: not a directory", root);
     memcpy(cf.root, root, rl);
     cf.root[rl] = 0;
   }
@@ -1819,8 +1873,10 @@ static int ctl_configure(int argc, char **argv) {
     cf.text[0] = 0;
     cf.level = CF_OK;
     cf.changed = 0;
-    if (cf.op == CF_FINI) cf_fini(&cf);
-    else cf_stages[i].fn(&cf);
+    if (cf.op == CF_FINI)
+      cf_fini(&cf);
+    else
+      cf_stages[i].fn(&cf);
     const char *w = words[cf.level];
     if (cf.changed && cf.level == CF_OK) w = cf.op == CF_FINI ? "undone" : "changed"; /* fail, warn say more */
     if (cf.op == CF_INIT && !cf.changed)
