@@ -21,22 +21,33 @@ net_host() { # i: validator i's address
 }
 net_setup() {
   local dir=$1 n=$2 base=$3; shift 3
-  NET_DIR=$dir NET_N=$n NET_BASE=$base
+  # NET_CLUSTERS=K NET_CLUSTER_SIZE=C (optional): K Star Clusters of C stars
+  # besides the n galaxies: nodes n.. are the stars (star s: cluster s / C,
+  # index s % C), each on the same port layout; the genesis gives every node
+  # its ingest address; a star follows the galaxies (sync_peers) and gossips
+  # with every other node.
+  local k=${NET_CLUSTERS:-0} c=${NET_CLUSTER_SIZE:-4} total=$n cl=()
+  if [ "$k" -gt 0 ]; then total=$((n + k * c)); cl=(--clusters "$k" --cluster-size "$c" --ingest-port-base "$base"); fi
+  NET_DIR=$dir NET_N=$total NET_GALAXIES=$n NET_BASE=$base
   mkdir -p "$dir"
   NET_TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
   (umask 077; echo "$NET_TOKEN" >"$dir/admin.token")
   "$BIN/galaxyctl" genesis --validators "$n" --out "$dir/genesis" --base-port $((base + 100)) \
-    --host "${NET_HOSTS:-127.0.0.1}" "$@" >"$dir/genesis.log" 2>&1 || { cat "$dir/genesis.log"; return 1; }
-  for ((i = 0; i < n; i++)); do
-    local d="$dir/node-$i" peers="" sync=""
+    --host "${NET_HOSTS:-127.0.0.1}" "${cl[@]}" "$@" >"$dir/genesis.log" 2>&1 || { cat "$dir/genesis.log"; return 1; }
+  for ((i = 0; i < total; i++)); do
+    local d="$dir/node-$i" peers="" sync="" role=galaxy key="node-$i.key"
+    [ "$i" -ge "$n" ] && role=star key="star-$(((i - n) / c))-$(((i - n) % c)).key"
     mkdir -p "$d"
-    for ((j = 0; j < n; j++)); do
+    for ((j = 0; j < total; j++)); do
       [ $j = $i ] && continue
       peers="$peers${peers:+,}$(net_host $j):$((base + j))"
-      sync="$sync${sync:+,}http://$NET_TOKEN@127.0.0.1:$((base + 300 + j))"
+      # a star follows two galaxies (an INI line holds 199 characters: libinih)
+      [ "$j" -lt "$n" ] && { [ "$i" -lt "$n" ] || [ "$j" -lt 2 ]; } &&
+        sync="$sync${sync:+,}http://$NET_TOKEN@127.0.0.1:$((base + 300 + j))"
     done
     cat >"$d/galaxyd.ini" <<INI
 [node]
+role = $role
 listen = $(net_host $i):$((base + i))
 [cores]
 rx = 0
@@ -58,7 +69,7 @@ listen = 127.0.0.1:$((base + 300 + i))
 token_file = $dir/admin.token
 [chain]
 genesis = $dir/genesis/genesis.ini
-node_key = $dir/genesis/node-$i.key
+node_key = $dir/genesis/$key
 data_dir = $d/data
 sync_peers = $sync
 tick_ms = 100

@@ -121,6 +121,7 @@ void gx_hier_synced(gx_commit_t *c) {
   uint64_t height = gx_ledger_height(c->ledger);
   char path[64];
   snprintf(path, sizeof path, "/v1/raw/fold/%llu", (unsigned long long)height);
+  /* (reuses c->sync.buf: the caught-up black hole is finished with) */
   if (gx_sync_get(c, path) != 0 || gx_hier_restore_chains(h, c->sync.buf, c->sync.len) != 0) {
     GX_WARN("commit", "sync: no peer gave the clusters' folded chains at black hole %llu: "
             "LSH blocks will be refused as out of order until one does", (unsigned long long)height);

@@ -71,6 +71,11 @@ struct gx_star {
   uint64_t folded;                /* the galaxies' folded height, last seen */
   uint32_t max_block_txs;
   uint64_t held_epoch;            /* +1: the epoch held back last */
+  /* an agreed batch's transfers and which of them our pool holds */
+  size_t max_agreed, n_vids;
+  const uint8_t **agreed_ptrs;
+  gx_hash_t *agreed_ids, *vids;
+  uint8_t *agreed_held;
   uint8_t my_sig_msg[GX_CLUSTER_WINDOW][GX_STAR_SIG_MSG_SZ]; /* re-sent on tick */
   unsigned n_my_sigs;
   pthread_t thread;
@@ -219,11 +224,39 @@ static int gx_star_in_flight(const gx_star_t *s, const gx_hash_t *id) {
 }
 
 /* ---- deliver: the agreed cluster epoch -> our LSH block ---- */
+/* The agreed transfers our pool holds (its ingest verified both signatures):
+ * gx_cluster_build need not verify them again. */
+static void gx_star_collect_verified(gx_star_t *s, const gx_acs_batch_t *batch) {
+  s->n_vids = 0;
+  gx_txpool_t *pool = s->cfg.pool;
+  if (!pool) return;
+  size_t k = 0;
+  for (unsigned i = 0; i < batch->count; i++) {
+    if (batch->len[i] < GX_CLUSTER_PROP_HDR_SZ) continue;
+    for (uint32_t off = GX_CLUSTER_PROP_HDR_SZ; off + GX_XFER_SZ <= batch->len[i] && k < s->max_agreed;
+         off += GX_XFER_SZ, k++) {
+      s->agreed_ptrs[k] = batch->value[i] + off;
+      gx_xfer_id(&s->agreed_ids[k], s->agreed_ptrs[k]);
+    }
+  }
+  memset(s->agreed_held, 0, k);
+  pool->held(pool->ctx, s->agreed_ptrs, s->agreed_ids, k, s->agreed_held);
+  for (size_t i = 0; i < k; i++)
+    if (s->agreed_held[i]) s->vids[s->n_vids++] = s->agreed_ids[i];
+  qsort(s->vids, s->n_vids, sizeof *s->vids, gx_star_hash_cmp);
+}
+
+static int gx_star_verified(void *ctx, const gx_hash_t *id) {
+  const gx_star_t *s = ctx;
+  return bsearch(id, s->vids, s->n_vids, sizeof *s->vids, gx_star_hash_cmp) != NULL;
+}
+
 static void gx_star_deliver(void *ctx, const gx_acs_batch_t *batch) {
   gx_star_t *s = ctx;
   uint64_t now = gx_star_now_ns();
   gx_cluster_block_t blk;
-  gx_cluster_err_t e = gx_cluster_build(s->cluster, batch, NULL, NULL, &blk);
+  gx_star_collect_verified(s, batch);
+  gx_cluster_err_t e = gx_cluster_build(s->cluster, batch, gx_star_verified, s, &blk);
   if (e != GX_CLUSTER_OK) {
     snprintf(s->failure, sizeof s->failure, "cluster epoch %llu: cannot build the block: %s",
              (unsigned long long)batch->epoch, gx_cluster_strerror(e));
@@ -233,15 +266,13 @@ static void gx_star_deliver(void *ctx, const gx_acs_batch_t *batch) {
   atomic_fetch_add(&s->st_built, 1);
   atomic_fetch_add(&s->st_txs, blk.tx_count);
   gx_star_flight_t *fl = &s->flight[blk.height % GX_CLUSTER_WINDOW];
-  gx_lsh_t b;
-  fl->height = 0;
-  fl->n = 0;
-  if (gx_lsh_decode(&b, blk.block, blk.block_len) == GX_PROTO_OK) {
-    for (uint32_t i = 0; i < b.h.tx_count && i < s->max_block_txs; i++)
-      gx_xfer_id(&fl->ids[fl->n++], b.xfers + (size_t)i * GX_XFER_SZ);
-    qsort(fl->ids, fl->n, sizeof *fl->ids, gx_star_hash_cmp);
-    fl->height = blk.height;
-  }
+  /* the unsigned block is body || transfers (the certificate comes later) */
+  const uint8_t *xf = blk.block + blk.block_len - (size_t)blk.tx_count * GX_XFER_SZ;
+  GX_ASSERT(blk.tx_count <= s->max_block_txs && (size_t)blk.tx_count * GX_XFER_SZ <= blk.block_len,
+            "block of %u transfers in %zu bytes", blk.tx_count, blk.block_len);
+  for (fl->n = 0; fl->n < blk.tx_count; fl->n++) gx_xfer_id(&fl->ids[fl->n], xf + (size_t)fl->n * GX_XFER_SZ);
+  qsort(fl->ids, fl->n, sizeof *fl->ids, gx_star_hash_cmp);
+  fl->height = blk.height;
   atomic_store(&s->st_height, blk.height);
   if (s->epoch_started_ns) s->round_ns = now - s->epoch_started_ns;
   s->epoch_started_ns = 0;
@@ -273,9 +304,14 @@ static void gx_star_maybe_propose(gx_star_t *s, uint64_t now) {
   size_t got = 0;
   int any_ready = 0;
   gx_txpool_t *pool = s->cfg.pool;
+  /* our cluster's accounts only (gx_lsh_home_cluster: account mod K), and of
+   * those our member shard of this epoch: shard j*K + cluster of K*n_c, as
+   * gx_shard_of(a, K*n_c) mod K = gx_shard_of(a, K). A transfer of another
+   * cluster's account stays in our pool (gossip takes it to its home). */
+  uint32_t k = s->cfg.genesis->cluster_count;
   if (pool)
-    got = pool->take_shard(pool->ctx, gx_epoch_shard(s->epoch, epoch), s->com.n, s->xfers,
-                           s->cfg.batch_max, &any_ready);
+    got = pool->take_shard(pool->ctx, gx_epoch_shard(s->epoch, epoch) * k + s->cfg.key->cluster,
+                           s->com.n * k, s->xfers, s->cfg.batch_max, &any_ready);
   size_t kept = 0;
   for (size_t i = 0; i < got; i++) { /* what is in a block on its way needs no second copy */
     gx_hash_t id;
@@ -401,7 +437,12 @@ gx_star_t *gx_star_new(const gx_star_cfg_t *cfg, char *err, size_t errlen) {
   s->out_buf = malloc((size_t)GX_STAR_TX_BATCH * GX_STAR_DGRAM_MAX);
   s->enc = gx_chunk_enc_new(GX_LSH_MAX_SZ, GX_CHUNK_DEFAULT_K, GX_CHUNK_DEFAULT_M, 0);
   s->max_block_txs = g->lsh_max_txs;
-  int flights_ok = 1;
+  s->max_agreed = (size_t)s->com.n * s->cfg.batch_max;
+  s->agreed_ptrs = malloc(s->max_agreed * sizeof *s->agreed_ptrs);
+  s->agreed_ids = malloc(s->max_agreed * sizeof *s->agreed_ids);
+  s->vids = malloc(s->max_agreed * sizeof *s->vids);
+  s->agreed_held = malloc(s->max_agreed + 1);
+  int flights_ok = s->agreed_ptrs && s->agreed_ids && s->vids && s->agreed_held;
   for (unsigned i = 0; i < GX_CLUSTER_WINDOW; i++)
     flights_ok &= (s->flight[i].ids = malloc((size_t)s->max_block_txs * sizeof(gx_hash_t))) != NULL;
   if (!s->cluster || !s->proposal || !s->xfers || !s->out_buf || !s->enc || !flights_ok) {
@@ -478,6 +519,10 @@ void gx_star_delete(gx_star_t *s) {
   free(s->xfers);
   free(s->out_buf);
   for (unsigned i = 0; i < GX_CLUSTER_WINDOW; i++) free(s->flight[i].ids);
+  free((void *)s->agreed_ptrs);
+  free(s->agreed_ids);
+  free(s->vids);
+  free(s->agreed_held);
   free(s);
 }
 

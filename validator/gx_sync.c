@@ -132,12 +132,12 @@ uint64_t gx_sync_run(gx_commit_t *c) {
       if (gx_cert_decode(&certd, cert, cert_len) == GX_CERT_OK) gx_galaxy_sink_store_cert(c, h, &certd);
       atomic_fetch_add(&c->st_synced, 1);
       applied++;
+      gx_hier_synced(c); /* clusters: their folded chains at this height (one more GET) */
       more = 1;
       break;
     }
   }
   curl_easy_cleanup(curl);
-  if (applied) gx_hier_synced(c); /* the clusters' chains at the new height */
   if (applied) {
     uint64_t next = gx_ledger_height(c->ledger); /* epoch of the next black hole */
     gx_epoch_skip_to(c->drv.epoch, next);
