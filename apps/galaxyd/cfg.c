@@ -1,4 +1,5 @@
 #include "apps/galaxyd/cfg.h"
+#include "core/gx_chunk.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -163,6 +164,8 @@ static int gx_cfg_set(gx_node_cfg_t *cfg, const char *sec, const char *key, cons
     return 0;
   }
   if (IS("ingest", "items")) U64(ic->items, 1024, 1u << 24, uint32_t);
+  if (IS("ingest", "lsh_slots")) U64(ic->lsh_slots, 0, GX_CHUNK_MAX_SLOTS, uint32_t);
+  if (IS("ingest", "lsh_done")) U64(ic->lsh_done, 1, GX_CHUNK_MAX_DONE, uint32_t);
   if (IS("ingest", "dedup_entries")) U64(ic->dedup_entries, GX_DEDUP_MIN_ENTRIES, GX_DEDUP_MAX_ENTRIES, uint64_t);
   if (IS("ingest", "rcvbuf_bytes")) U64(cfg->rcvbuf_bytes, 65536, 1u << 30, int);
   if (IS("ingest", "eal_mem_mb")) U64(cfg->eal_mem_mb, 64, 65536, unsigned);
@@ -479,10 +482,10 @@ void gx_node_cfg_print(const gx_node_cfg_t *c, FILE *o) {
           c->rx_cores, c->verify_cores, c->mempool_core, c->gossip_core, c->housekeeping_core);
   fprintf(o, "\n[ingest]\nverify_batch = %u\nverify_nice = %d\nrx_busy_poll = %d\nverify_ring = %u\n"
              "link_ring = %u\nitems = %u\ndedup_entries = %llu\nrcvbuf_bytes = %d\neal_mem_mb = %u\n"
-             "hugepages = %s\n",
+             "hugepages = %s\nlsh_slots = %u\nlsh_done = %u\n",
           ic->verify_batch, ic->verify_nice, ic->rx_busy_poll, ic->verify_ring, ic->link_ring, ic->items,
           (unsigned long long)ic->dedup_entries, c->rcvbuf_bytes, c->eal_mem_mb,
-          c->hugepages < 0 ? "auto" : c->hugepages ? "yes" : "no");
+          c->hugepages < 0 ? "auto" : c->hugepages ? "yes" : "no", ic->lsh_slots, ic->lsh_done);
   fprintf(o, "\n[mempool]\ncapacity = %llu\nmax_future = %u\nmax_accounts = %llu\n",
           (unsigned long long)ic->mempool.capacity, ic->mempool.max_future,
           (unsigned long long)ic->mempool.max_accounts);
