@@ -3,6 +3,7 @@
 #
 #   deploy/run-local.sh [--nodes N] [--rate R] [--accounts K] [--duration S]
 #                       [--dir DIR] [--base-port P] [--fresh] [--dpdk]
+#                       [--clusters K [--cluster-size C]]
 #
 # N galaxyd validators in socket mode (default 4) share one genesis that funds
 # the load accounts and a faucet wallet (DIR/faucet: how a new user gets coins
@@ -23,16 +24,22 @@
 # validator (net_af_packet), validator i at 10.79.0.(i+1), the load sent from
 # the bridge's 10.79.0.100; ingest, gossip and consensus all go through the
 # DPDK ports, HTTP stays on the namespace's loopback. Data in ./run/local-dpdk.
+# --clusters K (socket mode): the two-tier network of docs/CLUSTERS.md: besides
+# the N galaxies, K Star Clusters of C stars each (--cluster-size, default 4)
+# as nodes N.. on the same port layout (galaxyd [node] role = star); the load
+# goes to the stars (each transfer to a star of its home cluster, learnt from
+# /v1/clusters when star load routes; else to the first star) and reaches the
+# galaxies as LSH blocks. Data in ./run/local-clusters.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${GX_BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 BIN="$BUILD/bin"
-NODES=4 RATE=2000 ACCOUNTS=200 DURATION=60 DIR="" BASE=7600 FRESH=0 DPDK=0
+NODES=4 RATE=2000 ACCOUNTS=200 DURATION=60 DIR="" BASE=7600 FRESH=0 DPDK=0 CLUSTERS=0 CSIZE=4
 usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }
 GIVEN=" " # the options given on the command line (an existing DIR must agree)
 while [ $# -gt 0 ]; do
-  case "$1" in --nodes|--rate|--accounts|--duration|--dir|--base-port)
+  case "$1" in --nodes|--rate|--accounts|--duration|--dir|--base-port|--clusters|--cluster-size)
     [ $# -ge 2 ] || { echo "run-local: $1 needs a value" >&2; exit 2; }
     GIVEN="$GIVEN$1 " ;;
   esac
@@ -45,17 +52,25 @@ while [ $# -gt 0 ]; do
     --base-port) BASE=$2; shift 2 ;;
     --fresh) FRESH=1; shift ;;
     --dpdk) DPDK=1; shift ;;
+    --clusters) CLUSTERS=$2; shift 2 ;;
+    --cluster-size) CSIZE=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run-local: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
-for v in NODES RATE ACCOUNTS DURATION BASE; do
+for v in NODES RATE ACCOUNTS DURATION BASE CLUSTERS CSIZE; do
   [[ ${!v} =~ ^[0-9]+$ ]] || { echo "run-local: --${v,,} must be a whole number" >&2; exit 2; }
 done
 [ "$NODES" -ge 4 ] || { echo "run-local: --nodes must be at least 4 (N >= 3f+1 with f >= 1)" >&2; exit 2; }
 [ "$DURATION" -gt 0 ] || [ "$RATE" = 0 ] ||
   { echo "run-local: --duration 0 (run until Ctrl-C) goes with --rate 0 (no load)" >&2; exit 2; }
-[ -n "$DIR" ] || DIR="$ROOT/run/local$([ "$DPDK" = 1 ] && echo -dpdk)"
+[ "$CLUSTERS" -le 16 ] || { echo "run-local: --clusters is at most 16" >&2; exit 2; }
+if [ "$CSIZE" -lt 4 ] || [ "$CSIZE" -gt 16 ]; then
+  echo "run-local: --cluster-size must be 4..16 (n_c >= 3 f_c + 1 with f_c >= 1)" >&2; exit 2
+fi
+[ "$CLUSTERS" = 0 ] || [ "$DPDK" = 0 ] ||
+  { echo "run-local: --clusters runs in socket mode only (stars have no DPDK mode yet)" >&2; exit 2; }
+[ -n "$DIR" ] || DIR="$ROOT/run/local$([ "$DPDK" = 1 ] && echo -dpdk)$([ "$CLUSTERS" -gt 0 ] && echo -clusters)"
 given() { [[ $GIVEN == *" $1 "* ]]; }
 # An existing DIR keeps its genesis: what it was made with (DIR/run.conf,
 # written with the genesis; a DIR from before has the validator count only)
@@ -63,6 +78,8 @@ given() { [[ $GIVEN == *" $1 "* ]]; }
 if [ "$FRESH" = 0 ] && [ -f "$DIR/genesis/genesis.ini" ]; then
   refuse() { echo "run-local: $1 contradicts $DIR: $2 (leave the option out, use another --dir, or --fresh to start over)" >&2; exit 2; }
   have=$(grep -c '^\[validator ' "$DIR/genesis/genesis.ini")
+  have_k=$(grep -c '^\[cluster [0-9]*\]' "$DIR/genesis/genesis.ini")
+  given --clusters && [ "$CLUSTERS" != "$have_k" ] && refuse "--clusters $CLUSTERS" "its genesis has $have_k clusters"
   given --nodes && [ "$NODES" != "$have" ] && refuse "--nodes $NODES" "its genesis has $have validators"
   NODES=$have
   if [ -f "$DIR/run.conf" ]; then
@@ -101,11 +118,16 @@ if [ ! -f "$G/genesis.ini" ]; then
   "$BIN/galaxyctl" genesis --validators "$NODES" --out "$G" --base-port $((BASE + 100)) \
     --host "$hosts" --fund-load-seed 1 --fund-load-accounts "$ACCOUNTS" \
     --fund-amount 1000000000000 --fund "$("$BIN/star" address --dir "$FAUCET")=$FAUCET_COINS" \
+    $([ "$CLUSTERS" -gt 0 ] && echo "--clusters $CLUSTERS --cluster-size $CSIZE --ingest-port-base $BASE") \
     >"$DIR/genesis.log" 2>&1 || { cat "$DIR/genesis.log" >&2; exit 1; }
   printf 'nodes=%s\naccounts=%s\nbase_port=%s\nmode=%s\n' "$NODES" "$ACCOUNTS" "$BASE" \
     "$([ "$DPDK" = 1 ] && echo dpdk || echo socket)" >"$DIR/run.conf"
 fi
 NODES=$(grep -c '^\[validator ' "$G/genesis.ini")
+CLUSTERS=$(grep -c '^\[cluster [0-9]*\]' "$G/genesis.ini")
+STARS=$(grep -c '^\[cluster [0-9]* star ' "$G/genesis.ini")
+[ "$CLUSTERS" -gt 0 ] && CSIZE=$((STARS / CLUSTERS))
+TOTAL=$((NODES + STARS))
 PIDS=()
 cleanup() {
   trap - INT TERM EXIT
@@ -136,13 +158,15 @@ if [ "$DPDK" = 1 ]; then
   # af_packet readers would see partial ones (`ethtool -K br0 tx off`)
   "${IN_NS[@]}" "$ROOT/deploy/tx-csum-off.py" br0 || exit 1
 fi
-for ((i = 0; i < NODES; i++)); do
+for ((i = 0; i < TOTAL; i++)); do
   d="$DIR/node-$i"; mkdir -p "$d"
-  peers=""; sync=""
-  for ((j = 0; j < NODES; j++)); do
+  peers=""; sync=""; role=galaxy; key="$G/node-$i.key"
+  # nodes NODES.. are the stars: star s of the clusters is star s % C of cluster s / C
+  [ "$i" -ge "$NODES" ] && role=star key="$G/star-$(((i - NODES) / CSIZE))-$(((i - NODES) % CSIZE)).key"
+  for ((j = 0; j < TOTAL; j++)); do
     [ $j = $i ] && continue
     peers="$peers${peers:+,}$(host_of $j):$((BASE + j))"
-    sync="$sync${sync:+,}http://127.0.0.1:$((BASE + 300 + j))"
+    [ "$j" -lt "$NODES" ] && sync="$sync${sync:+,}http://127.0.0.1:$((BASE + 300 + j))"
   done
   if [ "$DPDK" = 1 ]; then
     dataplane="[node]
@@ -154,6 +178,7 @@ udp_port = $((BASE + i))
 hugepages = no"
   else
     dataplane="[node]
+role = $role
 listen = 127.0.0.1:$((BASE + i))"
   fi
   cat >"$d/galaxyd.ini" <<INI
@@ -184,7 +209,7 @@ listen = 127.0.0.1:$((BASE + 200 + i))
 listen = 127.0.0.1:$((BASE + 300 + i))
 [chain]
 genesis = $G/genesis.ini
-node_key = $G/node-$i.key
+node_key = $key
 data_dir = $d/data
 sync_peers = $sync
 INI
@@ -195,10 +220,11 @@ if [ "$DPDK" = 1 ]; then
   echo "run-local: $NODES validators in DPDK mode (net_af_packet on veths in network namespace $NS), data in $DIR"
   echo "  inspect with: ip netns exec $NS curl -s http://127.0.0.1:$((BASE + 200))/metrics"
 else
-  echo "run-local: $NODES validators on 127.0.0.1, data in $DIR"
+  echo "run-local: $NODES validators on 127.0.0.1$([ "$CLUSTERS" -gt 0 ] && echo " and $CLUSTERS Star Clusters of $CSIZE stars (nodes $NODES..$((TOTAL - 1)))"), data in $DIR"
 fi
-for ((i = 0; i < NODES; i++)); do
-  echo "  node $i: transfers udp $(host_of $i):$((BASE + i))  metrics http://127.0.0.1:$((BASE + 200 + i))/metrics  api http://127.0.0.1:$((BASE + 200 + i))/v1/status"
+for ((i = 0; i < TOTAL; i++)); do
+  what=node; [ "$i" -ge "$NODES" ] && what="star $(((i - NODES) % CSIZE)) of cluster $(((i - NODES) / CSIZE)), node"
+  echo "  $what $i: transfers udp $(host_of $i):$((BASE + i))  metrics http://127.0.0.1:$((BASE + 200 + i))/metrics  api http://127.0.0.1:$((BASE + 200 + i))/v1/status"
 done
 API0="http://127.0.0.1:$((BASE + 200))"
 for _ in $(seq 50); do "${IN_NS[@]}" curl -sf "$API0/v1/status" >/dev/null && break; sleep 0.2; done
@@ -220,7 +246,8 @@ else
 fi
 LOAD_PID="" MON_PID=""
 if [ "$RATE" -gt 0 ]; then
-  "${IN_NS[@]}" "$BIN/star" load --galaxy "$(host_of 0):$BASE" --accounts "$ACCOUNTS" --rate "$RATE" \
+  # clusters: the load goes to the stars (a galaxy proposes LSH blocks, not transfers)
+  "${IN_NS[@]}" "$BIN/star" load --galaxy "$(host_of 0):$((BASE + (CLUSTERS > 0 ? NODES : 0)))" --accounts "$ACCOUNTS" --rate "$RATE" \
     --duration "$DURATION" --api "$API0" --resend 2 >"$DIR/load.out" 2>"$DIR/load.log" &
   LOAD_PID=$!
 fi
