@@ -1356,8 +1356,8 @@ gx_genesis_err_t gx_genesis_members_parse(gx_genesis_t *g, const char *text, siz
     }
     if (nt != 3 && nt != 4)
       return gx_gen_fail(err, errlen, GX_GENESIS_ERR_FIELD,
-                         "line %d: want 'INDEX IDENTITY HOST:PORT [INGEST_HOST:PORT]' (INDEX: I for validator I, "
-                         "C:I for star I of cluster C)", line);
+                         "line %d: want 'INDEX IDENTITY HOST:PORT', then optionally INGEST_HOST:PORT (INDEX: I for "
+                         "validator I, C:I for star I of cluster C)", line);
     uint64_t c = 0, i;
     int star = 0;
     char *colon = strchr(tok[0], ':');

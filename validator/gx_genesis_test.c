@@ -612,7 +612,7 @@ static void test_members(void **state) {
     {"0 %s 127.0.0.1:1\n0:1 %s 127.0.0.1:2\n", "star 0:0 missing"},
     {"0 %s 127.0.0.1\n%s\n", "line 1: address"},
     {"0 %s 127.0.0.1:0\n%s\n", "line 1: address"},
-    {"0 %s\n%s\n", "line 1: want 'INDEX IDENTITY HOST:PORT [INGEST_HOST:PORT]'"},
+    {"0 %s\n%s\n", "line 1: want 'INDEX IDENTITY HOST:PORT', then optionally INGEST_HOST:PORT"},
     {"0 %s 127.0.0.1:1 127.0.0.1:2 x\n%s\n", "line 1: want"},
     {"0 %s 127.0.0.1:1 x\n%s\n", "line 1: ingest address 'x'"},
     {"0 %s 127.0.0.1:1 127.0.0.1:0\n%s\n", "line 1: ingest address"},
