@@ -66,10 +66,9 @@ static const char star_usage[] =
     "its initiator's home cluster (the map from the API's /v1/clusters, cached in\n"
     "DIR/clusters); an explicit --galaxy sends there instead. With an API, pay, cosign,\n"
     "submit, pending and cancel follow the committed chain first; pay and cosign wait up\n"
-    "to --settle S (default 10) for a transfer\n"
-    "this wallet co-signed or sent less than S seconds ago. Numbers are decimal whole\n"
-    "numbers (leading zeros are ignored: 010 is 10). Every option is checked before\n"
-    "anything is sent or written.\n"
+    "to --settle S (default 10) for a transfer this wallet co-signed or sent less than\n"
+    "S seconds ago. Numbers are decimal whole numbers (leading zeros are ignored: 010\n"
+    "is 10). Every option is checked before anything is sent or written.\n"
     "Exit codes: 0 ok, 1 failure, 2 bad input, 3 rejected by the network.\n";
 
 enum { OPT_DIR = 256, OPT_TO, OPT_AMOUNT, OPT_NONCE, OPT_OUT, OPT_GALAXY, OPT_ACCOUNTS, OPT_RATE,
