@@ -7,8 +7,9 @@
 # replay), the galaxies hold byte-identical black holes, supply is exact, a
 # folded block and the clusters' chain record are served; the cluster keeps
 # going with a star killed (f_c = 1); a galaxy killed with SIGKILL restarts
-# from its fold record and keeps folding with the others; junk chunk datagrams
-# are counted and change nothing.
+# from its fold record and keeps folding with the others; the killed star
+# restarts and rejoins its cluster at the galaxies' folded height; junk chunk
+# datagrams are counted and change nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netlib.sh"
 T=$(gx_tmpdir clusters); trap 'net_stop; if [ "$gx_failed" = 0 ]; then rm -rf "$T"; else echo "# kept $T"; fi' EXIT
@@ -54,8 +55,8 @@ check "balances add up to the supply on every galaxy and star" bash -c "
   for i in 0 1 2 3 4; do [ \"\$(net_field \$i total_balance)\" = $SUPPLY ] || exit 1; done"
 # the record of the clusters' chains at H, and the folded block it names
 net_curl "$(net_api 0)/v1/raw/fold/$H" >"$T/fold.rec"
-check "/v1/raw/fold/$H: one 56-byte entry for cluster 0 with height > 0" \
-  bash -c "[ \$(stat -c %s '$T/fold.rec') = 56 ] && [ \$(od -An -tu8 -N8 '$T/fold.rec' | tr -d ' ') -gt 0 ]"
+check "/v1/raw/fold/$H: one 96-byte entry for cluster 0 with height > 0" \
+  bash -c "[ \$(stat -c %s '$T/fold.rec') = 96 ] && [ \$(od -An -tu8 -N8 '$T/fold.rec' | tr -d ' ') -gt 0 ]"
 ID=$(od -An -tx1 -j8 -N32 "$T/fold.rec" | tr -d ' \n')
 net_curl "$(net_api 1)/v1/raw/lsh/$ID" >"$T/lsh.bin"
 check "/v1/raw/lsh/ID on another galaxy serves that LSH block (type 0x22)" \
@@ -85,9 +86,19 @@ grep -q "no record of the clusters' folded chains" "$T/node-2/log" && not_ok "ga
 "$S" load --galaxy "127.0.0.1:$((BASE + 6))" --accounts 40 --rate 100 --duration 2 --seed 11 \
   --api "$(net_api 0)" >"$T/load3" 2>&1
 check "after the restart 200 more commit on all 4 galaxies" net_wait "all_galaxies_at 1500" 60
+# 4. the killed star restarts: its chain starts at 0, it rejoins at the galaxies' folded height
+net_start_node 7
+check "star 3 restarted rejoins its cluster (gx_star_rejoins_total >= 1)" \
+  net_wait "[ \$(metric 7 gx_star_rejoins_total) -ge 1 ]" 60
+# an idle cluster waits at the folded height: the rejoined star is in step with it
+net_wait "[ \$(metric 7 gx_star_lsh_height) -ge \$(metric 4 gx_star_lsh_height) ]" 30
+"$S" load --galaxy "127.0.0.1:$((BASE + 7))" --accounts 40 --rate 100 --duration 2 --seed 11 \
+  --api "$(net_api 0)" >"$T/load4" 2>&1
+check "200 more, sent to the restarted star, commit on all 4 galaxies" net_wait "all_galaxies_at 1700" 60
+check "the restarted star builds its cluster's blocks again" net_wait "[ \$(metric 7 gx_star_lsh_built_total) -gt 0 ]" 30
 H=$(for i in 0 1 2 3; do net_height $i; done | sort -n | head -1)
-check "black holes 1..$H byte-identical on the 4 galaxies after the restart" net_identical "$H" 0 1 2 3
-for i in 0 1 2 3 4 5 6; do
+check "black holes 1..$H byte-identical on the 4 galaxies after the restarts" net_identical "$H" 0 1 2 3
+for i in 0 1 2 3 4 5 6 7; do
   if grep -q "AddressSanitizer\|runtime error" "$T/node-$i/log"; then not_ok "node $i: sanitizer report"; fi
 done
 gx_done

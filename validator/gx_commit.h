@@ -160,9 +160,10 @@ int gx_commit_offer_lsh(gx_commit_t *c, const uint8_t *buf, size_t len);
 /* The bytes of an LSH block this node holds (pool) or folded (store) into
  * out[cap]; 0, -1 when unknown, -2 when cap is short (*len: its size). */
 int gx_commit_lsh(gx_commit_t *c, const gx_hash_t *id, uint8_t *out, size_t cap, size_t *len);
-/* The clusters' folded chains recorded with black hole height (K x 56
- * bytes: height u64, id 32, folded u64, rejected u64, little endian) into
- * out[cap]; 0, -1 when absent, -2 when cap is short. */
+/* The clusters' folded chains recorded with black hole height (K x 96
+ * bytes: height u64, id 32, folded u64, rejected u64, base height u64,
+ * base 32, little endian: gx_fold_cluster_state_t) into out[cap]; 0, -1
+ * when absent, -2 when cap is short. */
 int gx_commit_fold_record(gx_commit_t *c, uint64_t height, uint8_t *out, size_t cap, size_t *len);
 typedef struct {
   uint32_t cluster_count;               /* 0: a flat network */

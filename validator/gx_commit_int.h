@@ -113,7 +113,7 @@ typedef struct {
 } gx_galaxy_sink_t;
 
 /* ---- the hierarchy, galaxy side (gx_hier.c): a genesis with Star Clusters ---- */
-#define GX_HIER_FOLD_REC_ENTRY 56 /* height u64, id 32, folded u64, rejected u64 */
+#define GX_HIER_FOLD_REC_ENTRY 96 /* height u64, id 32, folded u64, rejected u64, base height u64, base 32 */
 typedef struct {
   int opened;                   /* gx_hier_open ran (the locks exist) */
   int on;                       /* genesis cluster_count > 0 */

@@ -151,7 +151,7 @@ gx_fold_err_t gx_fold_restore_cluster(gx_fold_t *f, uint32_t cluster,
                                       const gx_fold_cluster_state_t *st) {
   if (!f || !st || cluster >= f->cfg.cluster_count) return GX_FOLD_EINVAL;
   if (f->pending) return GX_FOLD_EPENDING;
-  if ((st->height == 0) != gx_hash_is_zero(&st->id)) return GX_FOLD_EINVAL;
+  if ((st->height == 0) != gx_hash_is_zero(&st->id) || (st->height == 0 && st->base_height)) return GX_FOLD_EINVAL;
   f->state[cluster] = *st;
   return GX_FOLD_OK;
 }
@@ -386,6 +386,8 @@ gx_fold_err_t gx_fold_apply(gx_fold_t *f, gx_ledger_t *ledger, uint64_t epoch,
     n_ids += b->h.tx_count;
     cs->height = b->h.height;
     cs->id = f->bid[i];
+    cs->base_height = b->h.base_height;
+    cs->base = b->h.base;
     cs->folded++;
   }
   /* rejected blocks count against their cluster (deferred/stale/dup do not) */

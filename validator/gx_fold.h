@@ -136,6 +136,8 @@ typedef struct {
   gx_hash_t id;          /* its id (zero at 0) */
   uint64_t folded;       /* blocks folded so far */
   uint64_t rejected;     /* blocks rejected by apply (not counting check-time drops) */
+  uint64_t base_height;  /* the base black hole of the block at height (0, zero id: */
+  gx_hash_t base;        /* genesis, or none yet): where a rejoining member resumes */
 } gx_fold_cluster_state_t;
 
 typedef struct gx_fold gx_fold_t;

@@ -58,6 +58,8 @@ static void gx_hier_encode_chains(gx_hier_t *h) {
     memcpy(p + 8, st.id.b, GX_HASH_SZ);
     gx_st64(p + 40, st.folded);
     gx_st64(p + 48, st.rejected);
+    gx_st64(p + 56, st.base_height);
+    memcpy(p + 64, st.base.b, GX_HASH_SZ);
   }
   h->fold_rec_len = (size_t)k * GX_HIER_FOLD_REC_ENTRY;
 }
@@ -69,8 +71,9 @@ static int gx_hier_restore_chains(gx_hier_t *h, const uint8_t *rec, size_t len) 
   for (uint32_t i = 0; i < k; i++) {
     const uint8_t *p = rec + (size_t)i * GX_HIER_FOLD_REC_ENTRY;
     gx_fold_cluster_state_t st = {.height = gx_ld64(p), .folded = gx_ld64(p + 40),
-                                  .rejected = gx_ld64(p + 48)};
+                                  .rejected = gx_ld64(p + 48), .base_height = gx_ld64(p + 56)};
     memcpy(st.id.b, p + 8, GX_HASH_SZ);
+    memcpy(st.base.b, p + 64, GX_HASH_SZ);
     if (gx_fold_restore_cluster(h->fold, i, &st) != GX_FOLD_OK) return -1;
   }
   return 0;

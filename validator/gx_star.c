@@ -82,7 +82,7 @@ struct gx_star {
   _Atomic int stop, running;
   _Atomic uint64_t st_height, st_certified, st_folded, st_built, st_cert_blocks, st_sent_blocks,
       st_txs, st_chunks, st_bad_sig, st_link_bad, st_sig_err[GX_CLUSTER_ERR__COUNT], st_held_back,
-      st_in_flight_skipped;
+      st_in_flight_skipped, st_rejoins;
   char failure[256];
 };
 
@@ -95,7 +95,6 @@ static uint64_t gx_star_now_ns(void) {
 void gx_star_cfg_defaults(gx_star_cfg_t *cfg) {
   memset(cfg, 0, sizeof *cfg);
   cfg->tick_ms = 200;
-  cfg->idle_epoch_ms = 500;
   cfg->resend_ms = 1000;
   cfg->core = -1;
 }
@@ -321,12 +320,16 @@ static void gx_star_maybe_propose(gx_star_t *s, uint64_t now) {
     kept++;
   }
   atomic_fetch_add(&s->st_in_flight_skipped, got - kept);
+  if (got && !kept) any_ready = 0; /* all on their way: waiting for the fold is not "ready" */
   got = kept;
-  if (got == 0 && !any_ready && !gx_epoch_active(s->epoch, epoch)) {
-    if (!s->epoch_started_ns) s->epoch_started_ns = now;
-    if (now - s->epoch_started_ns < (uint64_t)s->cfg.idle_epoch_ms * 1000000ull) return;
-  }
-  if (!s->epoch_started_ns || got || any_ready) s->epoch_started_ns = now;
+  /* An idle cluster is quiet: a member proposes when its pool has something
+   * ready or a peer has started the epoch (then an empty proposal lets the
+   * epoch finish), never on a timer. So an idle star costs nothing, and a
+   * member that rejoins (below) finds its cluster waiting at the folded
+   * height. The galaxies fold empty black holes meanwhile; nothing here
+   * depends on a cluster block per black hole. */
+  if (got == 0 && !any_ready && !gx_epoch_active(s->epoch, epoch)) return;
+  s->epoch_started_ns = now;
   if (ch.base_height == 0) ch.base = s->cfg.genesis->id;
   uint64_t round_ms = s->round_ns / 1000000ull;
   size_t len = gx_cluster_proposal_encode(s->proposal, s->proposal_cap,
@@ -369,6 +372,20 @@ static void gx_star_tick(gx_star_t *s, uint64_t now) {
   memset(&ch, 0, sizeof ch);
   s->cfg.chain(s->cfg.chain_ctx, &ch);
   atomic_store(&s->st_folded, ch.folded_height);
+  if (ch.folded_height > gx_cluster_height(s->cluster) && gx_epoch_member(s->epoch) >= 0) {
+    /* the galaxies folded blocks of our cluster we never built: rejoin there */
+    if (ch.folded_base_height == 0 && gx_hash_is_zero(&ch.folded_base)) ch.folded_base = s->cfg.genesis->id;
+    if (gx_cluster_rewind(s->cluster, ch.folded_height, &ch.folded, ch.folded_base_height, &ch.folded_base) ==
+        GX_CLUSTER_OK) {
+      gx_epoch_skip_to(s->epoch, ch.folded_height);
+      s->proposed_epoch = 0;
+      s->epoch_started_ns = 0;
+      atomic_store(&s->st_height, ch.folded_height);
+      atomic_fetch_add(&s->st_rejoins, 1);
+      GX_INFO("star", "cluster %u: rejoined at the galaxies' folded height %llu", s->cfg.key->cluster,
+              (unsigned long long)ch.folded_height);
+    }
+  }
   gx_star_resend(s, ch.folded_height, now);
 }
 
@@ -558,6 +575,7 @@ gx_metrics_err_t gx_star_metrics_register(gx_star_t *s, gx_metrics_t *m) {
   GX_C("gx_star_link_refused_total", NULL, "Cluster link datagrams that did not authenticate.", &s->st_link_bad);
   GX_C("gx_star_sig_malformed_total", NULL, "LSH_SIG messages of a wrong size or version.", &s->st_bad_sig);
   GX_C("gx_star_held_back_total", NULL, "Cluster epochs this star held its proposal back in: the galaxies had not folded the cluster's last blocks.", &s->st_held_back);
+  GX_C("gx_star_rejoins_total", NULL, "Times this star rejoined its cluster at the galaxies' folded height (after a restart, or left behind).", &s->st_rejoins);
   GX_C("gx_star_in_flight_skipped_total", NULL, "Pool transfers not proposed again: already in a block on its way to the galaxies.", &s->st_in_flight_skipped);
   for (int r = 0; r < GX_CLUSTER_ERR__COUNT; r++) {
     char labels[64];

@@ -17,6 +17,14 @@
  * black holes through catch-up) gives the newest black hole (the base the
  * star proposes) and the galaxies' folded chain of this cluster.
  *
+ * Rejoin: a member whose chain is below the galaxies' folded height of its
+ * cluster (restarted: its chain starts at 0; or left behind while the others
+ * went on) rewinds to the folded block (height, id, base) and skips its
+ * engine to that epoch (a cluster's epoch e builds its block e + 1); it
+ * takes part again once its cluster's running epoch is that one (the others
+ * wait for the galaxies at most GX_STAR_MAX_AHEAD blocks ahead, so this
+ * happens when the galaxies catch up).
+ *
  * Not built yet (docs/CLUSTERS.md): the rewind after the galaxies reject a
  * block (the rule is in the hierarchy simulator), committee changes, the
  * DPDK link channel for stars (socket mode only).
@@ -50,6 +58,8 @@ typedef struct {
   gx_hash_t base;
   uint64_t folded_height; /* the galaxies' folded chain of this cluster */
   gx_hash_t folded;
+  uint64_t folded_base_height; /* the base of the folded block (a rejoin resumes there) */
+  gx_hash_t folded_base;
 } gx_star_chain_t;
 typedef void (*gx_star_chain_fn_t)(void *ctx, gx_star_chain_t *out);
 
@@ -64,7 +74,6 @@ typedef struct {
   void *chain_ctx;
   uint32_t batch_max;                 /* transfers per proposal; default and max: lsh_max_txs */
   uint32_t tick_ms;                   /* consensus re-send period; default 200 */
-  uint32_t idle_epoch_ms;             /* an empty proposal waits this long; default 500 */
   uint32_t resend_ms;                 /* uplink again while not folded; default 1000 */
   uint64_t boot;                      /* link boot id; 0: wall-clock ns now */
   int core;                           /* pin the thread; -1 none */

@@ -271,6 +271,8 @@ static void gx_galaxy_star_chain(void *ctx, gx_star_chain_t *out) {
   if (ch->key.cluster < hs.cluster_count) {
     out->folded_height = hs.cluster[ch->key.cluster].height;
     out->folded = hs.cluster[ch->key.cluster].id;
+    out->folded_base_height = hs.cluster[ch->key.cluster].base_height;
+    out->folded_base = hs.cluster[ch->key.cluster].base;
   }
 }
 
@@ -303,7 +305,6 @@ static int gx_galaxy_open_star(gx_galaxy_t *ch, gx_metrics_t *m, char *err, size
   sc->chain_ctx = ch;
   sc->batch_max = ch->batch_max;
   sc->tick_ms = ch->tick_ms;
-  if (ch->idle_epoch_ms) sc->idle_epoch_ms = ch->idle_epoch_ms;
   sc->core = ch->core;
   if (!(ch->star = gx_star_new(sc, err, errlen))) return -1;
   gx_metrics_err_t me = gx_star_metrics_register(ch->star, m);
