@@ -7,15 +7,16 @@
 # own directories and ports under a temp dir: galaxy_install_method
 # local_build (the programs of $GX_BUILD/bin) and galaxy_service_manager
 # process (galaxyd-ctl, a pid file), since the test cannot install the .deb
-# system-wide nor count on systemd as PID 1. The run does the whole key
-# ceremony (keygen on each host, member lines to the controller, genesis
-# --members, sealed shares, node-key), so the test checks: all 4 validators
-# commit (each height grows), no identity secret reached the controller or
-# the builder, the star's wallet shows its genesis coins, and a second run
+# system-wide nor count on systemd as PID 1; `galaxyctl configure init`
+# (stage sysctl) runs on a fake host tree per galaxy (--root). The run does
+# the whole key ceremony (keygen on each host, member lines to the
+# controller, genesis --members, sealed shares, node-key), so the test
+# checks: all 4 validators commit (each height grows), no identity secret
+# reached the controller or the builder, configure raised rmem_max on each
+# fake host, the star's wallet shows its genesis coins, and a second run
 # reports changed=0 on every host and leaves the validators running (same
 # pids). Not covered here: the deb and repo install methods, the galaxyd@
-# unit under systemd, `galaxyctl configure init` (it changes the host; off
-# here), remote hosts over SSH.
+# unit under systemd, configure on the real host, remote hosts over SSH.
 . "$(dirname "$0")/lib.sh"
 A="$GX_ROOT/deploy/ansible"
 T=$(gx_tmpdir ansible)
@@ -63,8 +64,6 @@ all:
     galaxy_file_group: ""
     galaxy_artifacts_dir: $T/controller
     galaxy_genesis_build_dir: $T/builder
-    # configure init changes the host (sysctl, hugepages): not in a test
-    galaxy_configure: false
     galaxy_rmem_max: 0
   children:
     galaxies:
@@ -76,8 +75,12 @@ all:
         galaxy_consensus_port: "{{ $((BASE + 100)) + galaxy_index | int }}"
         galaxy_api_port: "{{ $((BASE + 200)) + galaxy_index | int }}"
         galaxy_admin_port: "{{ $((BASE + 300)) + galaxy_index | int }}"
+        # galaxyctl configure init on a fake host tree of each galaxy's own
+        # (the real host's sysctls are not the test's to change)
+        galaxy_configure_stages: [sysctl]
+        galaxy_configure_args: [--root, "$T/{{ inventory_hostname }}/root"]
         galaxy_wait_blocks: 3
-        galaxy_wait_seconds: 40
+        galaxy_wait_seconds: 120
         # small and quick, as tests/netlib.sh: 4 validators share 2 cores
         galaxy_config:
           cores: {rx: "0", verify: "0"}
@@ -98,11 +101,21 @@ all:
           star_genesis_amount: 1000000
           star_expect_balance: 1000000
 YML
+# each galaxy's fake host for galaxyctl configure: rmem_max/wmem_max at the kernel's default
+for i in 0 1 2 3; do
+  R="$T/galaxy-$i/root"
+  mkdir -p "$R/proc/sys/net/core" "$R/etc/sysctl.d" "$R/var/lib/galaxyd"
+  echo 212992 >"$R/proc/sys/net/core/rmem_max"; echo 212992 >"$R/proc/sys/net/core/wmem_max"
+done
 play() { # LOG: run site.yml on the test inventory
   (cd "$A" && ansible-playbook -f 8 -i "$T/inventory.yml" site.yml) >"$1" 2>&1
 }
 status() { curl -sf --max-time 2 "http://127.0.0.1:$((BASE + 200 + $1))/v1/status"; }
-height() { status "$1" | jq -r .height 2>/dev/null; }
+height() { # i: node i's height, retried while the node is slow to answer
+  local h
+  for _ in 1 2 3 4 5; do h=$(status "$1" | jq -r .height 2>/dev/null) && [ -n "$h" ] && { echo "$h"; return; }; done
+  return 1
+}
 pids() { cat "$T"/galaxy-{0,1,2,3}/etc/run/galaxyd.pid 2>/dev/null | tr '\n' ' '; }
 recap_ok() { # LOG CHANGED: 5 hosts in the recap, none failed or unreachable, changed as given ("any" or a number)
   local n
@@ -122,8 +135,9 @@ check "first run: every host ok" recap_ok "$T/run1.log" any
 [ "$rc" = 0 ] || { gx_done; exit 1; }
 check "the playbook waited for each validator's height to grow" \
   bash -c "[ \$(grep -c 'of ansible-test at height' '$T/run1.log') = 4 ]"
-H=(); for i in 0 1 2 3; do H[$i]=$(height $i); done
-grows() { for i in 0 1 2 3; do h=$(height $i); [ "${h:-0}" -gt "${H[$i]:-0}" ] 2>/dev/null || return 1; done; }
+H=(); for i in 0 1 2 3; do H[$i]=$(height $i || echo x); done
+# every node's height read, and each one grown since
+grows() { for i in 0 1 2 3; do h=$(height $i); [ "$h" -gt "${H[$i]}" ] 2>/dev/null || return 1; done; }
 check "all 4 validators commit: heights ${H[*]} grow on each /v1/status" \
   bash -c "$(declare -f grows height status); BASE=$BASE; H=(${H[*]}); for _ in \$(seq 50); do grows && exit 0; sleep 0.2; done; exit 1"
 check "each validator reports its own index in chain ansible-test" bash -c "
@@ -142,9 +156,14 @@ secrets_absent() {
   done
 }
 check "no identity secret reached the controller or the builder's directory" secrets_absent
-check "identity and node keys stay 0600/0640 on their host" bash -c \
-  "[ \"\$(stat -c %a '$T'/galaxy-*/etc/identity.key | sort -u)\" = 600 ] &&
-   [ \"\$(stat -c %a '$T'/galaxy-*/etc/main.key | sort -u)\" = 640 ]"
+check "identity and node keys are 0600 on their host (no service group in this test)" bash -c \
+  "[ \"\$(stat -c %a '$T'/galaxy-*/etc/identity.key '$T'/galaxy-*/etc/main.key | sort -u)\" = 600 ]"
+check "galaxyctl configure init ran (when galaxyctl has it): rmem_max raised and persisted on each fake host" bash -c "
+  '$BIN/galaxyctl' configure --help >/dev/null 2>&1 || { echo '# galaxyctl has no configure: the role skipped it'; exit 0; }
+  [ \$(grep -cE '\"sysctl +changed' '$T/run1.log') = 4 ] || exit 1
+  for i in 0 1 2 3; do R='$T'/galaxy-\$i/root
+    [ \"\$(cat \$R/proc/sys/net/core/rmem_max)\" = 8388608 ] && grep -q 'rmem_max *= *8388608' \$R/etc/sysctl.d/60-galaxyd.conf || exit 1
+  done"
 check "the star's wallet shows its genesis coins through its galaxy" \
   grep -qE 'gx[0-9a-f]{72} balance 1000000 seq 0' "$T/run1.log"
 
@@ -155,7 +174,7 @@ play "$T/run2.log"; rc=$?
 check "second run succeeds ($((SECONDS - t0)) s)" bash -c "[ $rc = 0 ] || { tail -n 40 '$T/run2.log'; exit 1; }"
 check "second run reports changed=0 on every host" recap_ok "$T/run2.log" 0
 check "second run left the validators running (same pids: $P1)" test "$(pids)" = "$P1"
-H2=(); for i in 0 1 2 3; do H2[$i]=$(height $i); done
+H2=(); for i in 0 1 2 3; do H2[$i]=$(height $i || echo x); done
 check "the network still commits after the second run" bash -c \
   "$(declare -f grows height status); BASE=$BASE; H=(${H2[*]}); for _ in \$(seq 50); do grows && exit 0; sleep 0.2; done; exit 1"
 gx_done
