@@ -73,7 +73,7 @@ node_key = $dir/genesis/$key
 data_dir = $d/data
 sync_peers = $sync
 tick_ms = 100
-idle_epoch_ms = 200
+idle_epoch_ms = $([ "$k" -gt 0 ] && echo 1000 || echo 200)
 INI
     if declare -F net_node_extra >/dev/null; then net_node_extra "$i" >>"$d/galaxyd.ini"; fi
   done
@@ -113,10 +113,11 @@ net_height() { net_field "$1" height; }
 # 0 when nodes (list) hold byte-identical black holes at every height 1..H.
 # A height that differs is asked again (up to 5 times, 1 s apart): on a loaded
 # host an answer cut short by curl's timeout is not a different block.
-net_identical() {
-  local h=$1; shift
+net_identical() { local h=$1; shift; net_identical_range 1 "$h" "$@"; }
+net_identical_range() { # from to nodes...
+  local from=$1 h=$2; shift 2
   local try sums
-  for ((k = 1; k <= h; k++)); do
+  for ((k = from; k <= h; k++)); do
     for try in 1 2 3 4 5; do
       sums=$(for i in "$@"; do net_curl "$(net_api "$i")/v1/raw/blackhole/$k" | sha256sum | cut -c1-64; done | sort -u | wc -l)
       [ "$sums" = 1 ] && break

@@ -137,6 +137,7 @@ typedef struct {
   uint8_t *fold_rec;            /* the clusters' chains after it */
   size_t fold_rec_len;
   uint64_t behind_epoch;        /* +1: could not fetch a block of this epoch's set */
+  int chains_stale;             /* no record of the chains at our tip: fetch before folding */
   _Atomic uint64_t st_offered, st_inbox_full, st_pool[GX_LSHPOOL_RES__COUNT];
   _Atomic uint64_t st_verdict[GX_FOLD_V__COUNT], st_evidence, st_fetched, st_fetch_failed,
       st_behind, st_refs_proposed, st_malformed_refs, st_sig_checked;

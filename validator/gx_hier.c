@@ -105,9 +105,18 @@ int gx_hier_restore(gx_commit_t *c, char *err, size_t errlen) {
   size_t len = 0;
   gx_store_err_t se = gx_store_aux_get(c->store, GX_STORE_AUX_FOLD, key, 8, h->fold_rec,
                                        (size_t)GX_GENESIS_MAX_CLUSTERS * GX_HIER_FOLD_REC_ENTRY, &len);
+  if (se == GX_STORE_ENOTFOUND) {
+    /* caught up from peers and stopped before their record of the tip came
+     * (catch-up takes one every GX_SYNC_FOLD_EVERY black holes): ask them */
+    GX_WARN("commit", "no record of the clusters' folded chains at black hole %llu here: taking it from a "
+            "sync peer before folding", (unsigned long long)height);
+    h->chains_stale = 1;
+    return gx_hier_note_window(c, height) == 0 ? 0 : (snprintf(err, errlen, "cannot read black hole ids below %llu",
+                                                              (unsigned long long)height), -1);
+  }
   if (se != GX_STORE_OK) {
-    snprintf(err, errlen, "the store has no record of the clusters' folded chains at black hole %llu (%s): "
-             "was it written by a galaxy of this genesis?", (unsigned long long)height, gx_store_strerror(se));
+    snprintf(err, errlen, "cannot read the record of the clusters' folded chains at black hole %llu: %s",
+             (unsigned long long)height, gx_store_strerror(se));
     return -1;
   }
   if (gx_hier_restore_chains(h, h->fold_rec, len) || gx_hier_note_window(c, height)) {
@@ -137,6 +146,7 @@ void gx_hier_synced(gx_commit_t *c) {
   if (gx_store_aux_put(c->store, &rec, 1) != GX_STORE_OK)
     GX_WARN("commit", "cannot record the clusters' folded chains at black hole %llu", (unsigned long long)height);
   h->behind_epoch = 0;
+  h->chains_stale = 0;
 }
 
 /* ---- the sink, wrapped: the fold follows the ledger ---- */
@@ -273,6 +283,12 @@ void gx_hier_deliver(void *ctx, const gx_acs_batch_t *batch) {
   gx_hier_t *h = &c->hier;
   if (atomic_load(&c->stop)) return;
   if (batch->epoch != gx_ledger_height(c->ledger)) return; /* behind: catch-up brings us there */
+  if (h->chains_stale) gx_hier_synced(c); /* restarted without the record of our tip */
+  if (h->chains_stale) { /* no peer has it (yet): we cannot fold as the others do */
+    atomic_fetch_add(&h->st_behind, 1);
+    c->sync.need = 1;
+    return;
+  }
   uint64_t t0 = gx_commit_now_ns();
   const gx_committee_t *com = gx_epoch_committee(c->drv.epoch);
   const uint8_t *values[GX_CONS_MAX_N];

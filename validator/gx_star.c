@@ -29,6 +29,7 @@
  * which fold up to gx_lshpool's per_propose = 4 blocks of a cluster per
  * black hole; and a block must stay in the signature window to be re-sent). */
 #define GX_STAR_MAX_AHEAD 4
+#define GX_STAR_RETRY_NS 50000000ull /* 50 ms between looks at an idle pool */
 _Static_assert(GX_STAR_MAX_AHEAD < GX_CLUSTER_WINDOW, "an unfolded block must stay re-sendable");
 
 /* The tx ids of a block we built that is not folded yet: not proposed again
@@ -71,6 +72,7 @@ struct gx_star {
   uint64_t folded;                /* the galaxies' folded height, last seen */
   uint32_t max_block_txs;
   uint64_t held_epoch;            /* +1: the epoch held back last */
+  uint64_t next_try_ns;           /* when an idle member looks at its pool again */
   /* an agreed batch's transfers and which of them our pool holds */
   size_t max_agreed, n_vids;
   const uint8_t **agreed_ptrs;
@@ -275,6 +277,7 @@ static void gx_star_deliver(void *ctx, const gx_acs_batch_t *batch) {
   atomic_store(&s->st_height, blk.height);
   if (s->epoch_started_ns) s->round_ns = now - s->epoch_started_ns;
   s->epoch_started_ns = 0;
+  s->next_try_ns = 0; /* a new epoch: look at the pool at once */
   gx_sig_t sig;
   gx_lsh_sign(&sig, &blk.id, s->cfg.key->identity.sk);
   uint8_t *msg = s->my_sig_msg[s->n_my_sigs++ % GX_CLUSTER_WINDOW];
@@ -291,6 +294,11 @@ static void gx_star_maybe_propose(gx_star_t *s, uint64_t now) {
   if (gx_epoch_member(s->epoch) < 0) return;
   uint64_t epoch = gx_epoch_next(s->epoch);
   if (s->proposed_epoch == epoch + 1) return;
+  /* nothing to propose last time: look again after GX_STAR_RETRY_NS, or at
+   * once when a peer starts the epoch (taking from the pool and hashing what
+   * is in flight on every datagram would spin a core) */
+  if (now < s->next_try_ns && !gx_epoch_active(s->epoch, epoch)) return;
+  s->next_try_ns = now + GX_STAR_RETRY_NS;
   gx_star_chain_t ch;
   memset(&ch, 0, sizeof ch);
   s->cfg.chain(s->cfg.chain_ctx, &ch);

@@ -14,6 +14,8 @@
 #include "core/gx_log.h"
 #include "validator/gx_commit_int.h"
 
+#define GX_SYNC_FOLD_EVERY 16 /* black holes caught up between fold records (clusters) */
+
 static size_t gx_sync_curl_write(char *ptr, size_t size, size_t nmemb, void *ud) {
   gx_sync_t *s = ud;
   size_t n = size * nmemb;
@@ -132,12 +134,15 @@ uint64_t gx_sync_run(gx_commit_t *c) {
       if (gx_cert_decode(&certd, cert, cert_len) == GX_CERT_OK) gx_galaxy_sink_store_cert(c, h, &certd);
       atomic_fetch_add(&c->st_synced, 1);
       applied++;
-      gx_hier_synced(c); /* clusters: their folded chains at this height (one more GET) */
+      /* clusters: their folded chains, now and then during a long catch-up
+       * (a star's view of the galaxies must not go stale) and at its end */
+      if (applied % GX_SYNC_FOLD_EVERY == 0) gx_hier_synced(c);
       more = 1;
       break;
     }
   }
   curl_easy_cleanup(curl);
+  if (applied % GX_SYNC_FOLD_EVERY) gx_hier_synced(c);
   if (applied) {
     uint64_t next = gx_ledger_height(c->ledger); /* epoch of the next black hole */
     gx_epoch_skip_to(c->drv.epoch, next);

@@ -78,7 +78,36 @@ static int gx_api_status(void *ctx, const gx_http_req_t *req, char *body, size_t
   for (int r = 0; r < GX_LEDGER_REJ__COUNT && n < cap; r++)
     n += (size_t)snprintf(body + n, cap - n, "%s\"%s\":%llu", r ? "," : "",
                           gx_ledger_reject_label((gx_ledger_reject_t)r), (unsigned long long)s.rejected[r]);
-  if (n < cap) n += (size_t)snprintf(body + n, cap - n, "}}\n");
+  if (n < cap) n += (size_t)snprintf(body + n, cap - n, "},\"role\":\"%s\"", ch->star ? "star" : "galaxy");
+  /* a clustered genesis: the galaxies' folded chain of each cluster (docs/CLUSTERS.md) */
+  gx_commit_hier_status_t hs;
+  gx_commit_hier_status(ch->commit, &hs);
+  if (hs.cluster_count && n < cap) {
+    n += (size_t)snprintf(body + n, cap - n, ",\"lsh_blocks_held\":%llu,\"clusters\":[",
+                          (unsigned long long)hs.held);
+    for (uint32_t c = 0; c < hs.cluster_count && n < cap; c++) {
+      char id[65];
+      gx_hex_encode(id, hs.cluster[c].id.b, 32);
+      n += (size_t)snprintf(body + n, cap - n,
+                            "%s{\"cluster\":%u,\"folded_height\":%llu,\"folded\":\"%s\",\"blocks_folded\":%llu}",
+                            c ? "," : "", c, (unsigned long long)hs.cluster[c].height, id,
+                            (unsigned long long)hs.cluster[c].folded);
+    }
+    if (n < cap) n += (size_t)snprintf(body + n, cap - n, "]");
+  }
+  if (ch->star && n < cap) { /* this star's cluster, as it builds it */
+    gx_star_status_t ss;
+    gx_star_status(ch->star, &ss);
+    n += (size_t)snprintf(body + n, cap - n,
+                          ",\"star\":{\"cluster\":%u,\"member\":%u,\"members\":%u,\"height\":%llu,"
+                          "\"certified\":%llu,\"folded\":%llu,\"blocks_built\":%llu,\"blocks_sent\":%llu,"
+                          "\"transfers_built\":%llu,\"running\":%s}",
+                          ss.cluster, ss.member, ss.members, (unsigned long long)ss.height,
+                          (unsigned long long)ss.certified, (unsigned long long)ss.folded,
+                          (unsigned long long)ss.blocks_built, (unsigned long long)ss.blocks_sent,
+                          (unsigned long long)ss.txs_built, ss.running ? "true" : "false");
+  }
+  if (n < cap) n += (size_t)snprintf(body + n, cap - n, "}\n");
   *len = n < cap ? n : cap;
   return 200;
 }
