@@ -79,6 +79,10 @@ expect_fail "INI syntax error with its line" 2 "syntax.ini:3: syntax error" \
   "$G" -c "$tmp/syntax.ini" "${base[@]}" --check-config
 expect_fail "unreadable config file" 2 'nosuch.ini: cannot read' \
   "$G" -c "$tmp/nosuch.ini" "${base[@]}" --check-config
+printf '[gossip]\npeers = %s\n' "$(printf '127.0.0.1:%d,' $(seq 20000 20020))" >"$tmp/long.ini"
+expect_fail "a line too long for libinih is named, not split into a bogus key" 2 \
+  "long.ini:2: a line of 344 characters; at most 199 fit" \
+  "$G" -c "$tmp/long.ini" "${base[@]}" --check-config
 
 printf '[node]\nmode = warp\n[cores]\nverify = 1-\n[gossip]\nfanout = 99\n' >"$tmp/many.ini"
 err=$("$G" -c "$tmp/many.ini" "${base[@]}" --check-config 2>&1 >/dev/null); rc=$?

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
@@ -246,7 +247,37 @@ static int gx_cfg_ini_handler(void *user, const char *section, const char *name,
   return 1; /* keep going: every problem is reported, not only the first */
 }
 
+/* libinih reads lines of at most GX_CFG_LINE_MAX characters and takes the
+ * rest of a longer one as a line of its own: say so instead of reporting the
+ * tail as an unknown key. 0, or -1 after reporting each long line. */
+#define GX_CFG_LINE_MAX 199
+static int gx_cfg_check_lines(gx_node_cfg_t *cfg, const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f) return 0; /* ini_parse reports it */
+  int bad = 0, line = 1;
+  size_t len = 0;
+  for (int ch; (ch = fgetc(f)) != EOF;) {
+    if (ch != '\n') { len++; continue; }
+    if (len > GX_CFG_LINE_MAX) {
+      gx_node_cfg_problem(cfg, "%s:%d: a line of %zu characters; at most %d fit (libinih): shorten it "
+                          "(e.g. fewer sync_peers or gossip peers, a shorter admin token)", path, line, len,
+                          GX_CFG_LINE_MAX);
+      bad = 1;
+    }
+    len = 0;
+    line++;
+  }
+  if (len > GX_CFG_LINE_MAX) {
+    gx_node_cfg_problem(cfg, "%s:%d: a line of %zu characters; at most %d fit (libinih)", path, line, len,
+                        GX_CFG_LINE_MAX);
+    bad = 1;
+  }
+  fclose(f);
+  return bad ? -1 : 0;
+}
+
 int gx_node_cfg_load(gx_node_cfg_t *cfg, const char *path) {
+  if (gx_cfg_check_lines(cfg, path)) return 0; /* reported; the parse would add noise */
   int rc = ini_parse(path, gx_cfg_ini_handler, cfg);
   if (rc < 0) {
     gx_node_cfg_problem(cfg, "%s: cannot read: %s", path, strerror(errno ? errno : ENOENT));
