@@ -142,6 +142,12 @@ void gx_galaxy_check(gx_galaxy_t *ch, gx_node_cfg_t *cfg) {
     gx_node_cfg_problem(cfg, "[chain] genesis %s: %s", ch->genesis, err);
     return;
   }
+  gx_mempool_cfg_t mr; /* the known table must hold every genesis account (gx_mempool.h) */
+  gx_mempool_cfg_resolve(&cfg->ingest.mempool, &mr);
+  if (ch->genesis_v.balance_count > mr.max_known)
+    gx_node_cfg_problem(cfg, "[mempool] max_known: %llu is less than the %u accounts of the genesis "
+                        "(the rest would be judged unfunded)", (unsigned long long)mr.max_known,
+                        ch->genesis_v.balance_count);
   if (ch->node_key[0]) {
     if (gx_genesis_node_key_open(&ch->key, ch->node_key, cfg->key_passphrase_file, err, sizeof err) != GX_GENESIS_OK)
       gx_node_cfg_problem(cfg, "[chain] node_key: %s", err); /* err names the file: key or passphrase */
