@@ -284,6 +284,9 @@ int gx_galaxy_open(gx_galaxy_t *ch, gx_ingest_t *ingest, gx_dpdk_t *dpdk, gx_met
   ch->commit = gx_commit_new(cc, err, errlen);
   if (!ch->commit) return -1;
   gx_metrics_err_t me = gx_commit_metrics_register(ch->commit, m);
+  /* the consensus socket's drops too: a datagram over its 2048-byte slot never
+   * reaches gx_link (gx_sock_rx_oversize_total{queue="link"}) */
+  if (!me && ch->link_sock) me = gx_sock_metrics_register_as(ch->link_sock, m, "link");
   if (me) {
     snprintf(err, errlen, "metrics: %s", gx_metrics_strerror(me));
     return -1;
