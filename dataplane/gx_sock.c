@@ -381,11 +381,16 @@ const gx_sock_counters_t *gx_sock_counters(const gx_sock_t *s, int queue) {
 }
 
 gx_metrics_err_t gx_sock_metrics_register(gx_sock_t *s, gx_metrics_t *m) {
+  return gx_sock_metrics_register_as(s, m, NULL);
+}
+
+gx_metrics_err_t gx_sock_metrics_register_as(gx_sock_t *s, gx_metrics_t *m, const char *name) {
   gx_metrics_err_t rc;
   /* one series per queue, all in one family per counter */
   for (int i = 0; i < s->n; i++) {
-    char lb[32];
-    snprintf(lb, sizeof lb, "queue=\"%d\"", i);
+    char lb[48];
+    if (name) snprintf(lb, sizeof lb, "queue=\"%.32s\"", name);
+    else snprintf(lb, sizeof lb, "queue=\"%d\"", i);
     gx_sock_counters_t *c = &s->queues[i]->c;
     if ((rc = gx_metrics_counter(m, "gx_sock_rx_oversize_total", lb,
                                  "Datagrams dropped by the socket backend: larger than a receive slot.",

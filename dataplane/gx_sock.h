@@ -70,6 +70,9 @@ const gx_sock_counters_t *gx_sock_counters(const gx_sock_t *s, int queue);
 /* gx_sock_* metrics summed over queues (rx_oversize, rx_errors, tx_drops,
  * kernel drops are not visible here). 0 or a gx_metrics error. */
 gx_metrics_err_t gx_sock_metrics_register(gx_sock_t *s, gx_metrics_t *m);
+/* The same for a one-queue socket of another role, its series labelled
+ * queue="NAME" (galaxyd's consensus link socket: "link"). */
+gx_metrics_err_t gx_sock_metrics_register_as(gx_sock_t *s, gx_metrics_t *m, const char *name);
 
 /* "HOST:PORT", "[V6]:PORT"; HOST may be a name (getaddrinfo, first result).
  * 0, or -1 with a reason in err. allow_port0: accept port 0. */

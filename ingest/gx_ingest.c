@@ -1080,10 +1080,11 @@ static double gx_m_mp_known(void *ing) { return (double)gx_mempool_known(((gx_in
 static double gx_m_mp_limit(const gx_ingest_t *ing, int which) {
   gx_mempool_cfg_t l;
   gx_mempool_limits(ing->mp, &l);
-  return (double)(which ? l.max_known : l.max_unknown);
+  return (double)(which == 2 ? l.unknown_ttl : which ? l.max_known : l.max_unknown);
 }
 static double gx_m_mp_max_unknown(void *ing) { return gx_m_mp_limit(ing, 0); }
 static double gx_m_mp_max_known(void *ing) { return gx_m_mp_limit(ing, 1); }
+static double gx_m_mp_unknown_ttl(void *ing) { return gx_m_mp_limit(ing, 2); }
 static double gx_m_dedup_cap(void *ing) {
   return (double)gx_dedup_entries(((gx_ingest_t *)ing)->dedup);
 }
@@ -1241,6 +1242,10 @@ gx_metrics_err_t gx_ingest_metrics_register(gx_ingest_t *ing, gx_metrics_t *m) {
   GX_TRY(gx_metrics_gauge_fn(m, "gx_mempool_unknown_capacity", NULL,
                              "Transfers of unknown accounts the mempool holds at most.",
                              gx_m_mp_max_unknown, ing));
+  GX_TRY(gx_metrics_gauge_fn(m, "gx_mempool_unknown_ttl_rounds", NULL,
+                             "Rounds (committed black holes) an unknown account's transfer is held "
+                             "at most.",
+                             gx_m_mp_unknown_ttl, ing));
   GX_TRY(gx_metrics_gauge_fn(m, "gx_mempool_known_accounts", NULL,
                              "Accounts the mempool knows (genesis or committed): the gate's table.",
                              gx_m_mp_known, ing));

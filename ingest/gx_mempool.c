@@ -104,6 +104,7 @@ void gx_mempool_cfg_defaults(gx_mempool_cfg_t *cfg) {
   cfg->capacity = 1000000;
   cfg->max_future = 64;
   cfg->max_accounts = 262144;
+  cfg->unknown_ttl = GX_MEMPOOL_UNKNOWN_TTL;
 }
 
 /* The cfg with its 0 (derived) limits resolved. */
@@ -120,6 +121,10 @@ static gx_mempool_cfg_t gx_mp_resolve(const gx_mempool_cfg_t *c) {
   }
   if (!r.unknown_ttl) r.unknown_ttl = GX_MEMPOOL_UNKNOWN_TTL;
   return r;
+}
+
+void gx_mempool_cfg_resolve(const gx_mempool_cfg_t *cfg, gx_mempool_cfg_t *out) {
+  *out = gx_mp_resolve(cfg);
 }
 
 static uint64_t gx_mp_pow2(uint64_t at_least) {

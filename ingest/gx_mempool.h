@@ -94,7 +94,8 @@ typedef struct {
   uint64_t max_known;    /* accounts the known table remembers; default 4 * max_accounts
                             within [4,096, 1,048,576] (galaxyd: 1,048,576, the ledger's
                             default account table) */
-  uint32_t unknown_ttl;  /* rounds an unknown account's transfer is held at most; default 64 */
+  uint32_t unknown_ttl;  /* rounds an unknown account's transfer is held at most; default 64
+                            (gx_mempool_cfg_defaults sets it; 0 means it too) */
   uint64_t hash_key;     /* keys the account hashes (any value; galaxyd: random) */
 } gx_mempool_cfg_t;
 
@@ -119,6 +120,9 @@ const char *gx_mempool_err_label(gx_mempool_err_t err);
 typedef struct gx_mempool gx_mempool_t;
 
 void gx_mempool_cfg_defaults(gx_mempool_cfg_t *cfg);
+/* cfg with its 0 (derived) limits resolved as gx_mempool_new resolves them
+ * (galaxyd's --check-config prints them). Any thread. */
+void gx_mempool_cfg_resolve(const gx_mempool_cfg_t *cfg, gx_mempool_cfg_t *out);
 /* Bytes gx_mempool_new reserves for cfg (virtual; touched as it fills). */
 size_t gx_mempool_footprint(const gx_mempool_cfg_t *cfg);
 gx_mempool_t *gx_mempool_new(const gx_mempool_cfg_t *cfg, gx_mempool_err_t *err);

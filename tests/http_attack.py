@@ -4,16 +4,26 @@ Real sockets on loopback; every 127.x.y.z is a distinct client address on Linux,
 so per-client and total limits are told apart by binding the source address.
 Prints one JSON object per command on stdout.
 
-  idle PORT SRC N                 N idle connections from SRC, then one more:
-                                  its answer (status line, code, Retry-After)
-  slowloris API ADMIN TOKEN SECS  dribblers from 127.0.0.11..14 (8 each), each
+  idle PORT SRC N [TOKEN]         N idle connections from SRC, then one more:
+                                  its answer (status line, code, Retry-After),
+                                  and another client's GET /v1/status (with the
+                                  bearer TOKEN: an admin listener)
+  slowloris API ADMIN TOKEN SECS [ADMIN_DRIBBLERS]
+                                  dribblers from 127.0.0.11..14 (8 each), each
                                   sending a header byte every 0.3 s and coming
-                                  back when cut off, for SECS; meanwhile probes
-                                  of ADMIN (/metrics, /v1/raw/blackhole/1 and
-                                  /v1/raw/cert/1 with the token) and of API
-                                  (/v1/status from 127.0.0.20); then API again
+                                  back when cut off, for SECS, and as many on
+                                  ADMIN from 127.0.0.15 (default 0); meanwhile
+                                  probes of ADMIN (/metrics, and /v1/status,
+                                  /v1/raw/blackhole/1, /v1/raw/cert/1 with the
+                                  token) and of API (/v1/status from
+                                  127.0.0.20); then API again
   burst PORT N IPS                N clients at once (from IPS source addresses)
                                   send GET /v1/status: how each ended
+  malformed PORT SECS [TOKEN]     for SECS, one request after another from
+                                  127.0.0.30, each on its own connection: an
+                                  escaped NUL in the path (/v1/blackhole/1%00abc,
+                                  /v1/tx/HEX%00), a GET and a HEAD with a small
+                                  body: {kind: {"STATUS:CODE": n}}
 """
 import json, select, socket, sys, threading, time
 
@@ -68,32 +78,33 @@ def get(port, path, src="127.0.0.1", token=None, timeout=3.0):
         return 0, type(e).__name__
 
 
-def cmd_idle(port, src, n):
+def cmd_idle(port, src, n, token=None):
     held = [connect(port, src) for _ in range(n)]
     time.sleep(0.3)  # all admitted before the next one
     s = connect(port, src)
     s.sendall(b"GET /v1/status HTTP/1.1\r\nHost: t\r\n\r\n")
     st, code, hdrs = parse(read_all(s))
-    other = get(port, "/v1/status", src="127.0.0.3")
+    other = get(port, "/v1/status", src="127.0.0.3", token=token)
     for h in held + [s]:
         h.close()
     return {"status": st, "code": code, "retry_after": hdrs.get("retry-after"),
             "connection": hdrs.get("connection"), "other_client": other[0]}
 
 
-def cmd_slowloris(api, admin, token, secs):
-    srcs = ["127.0.0.%d" % i for i in range(11, 15)]
+def cmd_slowloris(api, admin, token, secs, admin_dribblers=0):
+    srcs = [("127.0.0.%d" % i, api) for i in range(11, 15) for _ in range(8)]
+    srcs += [("127.0.0.15", admin)] * admin_dribblers
     stop = time.time() + secs
-    live = {}  # socket -> (src, started)
-    later = []  # (when, src): reconnects after a refusal
-    lifetimes, answers = [], {}
+    live = {}  # socket -> ((src, port), started)
+    later = []  # (when, (src, port)): reconnects after a refusal
+    lifetimes, answers, admin_answers = [], {}, {}
 
-    def open_one(src):
+    def open_one(sp):
         try:
-            s = connect(api, src)
+            s = connect(sp[1], sp[0])
             s.setblocking(False)
             s.send(b"GET /v1/status HTTP/1.1\r\nHost: t\r\n")
-            live[s] = (src, time.time())
+            live[s] = (sp, time.time())
         except Exception:
             answers["connect_failed"] = answers.get("connect_failed", 0) + 1
 
@@ -101,7 +112,8 @@ def cmd_slowloris(api, admin, token, secs):
 
     def prober():
         while time.time() < stop:
-            for path, tok in (("/metrics", None), ("/v1/raw/blackhole/1", token), ("/v1/raw/cert/1", token)):
+            for path, tok in (("/metrics", None), ("/v1/status", token),
+                              ("/v1/raw/blackhole/1", token), ("/v1/raw/cert/1", token)):
                 st, code = get(admin, path, token=tok)
                 if st == 200:
                     probes["admin_ok"] += 1
@@ -113,9 +125,8 @@ def cmd_slowloris(api, admin, token, secs):
             time.sleep(0.2)
 
     t = threading.Thread(target=prober)
-    for src in srcs:
-        for _ in range(8):
-            open_one(src)
+    for sp in srcs:
+        open_one(sp)
     t.start()
     next_drip = time.time()
     while time.time() < stop:
@@ -129,10 +140,12 @@ def cmd_slowloris(api, admin, token, secs):
                 answers[type(e).__name__] = answers.get(type(e).__name__, 0) + 1
             st, code, _ = parse(data)
             key = "%d:%s" % (st, code) if st else "closed"
-            answers[key] = answers.get(key, 0) + 1
+            tally = answers if src[1] == api else admin_answers
+            tally[key] = tally.get(key, 0) + 1
             s.close()
             if st != 503:  # admitted, then cut off: the attacker comes back at once
-                lifetimes.append(time.time() - t0)
+                if src[1] == api:
+                    lifetimes.append(time.time() - t0)
                 open_one(src)
             else:  # refused: back a little later (no busy loop on a shared host)
                 later.append((time.time() + 0.1, src))
@@ -152,7 +165,7 @@ def cmd_slowloris(api, admin, token, secs):
     after = get(api, "/v1/status", src="127.0.0.20")
     return {"answers": answers, "lifetime_min": min(lifetimes) if lifetimes else None,
             "lifetime_max": max(lifetimes) if lifetimes else None, "cut_off": len(lifetimes),
-            "probes": probes, "after": after[0]}
+            "probes": probes, "after": after[0], "admin_answers": admin_answers}
 
 
 def cmd_burst(port, n, ips):
@@ -186,12 +199,48 @@ def cmd_burst(port, n, ips):
     return out
 
 
+def cmd_malformed(port, secs, token=None):
+    """Requests whose bytes a strict server must refuse with a status: each
+    kind -> {"STATUS:CODE": n}; "0:..." when there was no status line."""
+    auth = "Authorization: Bearer %s\r\n" % token if token else ""
+    kinds = {
+        "nul_blackhole": "GET /v1/blackhole/1%%00abc HTTP/1.1\r\nHost: t\r\n%sConnection: close\r\n\r\n",
+        "nul_tx": "GET /v1/tx/" + "ab" * 32 + "%%00 HTTP/1.1\r\nHost: t\r\n%sConnection: close\r\n\r\n",
+        "get_body": "GET /v1/status HTTP/1.1\r\nHost: t\r\n%sContent-Length: 5\r\n"
+                    "Connection: close\r\n\r\nhello",
+        "head_body": "HEAD /v1/status HTTP/1.1\r\nHost: t\r\n%sContent-Length: 3\r\n"
+                     "Connection: close\r\n\r\nabc",
+    }
+    out = {k: {} for k in kinds}
+    stop, i = time.time() + secs, 0
+    names = sorted(kinds)
+    while time.time() < stop:
+        k = names[i % len(names)]
+        i += 1
+        try:
+            s = connect(port, "127.0.0.30", 10.0)
+            s.sendall((kinds[k] % auth).encode())
+            data = read_all(s)
+            s.close()
+            st, code, _ = parse(data)
+            if k == "head_body" and st:  # a HEAD answer has no body: the status says it
+                code = code or "-"
+            key = "%d:%s" % (st, code) if st else "0:no_status_line"
+        except Exception as e:
+            key = "0:" + type(e).__name__
+        out[k][key] = out[k].get(key, 0) + 1
+        time.sleep(0.02)
+    return out
+
+
 if __name__ == "__main__":
     c, a = sys.argv[1], sys.argv[2:]
     if c == "idle":
-        r = cmd_idle(int(a[0]), a[1], int(a[2]))
+        r = cmd_idle(int(a[0]), a[1], int(a[2]), a[3] if len(a) > 3 else None)
     elif c == "slowloris":
-        r = cmd_slowloris(int(a[0]), int(a[1]), a[2], float(a[3]))
+        r = cmd_slowloris(int(a[0]), int(a[1]), a[2], float(a[3]), int(a[4]) if len(a) > 4 else 0)
+    elif c == "malformed":
+        r = cmd_malformed(int(a[0]), float(a[1]), a[2] if len(a) > 2 else None)
     elif c == "burst":
         r = cmd_burst(int(a[0]), int(a[1]), int(a[2]))
     else:

@@ -84,6 +84,56 @@ expect_fail "a line too long for libinih is named, not split into a bogus key" 2
   "long.ini:2: a line of 344 characters; at most 199 fit" \
   "$G" -c "$tmp/long.ini" "${base[@]}" --check-config
 
+# [mempool] per-cause junk bounds (docs/GALAXYD.md "Mempool"): each key's bad
+# values, the checks across keys, and a good value reaching the mempool.
+expect_fail "max_unknown not a number" 2 '^galaxyd: \[mempool\] max_unknown: .lots. is not a number in 0\.\.268435456$' \
+  "$G" "${base[@]}" --set mempool.max_unknown=lots --check-config
+expect_fail "max_unknown above 2^28" 2 '\[mempool\] max_unknown: .268435457. is not a number in 0\.\.268435456' \
+  "$G" "${base[@]}" --set mempool.max_unknown=268435457 --check-config
+expect_fail "max_unknown above capacity" 2 '^galaxyd: \[mempool\] max_unknown: 5000 is more than capacity \(4000\)$' \
+  "$G" "${base[@]}" --set mempool.capacity=4000 --set mempool.max_unknown=5000 --check-config
+expect_fail "max_known negative" 2 '^galaxyd: \[mempool\] max_known: .-1. is not a number in 0\.\.268435456$' \
+  "$G" "${base[@]}" --set mempool.max_known=-1 --check-config
+expect_fail "max_known above 2^28" 2 '\[mempool\] max_known: .268435457. is not a number' \
+  "$G" "${base[@]}" --set mempool.max_known=268435457 --check-config
+expect_fail "unknown_ttl 0" 2 '^galaxyd: \[mempool\] unknown_ttl: .0. is not a number in 1\.\.1000000$' \
+  "$G" "${base[@]}" --set mempool.unknown_ttl=0 --check-config
+expect_fail "unknown_ttl above 1000000" 2 '\[mempool\] unknown_ttl: .1000001. is not a number in 1\.\.1000000' \
+  "$G" "${base[@]}" --set mempool.unknown_ttl=1000001 --check-config
+out=$("$G" "${base[@]}" --check-config 2>&1)
+check "defaults: max_unknown and max_known derived (0), in effect 62500 and 1048576; unknown_ttl 64" \
+  bash -c "grep -qx 'max_unknown = 0' <<<'$out' && grep -qx 'max_known = 0' <<<'$out' &&
+    grep -qx 'unknown_ttl = 64' <<<'$out' && grep -qx '; in effect: max_unknown = 62500, max_known = 1048576' <<<'$out'"
+out=$("$G" "${base[@]}" --set mempool.capacity=32000 --set mempool.max_accounts=100 --check-config 2>&1)
+check "derived bounds follow capacity and max_accounts (min(32000/16, 100/4) = 25; 4096 at least)" \
+  grep -qx '; in effect: max_unknown = 25, max_known = 4096' <<<"$out"
+mp=(--set mempool.max_unknown=1234 --set mempool.max_known=5000 --set mempool.unknown_ttl=9)
+out=$("$G" "${base[@]}" "${mp[@]}" --check-config 2>&1)
+check "set bounds printed by --check-config" \
+  bash -c "grep -qx 'max_unknown = 1234' <<<'$out' && grep -qx 'max_known = 5000' <<<'$out' &&
+    grep -qx 'unknown_ttl = 9' <<<'$out' && grep -qx '; in effect: max_unknown = 1234, max_known = 5000' <<<'$out'"
+hp=$(gx_free_port)
+if gd_start mp "$(gx_free_port)" "$hp" --set mempool.capacity=100000 "${mp[@]}"; then
+  check "set bounds reach the mempool (gauges: unknown capacity 1234, known capacity 5000, ttl 9)" \
+    test "$(metric "$hp" gx_mempool_unknown_capacity)" = 1234 -a \
+    "$(metric "$hp" gx_mempool_known_capacity)" = 5000 -a "$(metric "$hp" gx_mempool_unknown_ttl_rounds)" = 9
+  gd_stop "$gd_pid"
+else
+  not_ok "galaxyd with [mempool] bounds starts (log: $(tail -3 "$tmp/mp.log"))"
+fi
+# max_known below the genesis's accounts (a 1-validator chain, 20 load accounts + 1)
+. "$GX_ROOT/tests/netlib.sh"
+NB=$(net_pick_base 1)
+net_setup "$tmp/net" 1 "$NB" --fund-load-seed 1 --fund-load-accounts 20 --fund-amount 1000 >/dev/null 2>&1
+na=$(awk '/^\[balances\]/{b=1;next} /^\[/{b=0} b && NF==3{n++} END{print n+0}' "$tmp/net/genesis/genesis.ini")
+check "a chain's config with its genesis passes (--check-config)" \
+  quiet "$G" -c "$tmp/net/node-0/galaxyd.ini" --check-config
+expect_fail "max_known below the genesis's $na accounts" 2 \
+  "^galaxyd: \[mempool\] max_known: 10 is less than the $na accounts of the genesis" \
+  "$G" -c "$tmp/net/node-0/galaxyd.ini" --set mempool.max_known=10 --check-config
+check "max_known = $na (exactly the genesis's accounts) passes" \
+  quiet "$G" -c "$tmp/net/node-0/galaxyd.ini" --set mempool.max_known="$na" --check-config
+
 printf '[node]\nmode = warp\n[cores]\nverify = 1-\n[gossip]\nfanout = 99\n' >"$tmp/many.ini"
 err=$("$G" -c "$tmp/many.ini" "${base[@]}" --check-config 2>&1 >/dev/null); rc=$?
 check "three problems: exit 2, one line each" [ "$rc" -eq 2 -a "$(grep -c '^galaxyd: ' <<<"$err")" -eq 3 ]

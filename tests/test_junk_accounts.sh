@@ -45,22 +45,10 @@ check "before the flood: the 200 legitimate transfers commit" net_wait "[ \$(net
 C0=$(net_committed 0)
 
 # junk_send FIRST END RATE: datagrams FIRST..END-1 of the dump to every
-# validator, RATE datagrams a second to each.
+# validator, RATE datagrams a second to each (tests/udp_attack.py).
 junk_send() {
-  python3 - "$T/junk.hex" "$1" "$2" "$3" "$BASE" $((BASE + 1)) $((BASE + 2)) $((BASE + 3)) <<'EOF'
-import socket, sys, time
-lines = open(sys.argv[1]).read().split()[int(sys.argv[2]):int(sys.argv[3])]
-rate, ports = float(sys.argv[4]), [int(p) for p in sys.argv[5:]]
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-t0 = time.time()
-for i, line in enumerate(lines):
-    b = bytes.fromhex(line)
-    for p in ports:
-        s.sendto(b, ("127.0.0.1", p))
-    d = t0 + (i + 1) / rate - time.time()
-    if d > 0:
-        time.sleep(d)
-EOF
+  python3 "$GX_ROOT/tests/udp_attack.py" flood "$T/junk.hex" "$1" "$2" "$3" \
+    "$BASE" $((BASE + 1)) $((BASE + 2)) $((BASE + 3)) >/dev/null
 }
 # Phase 1: the seq-2 half (the attack of the issue) as fast as it goes, until
 # node 0 has taken it all in (received, verified or dropped, queues empty):

@@ -271,7 +271,7 @@ void gx_commit_status(gx_commit_t *c, gx_commit_status_t *o) {
   pthread_mutex_lock(&c->ledger_lock);
   gx_hash_t state_root;
   gx_ledger_tip(c->ledger, &o->tip, &state_root);
-  o->total_balance = gx_ledger_total(c->ledger);
+  o->total_balance = gx_ledger_balance_sum(c->ledger); /* not a table walk: any client asks */
   pthread_mutex_unlock(&c->ledger_lock);
   o->running = atomic_load(&c->running);
   o->syncing = atomic_load(&c->st_syncing);

@@ -46,6 +46,7 @@ struct gx_ledger {
   gx_ledger_slot_t *table;
   uint64_t table_mask;
   uint32_t count;
+  uint64_t balance_sum;      /* sum of the table's balances, kept by gx_ledger_put */
   int has_genesis;
   uint64_t height;
   gx_hash_t tip, state_root;
@@ -228,10 +229,15 @@ static gx_ledger_slot_t *gx_ledger_find(const gx_ledger_t *l, const uint8_t key[
 static int gx_ledger_put(gx_ledger_t *l, const uint8_t key[32], const gx_ledger_account_t *a) {
   for (uint64_t i = gx_ledger_hkey(l, key, 32) & l->table_mask;; i = (i + 1) & l->table_mask) {
     gx_ledger_slot_t *s = &l->table[i];
-    if (s->used && memcmp(s->key, key, 32) == 0) { s->st = *a; return 0; }
+    if (s->used && memcmp(s->key, key, 32) == 0) {
+      l->balance_sum = l->balance_sum - s->st.balance + a->balance; /* exact: both <= 2^62 */
+      s->st = *a;
+      return 0;
+    }
     if (!s->used) {
       if (l->count >= l->cfg.max_accounts) return -1;
       memcpy(s->key, key, 32);
+      l->balance_sum += a->balance;
       s->st = *a;
       s->used = 1;
       l->count++;
@@ -411,13 +417,22 @@ int gx_ledger_account(const gx_ledger_t *l, const gx_pubkey_t *key, gx_ledger_ac
 
 uint32_t gx_ledger_account_count(const gx_ledger_t *l) { return l->count + l->new_count; }
 
+/* The pending block's balance changes on top of a committed sum. */
+static uint64_t gx_ledger_plus_pending(const gx_ledger_t *l, uint64_t total) {
+  for (uint32_t i = 0; i < l->touch_n; i++)
+    total = total - l->touch[i].old_balance + l->touch[i].u.state.balance;
+  return total;
+}
+
+uint64_t gx_ledger_balance_sum(const gx_ledger_t *l) {
+  return gx_ledger_plus_pending(l, l->balance_sum);
+}
+
 uint64_t gx_ledger_total(const gx_ledger_t *l) {
   uint64_t total = 0;
   for (uint64_t i = 0; i <= l->table_mask; i++)
     if (l->table[i].used) total += l->table[i].st.balance;
-  for (uint32_t i = 0; i < l->touch_n; i++)
-    total = total - l->touch[i].old_balance + l->touch[i].u.state.balance;
-  return total;
+  return gx_ledger_plus_pending(l, total);
 }
 
 void gx_ledger_set_tx_source(gx_ledger_t *l, gx_ledger_tx_fn_t fn, void *ctx) {

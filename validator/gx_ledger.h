@@ -152,6 +152,9 @@ int gx_ledger_account(const gx_ledger_t *l, const gx_pubkey_t *key, gx_ledger_ac
 uint32_t gx_ledger_account_count(const gx_ledger_t *l);
 /* Sum of all balances, pending block included (walks the table: tests, audits). */
 uint64_t gx_ledger_total(const gx_ledger_t *l);
+/* The same sum, kept as the table changes: O(pending accounts), for readers on
+ * a request path (GET /v1/status); equals gx_ledger_total. */
+uint64_t gx_ledger_balance_sum(const gx_ledger_t *l);
 
 /* "Did this node already verify both signatures of tx id?" 1 yes, 0 no. */
 typedef int (*gx_ledger_verified_fn_t)(void *ctx, const gx_hash_t *tx_id);

@@ -35,11 +35,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   gx_ledger_block_t blk;
   if (gx_ledger_apply_epoch(ledger, 1, props, lens, n, NULL, NULL, &blk) == GX_LEDGER_OK) {
-    if (gx_ledger_total(ledger) != supply) abort();
+    if (gx_ledger_total(ledger) != supply || gx_ledger_balance_sum(ledger) != supply) abort();
     gx_ledger_abort(ledger);
   }
   if (gx_ledger_apply_blackhole(ledger, data, size, NULL, NULL, &blk) == GX_LEDGER_OK) {
-    if (gx_ledger_total(ledger) != supply) abort();
+    if (gx_ledger_total(ledger) != supply || gx_ledger_balance_sum(ledger) != supply) abort();
     gx_ledger_abort(ledger);
   }
   return 0;

@@ -167,6 +167,7 @@ static void test_ledger_to_store_and_restart(void **state) {
   assert_int_equal(gx_store_accounts(st, collect_account, r), GX_STORE_OK);
   assert_int_equal(gx_ledger_restore(r, hdr.height, &rec.hash, &hdr.state_root), GX_LEDGER_OK);
   assert_int_equal(gx_ledger_total(r), 2000);
+  assert_int_equal(gx_ledger_balance_sum(r), 2000); /* kept through gx_ledger_load_account */
   /* both build the same block 5 */
   uint8_t p5[2][GX_XFER_SZ];
   tx(p5[0], 5, 6, 1);

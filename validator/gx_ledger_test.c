@@ -761,17 +761,20 @@ static void test_randomized_invariant(void **state) {
       assert_true(gx_chain_is_equivocation(blk.equivocations[i].first, blk.equivocations[i].second,
                                            &blk.equivocations[i].account));
     assert_int_equal(gx_ledger_total(l), total);
+    assert_int_equal(gx_ledger_balance_sum(l), total);
     size_t len = blk.encoded_len;
     assert_true(len <= sizeof copy);
     memcpy(copy, blk.encoded, len);
     assert_int_equal(gx_ledger_commit(l), GX_LEDGER_OK);
     assert_int_equal(gx_ledger_height(l), epoch);
     assert_int_equal(gx_ledger_total(l), total);
+    assert_int_equal(gx_ledger_balance_sum(l), total);
     check_model(l, m);
     /* the follower re-applies it */
     assert_int_equal(gx_ledger_apply_blackhole(f, copy, len, NULL, NULL, &fb), GX_LEDGER_OK);
     assert_int_equal(gx_ledger_commit(f), GX_LEDGER_OK);
     assert_int_equal(gx_ledger_total(f), total);
+    assert_int_equal(gx_ledger_balance_sum(f), total);
     gx_hash_t t1, t2, r1, r2;
     gx_ledger_tip(l, &t1, &r1);
     gx_ledger_tip(f, &t2, &r2);

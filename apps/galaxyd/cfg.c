@@ -180,6 +180,10 @@ static int gx_cfg_set(gx_node_cfg_t *cfg, const char *sec, const char *key, cons
   if (IS("mempool", "capacity")) U64(ic->mempool.capacity, 1, 1ull << 30, uint64_t);
   if (IS("mempool", "max_future")) U64(ic->mempool.max_future, 1, 1024, uint32_t);
   if (IS("mempool", "max_accounts")) U64(ic->mempool.max_accounts, 1, 1ull << 28, uint64_t);
+  /* the per-cause bounds of junk (ingest/gx_mempool.h); 0: derived at start */
+  if (IS("mempool", "max_unknown")) U64(ic->mempool.max_unknown, 0, 1ull << 28, uint64_t);
+  if (IS("mempool", "max_known")) U64(ic->mempool.max_known, 0, 1ull << 28, uint64_t);
+  if (IS("mempool", "unknown_ttl")) U64(ic->mempool.unknown_ttl, 1, GX_CFG_MAX_UNKNOWN_TTL, uint32_t);
   if (IS("gossip", "peers")) { gx_cfg_str(cfg->peers, sizeof cfg->peers, v, cfg, sec, key); return 0; }
   if (IS("gossip", "fanout")) U64(ic->gossip.fanout, 1, GX_GOSSIP_MAX_FANOUT, uint32_t);
   if (IS("gossip", "seed")) U64(ic->gossip.seed, 0, UINT64_MAX, uint64_t);
@@ -500,6 +504,10 @@ int gx_node_cfg_finish(gx_node_cfg_t *cfg, int probe_ports) {
         gx_sock_addr_format(&ic->gossip.peers[i], a, sizeof a);
         gx_node_cfg_problem(cfg, "[gossip] peers: %s is IPv6 but [node] listen is IPv4 (listen on [::] for both)", a);
       }
+  if (ic->mempool.max_unknown > ic->mempool.capacity)
+    gx_node_cfg_problem(cfg, "[mempool] max_unknown: %llu is more than capacity (%llu)",
+                        (unsigned long long)ic->mempool.max_unknown,
+                        (unsigned long long)ic->mempool.capacity);
   if (ic->items < 2 * ic->verify_batch)
     gx_node_cfg_problem(cfg, "[ingest] items: %u is less than two verify batches", ic->items);
   return cfg->n_problems;
@@ -517,9 +525,16 @@ void gx_node_cfg_print(const gx_node_cfg_t *c, FILE *o) {
           ic->verify_batch, ic->verify_nice, ic->rx_busy_poll, ic->verify_ring, ic->link_ring, ic->items,
           (unsigned long long)ic->dedup_entries, c->rcvbuf_bytes, c->eal_mem_mb,
           c->hugepages < 0 ? "auto" : c->hugepages ? "yes" : "no", ic->lsh_slots, ic->lsh_done);
-  fprintf(o, "\n[mempool]\ncapacity = %llu\nmax_future = %u\nmax_accounts = %llu\n",
+  gx_mempool_cfg_t mr;
+  gx_mempool_cfg_resolve(&ic->mempool, &mr);
+  fprintf(o, "\n[mempool]\ncapacity = %llu\nmax_future = %u\nmax_accounts = %llu\n"
+             "max_unknown = %llu\nmax_known = %llu\nunknown_ttl = %u\n"
+             "; in effect: max_unknown = %llu, max_known = %llu\n",
           (unsigned long long)ic->mempool.capacity, ic->mempool.max_future,
-          (unsigned long long)ic->mempool.max_accounts);
+          (unsigned long long)ic->mempool.max_accounts,
+          (unsigned long long)ic->mempool.max_unknown, (unsigned long long)ic->mempool.max_known,
+          ic->mempool.unknown_ttl, (unsigned long long)mr.max_unknown,
+          (unsigned long long)mr.max_known);
   fprintf(o, "\n[gossip]\npeers = %s\nfanout = %u\nseed = %llu\n", c->peers, ic->gossip.fanout,
           (unsigned long long)ic->gossip.seed);
   const gx_http_cfg_t *a = &c->api, *d = &c->admin;

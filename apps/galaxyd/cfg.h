@@ -27,6 +27,8 @@
 #define GX_CFG_PROBLEM_LEN 200
 #define GX_CFG_MAX_SECTIONS 4
 #define GX_CFG_STR 256
+/* [mempool] unknown_ttl at most (rounds: committed black holes) */
+#define GX_CFG_MAX_UNKNOWN_TTL 1000000
 
 typedef int (*gx_cfg_section_fn)(void *ctx, const char *key, const char *value, char *err,
                                  size_t errlen);

@@ -143,6 +143,12 @@ void gx_galaxy_check(gx_galaxy_t *ch, gx_node_cfg_t *cfg) {
     gx_node_cfg_problem(cfg, "[chain] genesis %s: %s", ch->genesis, err);
     return;
   }
+  gx_mempool_cfg_t mr; /* the known table must hold every genesis account (gx_mempool.h) */
+  gx_mempool_cfg_resolve(&cfg->ingest.mempool, &mr);
+  if (ch->genesis_v.balance_count > mr.max_known)
+    gx_node_cfg_problem(cfg, "[mempool] max_known: %llu is less than the %u accounts of the genesis "
+                        "(the rest would be judged unfunded)", (unsigned long long)mr.max_known,
+                        ch->genesis_v.balance_count);
   if (ch->node_key[0]) {
     if (gx_genesis_node_key_open(&ch->key, ch->node_key, cfg->key_passphrase_file, err, sizeof err) != GX_GENESIS_OK)
       gx_node_cfg_problem(cfg, "[chain] node_key: %s", err); /* err names the file: key or passphrase */
@@ -369,6 +375,9 @@ int gx_galaxy_open(gx_galaxy_t *ch, gx_ingest_t *ingest, gx_dpdk_t *dpdk, gx_met
   ch->commit = gx_commit_new(cc, err, errlen);
   if (!ch->commit) return -1;
   gx_metrics_err_t me = gx_commit_metrics_register(ch->commit, m);
+  /* the consensus socket's drops too: a datagram over its 2048-byte slot never
+   * reaches gx_link (gx_sock_rx_oversize_total{queue="link"}) */
+  if (!me && ch->link_sock) me = gx_sock_metrics_register_as(ch->link_sock, m, "link");
   if (me) {
     snprintf(err, errlen, "metrics: %s", gx_metrics_strerror(me));
     return -1;
