@@ -436,19 +436,27 @@ static int gx_api_equivocations(void *ctx, const gx_http_req_t *req, char *body,
   return 200;
 }
 
-static int gx_api_raw_cert(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
-                           const char **type) {
-  gx_galaxy_t *ch = ctx;
+/* GET PREFIX HEIGHT of raw bytes the commit stage keeps by height (a
+ * certificate, a fold record): get's 0 -> 200, else 404 with code/what. */
+typedef int (*gx_api_height_get_t)(gx_commit_t *c, uint64_t height, uint8_t *out, size_t cap, size_t *len);
+static int gx_api_raw_by_height(gx_galaxy_t *ch, const gx_http_req_t *req, const char *prefix,
+                                gx_api_height_get_t get, const char *code, const char *what, char *body,
+                                size_t cap, size_t *len, const char **type) {
   if (!ch->commit) return GX_API_NO_CHAIN();
-  const char *a = gx_api_arg(req, "/v1/raw/cert/");
+  const char *a = gx_api_arg(req, prefix);
   uint64_t h;
-  if (!a) return GX_API_ERR(400, "missing_argument", "expected /v1/raw/cert/HEIGHT");
+  if (!a) return GX_API_ERR(400, "missing_argument", "expected %sHEIGHT", prefix);
   const char *bad = gx_api_height(a, &h);
   if (bad) return gx_api_height_error(body, cap, len, type, bad);
-  if (gx_commit_cert(ch->commit, h, (uint8_t *)body, cap, len) != 0)
-    return GX_API_ERR(404, "no_certificate", "no certificate for that height here");
+  if (get(ch->commit, h, (uint8_t *)body, cap, len) != 0) return GX_API_ERR(404, code, "%s", what);
   *type = "application/octet-stream";
   return 200;
+}
+
+static int gx_api_raw_cert(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
+                           const char **type) {
+  return gx_api_raw_by_height(ctx, req, "/v1/raw/cert/", gx_commit_cert, "no_certificate",
+                              "no certificate for that height here", body, cap, len, type);
 }
 
 /* An LSH block this galaxy holds or folded (clusters: a galaxy that lacks an
@@ -472,17 +480,8 @@ static int gx_api_raw_lsh(void *ctx, const gx_http_req_t *req, char *body, size_
  * catching-up galaxy takes them from here; gx_commit_fold_record). */
 static int gx_api_raw_fold(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
                            const char **type) {
-  gx_galaxy_t *ch = ctx;
-  if (!ch->commit) return GX_API_NO_CHAIN();
-  const char *a = gx_api_arg(req, "/v1/raw/fold/");
-  uint64_t h;
-  if (!a) return GX_API_ERR(400, "missing_argument", "expected /v1/raw/fold/HEIGHT");
-  const char *bad = gx_api_height(a, &h);
-  if (bad) return gx_api_height_error(body, cap, len, type, bad);
-  if (gx_commit_fold_record(ch->commit, h, (uint8_t *)body, cap, len) != 0)
-    return GX_API_ERR(404, "no_fold_record", "no record of the clusters' chains at that height here");
-  *type = "application/octet-stream";
-  return 200;
+  return gx_api_raw_by_height(ctx, req, "/v1/raw/fold/", gx_commit_fold_record, "no_fold_record",
+                              "no record of the clusters' chains at that height here", body, cap, len, type);
 }
 
 static int gx_api_blackhole(void *ctx, const gx_http_req_t *req, char *body, size_t cap, size_t *len,
