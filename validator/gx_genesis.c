@@ -1344,7 +1344,7 @@ gx_genesis_err_t gx_genesis_members_parse(gx_genesis_t *g, const char *text, siz
     while (ll && (buf[ll - 1] == '\r' || buf[ll - 1] == ' ' || buf[ll - 1] == '\t')) buf[--ll] = 0;
     char *s = buf + strspn(buf, " \t");
     if (!*s || *s == '#') continue;
-    char *tok[5];
+    char *tok[5] = {0};
     int nt = 0;
     for (char *t = s; *t && nt < 5;) {
       size_t tl = strcspn(t, " \t");
