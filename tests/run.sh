@@ -6,12 +6,12 @@
 # exits 0 counts as one pass.
 #
 # Environment: GX_BUILD (build dir, default build), GX_FUZZ_SECONDS (per fuzz
-# target, default 8), GX_SOAK=1 (longer runs), GX_TEST_FILTER (regex on names).
+# target, default 5), GX_SOAK=1 (longer runs), GX_TEST_FILTER (regex on names).
 set -u
 cd "$(dirname "$0")/.."
 export GX_BUILD=${GX_BUILD:-build}
 export GX_ROOT=$PWD
-export GX_FUZZ_SECONDS=${GX_FUZZ_SECONDS:-8}
+export GX_FUZZ_SECONDS=${GX_FUZZ_SECONDS:-5}
 export CMOCKA_MESSAGE_OUTPUT=TAP
 filter=${GX_TEST_FILTER:-.}
 logdir=$(mktemp -d /tmp/gx-test-logs.XXXXXX)
